@@ -1,0 +1,550 @@
+//! The client: connection, retries, and the namespace-level operations.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::{Stream, TryStreamExt, stream};
+use temporalio_protos::temporal::api::common::v1::{Header, Payloads, WorkflowType};
+use temporalio_protos::temporal::api::enums::v1::TaskQueueKind;
+use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
+use temporalio_protos::temporal::api::workflowservice::v1 as ws;
+use temporalio_protos::temporal::api::workflowservice::v1::workflow_service_client::WorkflowServiceClient;
+use tonic::codec::CompressionEncoding;
+use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+use workflow_core::definition::{SignalDefinition, WorkflowDefinition};
+use workflow_core::options::{WorkflowOptions, duration_to_proto};
+use workflow_core::payload::{Payload, PayloadArgs, PayloadConverter};
+
+use crate::Error;
+use crate::activity::AsyncActivityHandle;
+use crate::handle::{Untyped, WorkflowHandle};
+use crate::info::WorkflowExecutionInfo;
+use crate::options::ClientOptions;
+
+/// The generated gRPC stub, with this client's headers attached to every call.
+pub type WorkflowService = WorkflowServiceClient<InterceptedService<Channel, Headers>>;
+
+/// Largest gRPC response accepted (history pages can be large).
+const MAX_DECODING_MESSAGE_SIZE: usize = 128 * 1024 * 1024;
+/// Temporal's limit for one gRPC request.
+const MAX_ENCODING_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
+/// The server answers a history long poll empty after about 20 s; this leaves it room.
+const LONG_POLL_TIMEOUT: Duration = Duration::from_secs(70);
+
+/// A connection to a Temporal-compatible server, bound to one namespace.
+///
+/// Cheap to clone; clones share the connection. `Send + Sync`.
+///
+/// ```no_run
+/// use workflow_client::Client;
+/// use workflow_core::prelude::*;
+///
+/// # async fn run() -> Result<(), workflow_client::Error> {
+/// let client = Client::connect("localhost:7233").await?;
+/// const GREET: WorkflowRef<String, String> = WorkflowRef::new("GreetingWorkflow");
+/// let greeting: String = client
+///     .execute_workflow(GREET, "Ada".to_string(), WorkflowOptions::new("greet-ada", "greetings"))
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    service: WorkflowService,
+    options: ClientOptions,
+    converter: PayloadConverter,
+    system_info: ws::GetSystemInfoResponse,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("target", &self.inner.options.target)
+            .field("namespace", &self.inner.options.namespace)
+            .field("identity", &self.inner.options.identity)
+            .finish()
+    }
+}
+
+/// Adds the client's gRPC metadata (namespace, client name, API key, custom headers).
+#[derive(Clone)]
+pub struct Headers(Arc<Vec<(AsciiMetadataKey, AsciiMetadataValue)>>);
+
+impl tonic::service::Interceptor for Headers {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        for (key, value) in self.0.iter() {
+            request.metadata_mut().insert(key.clone(), value.clone());
+        }
+        Ok(request)
+    }
+}
+
+impl Client {
+    /// Connects to `target` (`host:port`) in namespace `default`, without TLS.
+    pub async fn connect(target: impl Into<String>) -> Result<Self, Error> {
+        ClientOptions::new(target).connect().await
+    }
+
+    /// Connects with the given options. Fails with [`Error::Connection`] when the server
+    /// cannot be reached within the connect timeout.
+    pub async fn connect_with(options: ClientOptions) -> Result<Self, Error> {
+        let use_tls = options.tls.is_some() || options.api_key.is_some();
+        let uri = if options.target.contains("://") {
+            options.target.clone()
+        } else if use_tls {
+            format!("https://{}", options.target)
+        } else {
+            format!("http://{}", options.target)
+        };
+        let mut endpoint = Endpoint::from_shared(uri)
+            .map_err(|e| Error::Config(format!("invalid address `{}`: {e}", options.target)))?
+            .connect_timeout(options.connect_timeout)
+            .tcp_nodelay(true)
+            .http2_keep_alive_interval(Duration::from_secs(30))
+            .keep_alive_timeout(Duration::from_secs(15))
+            .keep_alive_while_idle(true);
+        if use_tls {
+            endpoint = endpoint
+                .tls_config(tls_config(&options)?)
+                .map_err(|e| Error::Config(format!("TLS: {}", error_chain(&e))))?;
+        }
+        let connect = endpoint.connect();
+        let channel = match tokio::time::timeout(options.connect_timeout, connect).await {
+            Ok(Ok(channel)) => channel,
+            Ok(Err(e)) => {
+                return Err(Error::Connection {
+                    target: options.target.clone(),
+                    message: error_chain(&e),
+                });
+            }
+            Err(_) => {
+                return Err(Error::Connection {
+                    target: options.target.clone(),
+                    message: format!("no connection within {:?}", options.connect_timeout),
+                });
+            }
+        };
+        let service = WorkflowServiceClient::with_interceptor(channel, headers(&options)?)
+            .accept_compressed(CompressionEncoding::Gzip)
+            .max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE)
+            .max_encoding_message_size(MAX_ENCODING_MESSAGE_SIZE);
+        let converter = PayloadConverter::default().with_size_limit(options.payload_size_limit);
+        let mut client = Self {
+            inner: Arc::new(Inner {
+                service,
+                options,
+                converter,
+                system_info: ws::GetSystemInfoResponse::default(),
+            }),
+        };
+        let system_info = client
+            .call(|mut s| async move { s.get_system_info(ws::GetSystemInfoRequest {}).await })
+            .await?;
+        tracing::debug!(server_version = %system_info.server_version, "connected");
+        if let Some(inner) = Arc::get_mut(&mut client.inner) {
+            inner.system_info = system_info;
+        }
+        Ok(client)
+    }
+
+    /// The namespace every call goes to.
+    pub fn namespace(&self) -> &str {
+        &self.inner.options.namespace
+    }
+
+    /// The identity recorded for this client's actions.
+    pub fn identity(&self) -> &str {
+        &self.inner.options.identity
+    }
+
+    /// The options this client was connected with.
+    pub fn options(&self) -> &ClientOptions {
+        &self.inner.options
+    }
+
+    /// The payload converter (with the configured size limit).
+    pub fn converter(&self) -> &PayloadConverter {
+        &self.inner.converter
+    }
+
+    /// What the server reported about itself at connect time.
+    pub fn system_info(&self) -> &ws::GetSystemInfoResponse {
+        &self.inner.system_info
+    }
+
+    /// The raw gRPC stub, for calls this client does not wrap.
+    pub fn workflow_service(&self) -> WorkflowService {
+        self.inner.service.clone()
+    }
+
+    /// Starts a workflow and returns a typed handle to it.
+    ///
+    /// Arguments are encoded and size-checked before anything is sent.
+    pub async fn start_workflow<W: WorkflowDefinition>(
+        &self,
+        workflow: W,
+        input: W::Input,
+        options: WorkflowOptions,
+    ) -> Result<WorkflowHandle<W>, Error> {
+        let payloads = self.inner.converter.to_payloads(&input)?;
+        let run_id = self.start_raw(workflow.name(), payloads, &options).await?;
+        Ok(WorkflowHandle::started(self.clone(), options.id, run_id))
+    }
+
+    /// Starts a workflow and waits for its result.
+    pub async fn execute_workflow<W: WorkflowDefinition>(
+        &self,
+        workflow: W,
+        input: W::Input,
+        options: WorkflowOptions,
+    ) -> Result<W::Output, Error> {
+        self.start_workflow(workflow, input, options)
+            .await?
+            .result()
+            .await
+    }
+
+    /// Starts a workflow by type name, for workflows written in other languages. Several
+    /// arguments are passed as `Args((a, b))`.
+    pub async fn start_workflow_by_name(
+        &self,
+        workflow_type: &str,
+        args: impl PayloadArgs,
+        options: WorkflowOptions,
+    ) -> Result<WorkflowHandle<Untyped>, Error> {
+        let payloads = self.inner.converter.to_payloads(&args)?;
+        let run_id = self.start_raw(workflow_type, payloads, &options).await?;
+        Ok(WorkflowHandle::started(self.clone(), options.id, run_id))
+    }
+
+    /// Sends a signal to a workflow, starting the workflow first if it is not running.
+    pub async fn signal_with_start<W, S>(
+        &self,
+        workflow: W,
+        input: W::Input,
+        options: WorkflowOptions,
+        signal: S,
+        signal_input: S::Input,
+    ) -> Result<WorkflowHandle<W>, Error>
+    where
+        W: WorkflowDefinition,
+        S: SignalDefinition<Workflow = W>,
+    {
+        let converter = &self.inner.converter;
+        let input = converter.to_payloads(&input)?;
+        let signal_input = converter.to_payloads(&signal_input)?;
+        let request = ws::SignalWithStartWorkflowExecutionRequest {
+            namespace: self.namespace().to_owned(),
+            workflow_id: options.id.clone(),
+            workflow_type: Some(WorkflowType {
+                name: workflow.name().to_owned(),
+            }),
+            task_queue: Some(task_queue(&options.task_queue)),
+            input: payloads(input),
+            workflow_execution_timeout: options.execution_timeout.and_then(duration_to_proto),
+            workflow_run_timeout: options.run_timeout.and_then(duration_to_proto),
+            workflow_task_timeout: options.task_timeout.and_then(duration_to_proto),
+            identity: self.identity().to_owned(),
+            request_id: request_id(&options),
+            workflow_id_reuse_policy: options.id_reuse_policy_proto(),
+            workflow_id_conflict_policy: options.id_conflict_policy_proto(),
+            signal_name: signal.name().to_owned(),
+            signal_input: payloads(signal_input),
+            retry_policy: options.retry_policy.as_ref().map(|p| p.to_proto()),
+            cron_schedule: options.cron_schedule.clone().unwrap_or_default(),
+            memo: options.memo_proto()?,
+            search_attributes: search_attributes(&options)?,
+            header: Some(Header::default()),
+            workflow_start_delay: options.start_delay.and_then(duration_to_proto),
+            ..Default::default()
+        };
+        let response = self
+            .call(|mut s| {
+                let request = request.clone();
+                async move { s.signal_with_start_workflow_execution(request).await }
+            })
+            .await
+            .map_err(|e| e.for_workflow(&options.id))?;
+        Ok(WorkflowHandle::started(
+            self.clone(),
+            options.id,
+            response.run_id,
+        ))
+    }
+
+    /// A handle to an existing workflow (its latest run), without types.
+    pub fn get_workflow_handle(&self, workflow_id: impl Into<String>) -> WorkflowHandle<Untyped> {
+        WorkflowHandle::existing(self.clone(), workflow_id.into())
+    }
+
+    /// A typed handle to an existing workflow (its latest run).
+    pub fn get_workflow_handle_for<W: WorkflowDefinition>(
+        &self,
+        _workflow: W,
+        workflow_id: impl Into<String>,
+    ) -> WorkflowHandle<W> {
+        WorkflowHandle::existing(self.clone(), workflow_id.into())
+    }
+
+    /// Lists workflow executions matching a visibility query (e.g.
+    /// `WorkflowType = 'Greeting' AND ExecutionStatus = 'Running'`), page by page as needed.
+    /// An empty query lists all.
+    pub fn list_workflows(
+        &self,
+        query: impl Into<String>,
+    ) -> impl Stream<Item = Result<WorkflowExecutionInfo, Error>> + Send + 'static {
+        let client = self.clone();
+        let query = query.into();
+        stream::try_unfold(Some(Vec::new()), move |token| {
+            let client = client.clone();
+            let query = query.clone();
+            async move {
+                let Some(next_page_token) = token else {
+                    return Ok(None);
+                };
+                let request = ws::ListWorkflowExecutionsRequest {
+                    namespace: client.namespace().to_owned(),
+                    page_size: 0,
+                    next_page_token,
+                    query,
+                };
+                let page = client
+                    .call(|mut s| {
+                        let request = request.clone();
+                        async move { s.list_workflow_executions(request).await }
+                    })
+                    .await?;
+                let next = (!page.next_page_token.is_empty()).then_some(page.next_page_token);
+                Ok::<_, Error>(Some((page.executions, next)))
+            }
+        })
+        .map_ok(|page| {
+            stream::iter(
+                page.into_iter()
+                    .map(|i| Ok(WorkflowExecutionInfo::from_proto(i))),
+            )
+        })
+        .try_flatten()
+    }
+
+    /// Counts workflow executions matching a visibility query.
+    pub async fn count_workflows(&self, query: impl Into<String>) -> Result<u64, Error> {
+        let request = ws::CountWorkflowExecutionsRequest {
+            namespace: self.namespace().to_owned(),
+            query: query.into(),
+        };
+        let response = self
+            .call(|mut s| {
+                let request = request.clone();
+                async move { s.count_workflow_executions(request).await }
+            })
+            .await?;
+        Ok(u64::try_from(response.count).unwrap_or(0))
+    }
+
+    /// A handle to complete, fail or heartbeat an activity from outside its worker, by the
+    /// task token the activity handed out (asynchronous activity completion).
+    pub fn async_activity_handle(&self, task_token: impl Into<Vec<u8>>) -> AsyncActivityHandle {
+        AsyncActivityHandle::new(self.clone(), task_token.into())
+    }
+
+    async fn start_raw(
+        &self,
+        workflow_type: &str,
+        input: Vec<Payload>,
+        options: &WorkflowOptions,
+    ) -> Result<String, Error> {
+        let request = ws::StartWorkflowExecutionRequest {
+            namespace: self.namespace().to_owned(),
+            workflow_id: options.id.clone(),
+            workflow_type: Some(WorkflowType {
+                name: workflow_type.to_owned(),
+            }),
+            task_queue: Some(task_queue(&options.task_queue)),
+            input: payloads(input),
+            workflow_execution_timeout: options.execution_timeout.and_then(duration_to_proto),
+            workflow_run_timeout: options.run_timeout.and_then(duration_to_proto),
+            workflow_task_timeout: options.task_timeout.and_then(duration_to_proto),
+            identity: self.identity().to_owned(),
+            request_id: request_id(options),
+            workflow_id_reuse_policy: options.id_reuse_policy_proto(),
+            workflow_id_conflict_policy: options.id_conflict_policy_proto(),
+            retry_policy: options.retry_policy.as_ref().map(|p| p.to_proto()),
+            cron_schedule: options.cron_schedule.clone().unwrap_or_default(),
+            memo: options.memo_proto()?,
+            search_attributes: search_attributes(options)?,
+            header: Some(Header::default()),
+            workflow_start_delay: options.start_delay.and_then(duration_to_proto),
+            ..Default::default()
+        };
+        let response = self
+            .call(|mut s| {
+                let request = request.clone();
+                async move { s.start_workflow_execution(request).await }
+            })
+            .await
+            .map_err(|e| e.for_workflow(&options.id))?;
+        tracing::debug!(workflow_id = %options.id, run_id = %response.run_id, workflow_type, "started workflow");
+        Ok(response.run_id)
+    }
+
+    /// Runs one gRPC call, retrying transient errors with jittered exponential backoff.
+    pub(crate) async fn call<T, F, Fut>(&self, mut rpc: F) -> Result<T, Error>
+    where
+        F: FnMut(WorkflowService) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    {
+        let retry = &self.inner.options.retry;
+        let started = Instant::now();
+        let mut delay = retry.initial_interval;
+        let mut attempt = 1;
+        loop {
+            match rpc(self.inner.service.clone()).await {
+                Ok(response) => return Ok(response.into_inner()),
+                Err(status)
+                    if is_transient(status.code())
+                        && attempt < retry.max_attempts
+                        && started.elapsed() + delay < retry.max_elapsed =>
+                {
+                    tracing::debug!(attempt, code = ?status.code(), message = status.message(), "retrying transient gRPC error");
+                    tokio::time::sleep(delay.mul_f64(0.8 + fastrand::f64() * 0.4)).await;
+                    delay = delay.mul_f64(retry.multiplier).min(retry.max_interval);
+                    attempt += 1;
+                }
+                Err(status) => return Err(Error::from_status(status, &self.inner.options.target)),
+            }
+        }
+    }
+
+    /// A history long poll: the server holds it until an event arrives or about 20 s pass.
+    pub(crate) async fn poll_history(
+        &self,
+        request: ws::GetWorkflowExecutionHistoryRequest,
+    ) -> Result<ws::GetWorkflowExecutionHistoryResponse, Error> {
+        loop {
+            let result = self
+                .call(|mut s| {
+                    let mut request = tonic::Request::new(request.clone());
+                    request.set_timeout(LONG_POLL_TIMEOUT);
+                    async move { s.get_workflow_execution_history(request).await }
+                })
+                .await;
+            match result {
+                // Our own deadline passed before the server answered: poll again.
+                Err(Error::Rpc {
+                    code: tonic::Code::DeadlineExceeded,
+                    ..
+                }) => continue,
+                other => return other,
+            }
+        }
+    }
+}
+
+fn is_transient(code: tonic::Code) -> bool {
+    matches!(
+        code,
+        tonic::Code::Unavailable
+            | tonic::Code::ResourceExhausted
+            | tonic::Code::Aborted
+            | tonic::Code::Internal
+            | tonic::Code::Unknown
+    )
+}
+
+fn tls_config(options: &ClientOptions) -> Result<ClientTlsConfig, Error> {
+    let tls = options.tls.clone().unwrap_or_default();
+    let mut config = ClientTlsConfig::new();
+    config = match &tls.server_root_ca {
+        Some(ca) => config.ca_certificate(Certificate::from_pem(ca)),
+        None => config.with_webpki_roots(),
+    };
+    if let Some(domain) = &tls.domain {
+        config = config.domain_name(domain.clone());
+    }
+    match (&tls.client_cert, &tls.client_key) {
+        (Some(cert), Some(key)) => config = config.identity(Identity::from_pem(cert, key)),
+        (None, None) => {}
+        _ => {
+            return Err(Error::Config(
+                "mTLS needs both a client certificate and a client key".to_owned(),
+            ));
+        }
+    }
+    Ok(config)
+}
+
+fn headers(options: &ClientOptions) -> Result<Headers, Error> {
+    let mut list = vec![
+        ("temporal-namespace".to_owned(), options.namespace.clone()),
+        ("client-name".to_owned(), "workflow-rust".to_owned()),
+        (
+            "client-version".to_owned(),
+            env!("CARGO_PKG_VERSION").to_owned(),
+        ),
+    ];
+    if let Some(key) = &options.api_key {
+        list.push(("authorization".to_owned(), format!("Bearer {key}")));
+    }
+    list.extend(options.headers.iter().cloned());
+    let parsed = list
+        .into_iter()
+        .map(|(k, v)| {
+            let key = AsciiMetadataKey::from_bytes(k.as_bytes())
+                .map_err(|_| Error::Config(format!("invalid header name `{k}`")))?;
+            let value = AsciiMetadataValue::try_from(v.as_str())
+                .map_err(|_| Error::Config(format!("invalid value for header `{k}`")))?;
+            Ok((key, value))
+        })
+        .collect::<Result<_, Error>>()?;
+    Ok(Headers(Arc::new(parsed)))
+}
+
+pub(crate) fn payloads(payloads: Vec<Payload>) -> Option<Payloads> {
+    (!payloads.is_empty()).then_some(Payloads { payloads })
+}
+
+fn task_queue(name: &str) -> TaskQueue {
+    TaskQueue {
+        name: name.to_owned(),
+        kind: TaskQueueKind::Normal as i32,
+        normal_name: String::new(),
+    }
+}
+
+fn request_id(options: &WorkflowOptions) -> String {
+    options
+        .request_id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+fn search_attributes(
+    options: &WorkflowOptions,
+) -> Result<Option<temporalio_protos::temporal::api::common::v1::SearchAttributes>, Error> {
+    if options.search_attributes.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(options.search_attributes.to_proto()?))
+}
+
+/// An error with its sources, as one line (transport errors hide the useful part in them).
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
