@@ -311,7 +311,7 @@ impl SearchAttributes {
 /// let options = WorkflowOptions::new("order-42", "orders")
 ///     .execution_timeout(Duration::from_secs(3600))
 ///     .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
-///     .memo("customer", &"c-7");
+///     .memo("customer", &"c-7".to_string());
 /// assert_eq!(options.id, "order-42");
 /// ```
 #[derive(Debug, Clone, PartialEq)]

@@ -114,7 +114,7 @@ pub enum PayloadError {
 /// use workflow_core::payload::{PayloadConverter, PayloadError};
 ///
 /// let small = PayloadConverter::default().with_size_limit(8);
-/// let err = small.to_payload(&"far too long for eight bytes").unwrap_err();
+/// let err = small.to_payload(&"far too long for eight bytes".to_string()).unwrap_err();
 /// assert!(matches!(err, PayloadError::TooLarge { limit: 8, .. }));
 /// ```
 #[derive(Debug, Clone)]
@@ -351,15 +351,15 @@ impl PayloadValue for RawPayload {
 
 /// An argument list: what a workflow, activity, signal or query takes.
 ///
-/// One value is one payload. Several arguments, as workflows written in other languages may
-/// take, are a tuple wrapped in [`Args`] and travel as several payloads; `Args(())` is no
-/// argument at all.
+/// One value is one payload; `()` is no argument at all. Several arguments, as workflows
+/// written in other languages may take, are a tuple wrapped in [`Args`] and travel as several
+/// payloads.
 ///
 /// ```
 /// use workflow_core::payload::{Args, PayloadArgs};
 /// let payloads = Args(("a".to_string(), 2, None::<String>)).to_payloads()?;
 /// assert_eq!(payloads.len(), 3);
-/// assert!(Args(()).to_payloads()?.is_empty());
+/// assert!(().to_payloads()?.is_empty());
 /// # Ok::<(), workflow_core::payload::PayloadError>(())
 /// ```
 #[diagnostic::on_unimplemented(
@@ -376,6 +376,10 @@ pub trait PayloadArgs: Sized + Send + 'static {
 
 impl<T: PayloadValue> PayloadArgs for T {
     fn to_payloads(&self) -> Result<Vec<Payload>, PayloadError> {
+        // `()` is "no argument", as a call without arguments is in the other SDKs.
+        if std::any::TypeId::of::<T>() == std::any::TypeId::of::<()>() {
+            return Ok(Vec::new());
+        }
         Ok(vec![self.to_payload()?])
     }
 
