@@ -201,46 +201,48 @@ async fn list_and_count_find_workflows_by_visibility_query() {
         ids.push(options.id.clone());
         client.execute_workflow(NO_ARG, (), options).await.unwrap();
     }
+    ids.sort();
+    // Visibility is eventually consistent: wait until the list shows all three closed.
     let query = format!("CustomKeyword = '{tag}'");
-    let count = eventually(
+    let listed = eventually(
         Duration::from_secs(30),
-        "visibility to show 3 workflows",
+        "3 completed workflows listed",
         || {
             let client = client.clone();
             let query = query.clone();
             async move {
-                let n = client.count_workflows(query).await.unwrap();
-                (n == 3).then_some(n)
+                let mut listed: Vec<_> = client
+                    .list_workflows(query)
+                    .map(|r| r.unwrap())
+                    .collect()
+                    .await;
+                listed.sort_by(|a, b| a.workflow_id.cmp(&b.workflow_id));
+                let done = listed.len() == 3
+                    && listed
+                        .iter()
+                        .all(|w| w.status == WorkflowExecutionStatus::Completed);
+                done.then_some(listed)
             }
         },
     )
     .await;
-    assert_eq!(count, 3);
-    let mut listed: Vec<_> = client
-        .list_workflows(query.clone())
-        .map(|r| r.unwrap())
-        .collect()
-        .await;
-    listed.sort_by(|a, b| a.workflow_id.cmp(&b.workflow_id));
-    ids.sort();
-    assert_eq!(
-        listed
-            .iter()
-            .map(|w| w.workflow_id.clone())
-            .collect::<Vec<_>>(),
-        ids
-    );
-    assert!(
-        listed.iter().all(|w| w.workflow_type == "NoArgWorkflow"
-            && w.status == WorkflowExecutionStatus::Completed)
-    );
-    let none = client
-        .count_workflows(format!(
-            "CustomKeyword = '{tag}' AND ExecutionStatus = 'Running'"
-        ))
+    let listed_ids: Vec<_> = listed.iter().map(|w| w.workflow_id.clone()).collect();
+    assert_eq!(listed_ids, ids);
+    for workflow in &listed {
+        assert_eq!(workflow.workflow_type, "NoArgWorkflow");
+        assert_eq!(workflow.task_queue, task_queue());
+        assert!(workflow.close_time.is_some());
+    }
+    let completed = client
+        .count_workflows(format!("{query} AND ExecutionStatus = 'Completed'"))
         .await
         .unwrap();
-    assert_eq!(none, 0);
+    assert_eq!(completed, 3);
+    let running = client
+        .count_workflows(format!("{query} AND ExecutionStatus = 'Running'"))
+        .await
+        .unwrap();
+    assert_eq!(running, 0);
 }
 
 #[tokio::test]

@@ -117,10 +117,12 @@ impl WorkflowIdReusePolicy {
 }
 
 /// What happens when a workflow is started with the id of a *running* workflow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+///
+/// When unset, the server decides: a start fails with "already started", a signal-with-start
+/// signals the running workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WorkflowIdConflictPolicy {
-    /// Fail with "already started" (Temporal's default).
-    #[default]
+    /// Fail with "already started" (not accepted by signal-with-start).
     Fail,
     /// Return a handle to the running workflow instead.
     UseExisting,
@@ -328,8 +330,8 @@ pub struct WorkflowOptions {
     pub task_timeout: Option<Duration>,
     /// Policy for ids of closed workflows.
     pub id_reuse_policy: WorkflowIdReusePolicy,
-    /// Policy for ids of running workflows.
-    pub id_conflict_policy: WorkflowIdConflictPolicy,
+    /// Policy for ids of running workflows; `None` leaves the choice to the server.
+    pub id_conflict_policy: Option<WorkflowIdConflictPolicy>,
     /// Retry policy of the whole workflow (none by default, as in Temporal).
     pub retry_policy: Option<RetryPolicy>,
     /// Cron schedule, e.g. `"*/5 * * * *"`.
@@ -355,7 +357,7 @@ impl WorkflowOptions {
             run_timeout: None,
             task_timeout: None,
             id_reuse_policy: WorkflowIdReusePolicy::default(),
-            id_conflict_policy: WorkflowIdConflictPolicy::default(),
+            id_conflict_policy: None,
             retry_policy: None,
             cron_schedule: None,
             memo: Vec::new(),
@@ -391,7 +393,7 @@ impl WorkflowOptions {
 
     /// Sets the id conflict policy.
     pub fn id_conflict_policy(mut self, policy: WorkflowIdConflictPolicy) -> Self {
-        self.id_conflict_policy = policy;
+        self.id_conflict_policy = Some(policy);
         self
     }
 
@@ -436,9 +438,9 @@ impl WorkflowOptions {
         self.id_reuse_policy.to_proto() as i32
     }
 
-    /// The id conflict policy as the proto enum value.
+    /// The id conflict policy as the proto enum value (0, unspecified, when unset).
     pub fn id_conflict_policy_proto(&self) -> i32 {
-        self.id_conflict_policy.to_proto() as i32
+        self.id_conflict_policy.map_or(0, |p| p.to_proto() as i32)
     }
 
     /// The memo in its proto form, or the first entry's encoding error.
