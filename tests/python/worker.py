@@ -162,6 +162,11 @@ class FailingWorkflow:
                 start_to_close_timeout=timedelta(seconds=10),
                 retry_policy=RetryPolicy(maximum_attempts=1),
             )
+        if mode == "retry-once":
+            attempt = workflow.info().attempt
+            if attempt < 2:
+                raise ApplicationError("first attempt fails", type="Transient")
+            return f"succeeded on attempt {attempt}"
         raise ApplicationError(f"unknown mode {mode!r}", type="BadMode", non_retryable=True)
 
 

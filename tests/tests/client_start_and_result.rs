@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use workflow_client::Error;
-use workflow_core::options::{WorkflowIdConflictPolicy, WorkflowIdReusePolicy};
+use workflow_core::options::{RetryPolicy, WorkflowIdConflictPolicy, WorkflowIdReusePolicy};
 use workflow_core::payload::{Args, Bytes, PayloadError, PayloadValue, RawPayload};
+use workflow_core::protos::temporal::api::history::v1::history_event::Attributes;
 use workflow_tests::*;
 
 #[tokio::test]
@@ -315,4 +316,95 @@ async fn the_payload_limit_is_configurable_per_client() {
         ),
         "{err:?}"
     );
+}
+
+#[tokio::test]
+async fn the_workflow_retry_policy_is_applied_and_result_follows_the_retry() {
+    let client = client().await;
+    let handle = client
+        .start_workflow(
+            FAILING,
+            "retry-once".to_string(),
+            options("retry").retry_policy(
+                RetryPolicy::default()
+                    .initial_interval(Duration::from_millis(100))
+                    .maximum_attempts(3),
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(handle.result().await.unwrap(), "succeeded on attempt 2");
+    let first_run = handle.run_id().unwrap();
+    let latest = client
+        .get_workflow_handle(handle.workflow_id())
+        .describe()
+        .await
+        .unwrap();
+    assert_ne!(latest.run_id, first_run);
+    // Without a retry policy the same workflow fails on its first attempt.
+    let err = client
+        .execute_workflow(FAILING, "retry-once".to_string(), options("noretry"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::WorkflowFailed { ref failure } if failure.application_type() == Some("Transient")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn start_delay_postpones_the_first_workflow_task() {
+    let client = client().await;
+    let handle = client
+        .start_workflow(
+            NO_ARG,
+            (),
+            options("delay").start_delay(Duration::from_secs(3600)),
+        )
+        .await
+        .unwrap();
+    let description = handle.describe().await.unwrap();
+    assert_eq!(
+        description.status,
+        workflow_client::WorkflowExecutionStatus::Running
+    );
+    let delay = description
+        .execution_time
+        .unwrap()
+        .duration_since(description.start_time.unwrap())
+        .unwrap();
+    assert!(delay >= Duration::from_secs(3599), "{delay:?}");
+    handle.terminate("test done").await.unwrap();
+}
+
+#[tokio::test]
+async fn cron_schedule_and_timeouts_are_recorded_in_the_start_event() {
+    let client = client().await;
+    let handle = client
+        .start_workflow(
+            NO_ARG,
+            (),
+            options("cron")
+                .cron_schedule("0 0 1 1 *")
+                .task_timeout(Duration::from_secs(7))
+                .run_timeout(Duration::from_secs(300)),
+        )
+        .await
+        .unwrap();
+    let events = handle.fetch_history().await.unwrap();
+    let Some(Attributes::WorkflowExecutionStartedEventAttributes(started)) =
+        events[0].attributes.clone()
+    else {
+        panic!(
+            "first event is not WorkflowExecutionStarted: {:?}",
+            events[0]
+        );
+    };
+    assert_eq!(started.cron_schedule, "0 0 1 1 *");
+    assert_eq!(started.workflow_task_timeout.unwrap().seconds, 7);
+    assert_eq!(started.workflow_run_timeout.unwrap().seconds, 300);
+    assert_eq!(started.identity, client.identity());
+    let description = handle.describe().await.unwrap();
+    assert_eq!(description.task_timeout, Some(Duration::from_secs(7)));
+    handle.terminate("test done").await.unwrap();
 }

@@ -22,7 +22,7 @@ use crate::Error;
 use crate::activity::AsyncActivityHandle;
 use crate::handle::{Untyped, WorkflowHandle};
 use crate::info::WorkflowExecutionInfo;
-use crate::options::ClientOptions;
+use crate::options::{ClientOptions, RpcRetryOptions};
 
 /// The generated gRPC stub, with this client's headers attached to every call.
 pub type WorkflowService = WorkflowServiceClient<InterceptedService<Channel, Headers>>;
@@ -397,32 +397,17 @@ impl Client {
         Ok(response.run_id)
     }
 
-    /// Runs one gRPC call, retrying transient errors with jittered exponential backoff.
+    /// Runs one gRPC call, retrying transient errors (see [`retry_rpc`]).
     pub(crate) async fn call<T, F, Fut>(&self, mut rpc: F) -> Result<T, Error>
     where
         F: FnMut(WorkflowService) -> Fut,
         Fut: Future<Output = Result<tonic::Response<T>, tonic::Status>>,
     {
-        let retry = &self.inner.options.retry;
-        let started = Instant::now();
-        let mut delay = retry.initial_interval;
-        let mut attempt = 1;
-        loop {
-            match rpc(self.inner.service.clone()).await {
-                Ok(response) => return Ok(response.into_inner()),
-                Err(status)
-                    if is_transient(status.code())
-                        && attempt < retry.max_attempts
-                        && started.elapsed() + delay < retry.max_elapsed =>
-                {
-                    tracing::debug!(attempt, code = ?status.code(), message = status.message(), "retrying transient gRPC error");
-                    tokio::time::sleep(delay.mul_f64(0.8 + fastrand::f64() * 0.4)).await;
-                    delay = delay.mul_f64(retry.multiplier).min(retry.max_interval);
-                    attempt += 1;
-                }
-                Err(status) => return Err(Error::from_status(status, &self.inner.options.target)),
-            }
-        }
+        let options = &self.inner.options;
+        retry_rpc(&options.retry, &options.target, || {
+            rpc(self.inner.service.clone())
+        })
+        .await
     }
 
     /// A history long poll: the server holds it until an event arrives or about 20 s pass.
@@ -446,6 +431,38 @@ impl Client {
                 }) => continue,
                 other => return other,
             }
+        }
+    }
+}
+
+/// Runs `rpc`, retrying transient errors with jittered exponential backoff until it succeeds,
+/// fails otherwise, or the attempts or time allowed by `retry` run out.
+pub(crate) async fn retry_rpc<T, F, Fut>(
+    retry: &RpcRetryOptions,
+    target: &str,
+    mut rpc: F,
+) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+{
+    let started = Instant::now();
+    let mut delay = retry.initial_interval;
+    let mut attempt = 1;
+    loop {
+        match rpc().await {
+            Ok(response) => return Ok(response.into_inner()),
+            Err(status)
+                if is_transient(status.code())
+                    && attempt < retry.max_attempts
+                    && started.elapsed() + delay < retry.max_elapsed =>
+            {
+                tracing::debug!(attempt, code = ?status.code(), message = status.message(), "retrying transient gRPC error");
+                tokio::time::sleep(delay.mul_f64(0.8 + fastrand::f64() * 0.4)).await;
+                delay = delay.mul_f64(retry.multiplier).min(retry.max_interval);
+                attempt += 1;
+            }
+            Err(status) => return Err(Error::from_status(status, target)),
         }
     }
 }
@@ -547,4 +564,103 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use tonic::service::Interceptor;
+
+    use super::*;
+
+    fn fast_retry(max_attempts: u32) -> RpcRetryOptions {
+        RpcRetryOptions {
+            initial_interval: Duration::from_millis(1),
+            max_interval: Duration::from_millis(2),
+            max_elapsed: Duration::from_secs(60),
+            max_attempts,
+            ..RpcRetryOptions::default()
+        }
+    }
+
+    /// An RPC that fails with `code` for its first `failures` attempts, then answers 42.
+    async fn flaky(calls: &AtomicU32, failures: u32, code: tonic::Code) -> Result<u32, Error> {
+        retry_rpc(&fast_retry(5), "test:1", || async {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            if n < failures {
+                Err(tonic::Status::new(code, "flaky"))
+            } else {
+                Ok(tonic::Response::new(42))
+            }
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn transient_errors_are_retried_until_the_call_succeeds() {
+        let calls = AtomicU32::new(0);
+        assert_eq!(
+            flaky(&calls, 3, tonic::Code::Unavailable).await.unwrap(),
+            42
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+        let calls = AtomicU32::new(0);
+        assert_eq!(
+            flaky(&calls, 2, tonic::Code::ResourceExhausted)
+                .await
+                .unwrap(),
+            42
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn other_errors_are_not_retried() {
+        let calls = AtomicU32::new(0);
+        let err = flaky(&calls, 1, tonic::Code::InvalidArgument)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument { .. }), "{err:?}");
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn retries_stop_at_max_attempts_with_a_connection_error() {
+        let calls = AtomicU32::new(0);
+        let err = flaky(&calls, 100, tonic::Code::Unavailable)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Connection { ref target, .. } if target == "test:1"),
+            "{err:?}"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 5);
+    }
+
+    #[test]
+    fn every_call_carries_namespace_client_name_api_key_and_custom_headers() {
+        let options = ClientOptions::new("localhost:7233")
+            .namespace("payments")
+            .api_key("secret-key")
+            .header("x-team", "billing");
+        let mut interceptor = headers(&options).unwrap();
+        let request = interceptor.call(tonic::Request::new(())).unwrap();
+        let metadata = request.metadata();
+        assert_eq!(metadata.get("temporal-namespace").unwrap(), "payments");
+        assert_eq!(metadata.get("authorization").unwrap(), "Bearer secret-key");
+        assert_eq!(metadata.get("x-team").unwrap(), "billing");
+        assert_eq!(metadata.get("client-name").unwrap(), "workflow-rust");
+    }
+
+    #[test]
+    fn without_an_api_key_no_authorization_header_is_sent() {
+        let mut interceptor = headers(&ClientOptions::new("localhost:7233")).unwrap();
+        let request = interceptor.call(tonic::Request::new(())).unwrap();
+        assert!(request.metadata().get("authorization").is_none());
+        assert_eq!(
+            request.metadata().get("temporal-namespace").unwrap(),
+            "default"
+        );
+    }
 }
