@@ -38,3 +38,8 @@ pub use handle::{Untyped, WorkflowHandle};
 pub use info::{WorkflowDescription, WorkflowExecutionInfo, WorkflowExecutionStatus};
 pub use options::{ClientOptions, RpcRetryOptions, TlsOptions};
 pub use temporalio_protos::temporal::api::enums::v1::QueryRejectCondition;
+
+/// The README's Rust snippets compile as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
