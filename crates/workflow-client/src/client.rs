@@ -242,29 +242,28 @@ impl Client {
         let converter = &self.inner.converter;
         let input = converter.to_payloads(&input)?;
         let signal_input = converter.to_payloads(&signal_input)?;
+        let start = self.start_request(workflow.name(), input, &options)?;
         let request = ws::SignalWithStartWorkflowExecutionRequest {
-            namespace: self.namespace().to_owned(),
-            workflow_id: options.id.clone(),
-            workflow_type: Some(WorkflowType {
-                name: workflow.name().to_owned(),
-            }),
-            task_queue: Some(task_queue(&options.task_queue)),
-            input: payloads(input),
-            workflow_execution_timeout: options.execution_timeout.and_then(duration_to_proto),
-            workflow_run_timeout: options.run_timeout.and_then(duration_to_proto),
-            workflow_task_timeout: options.task_timeout.and_then(duration_to_proto),
-            identity: self.identity().to_owned(),
-            request_id: request_id(&options),
-            workflow_id_reuse_policy: options.id_reuse_policy_proto(),
-            workflow_id_conflict_policy: options.id_conflict_policy_proto(),
+            namespace: start.namespace,
+            workflow_id: start.workflow_id,
+            workflow_type: start.workflow_type,
+            task_queue: start.task_queue,
+            input: start.input,
+            workflow_execution_timeout: start.workflow_execution_timeout,
+            workflow_run_timeout: start.workflow_run_timeout,
+            workflow_task_timeout: start.workflow_task_timeout,
+            identity: start.identity,
+            request_id: start.request_id,
+            workflow_id_reuse_policy: start.workflow_id_reuse_policy,
+            workflow_id_conflict_policy: start.workflow_id_conflict_policy,
             signal_name: signal.name().to_owned(),
             signal_input: payloads(signal_input),
-            retry_policy: options.retry_policy.as_ref().map(|p| p.to_proto()),
-            cron_schedule: options.cron_schedule.clone().unwrap_or_default(),
-            memo: options.memo_proto()?,
-            search_attributes: search_attributes(&options)?,
-            header: Some(Header::default()),
-            workflow_start_delay: options.start_delay.and_then(duration_to_proto),
+            retry_policy: start.retry_policy,
+            cron_schedule: start.cron_schedule,
+            memo: start.memo,
+            search_attributes: start.search_attributes,
+            header: start.header,
+            workflow_start_delay: start.workflow_start_delay,
             ..Default::default()
         };
         let response = self
@@ -357,13 +356,13 @@ impl Client {
         AsyncActivityHandle::new(self.clone(), task_token.into())
     }
 
-    async fn start_raw(
+    fn start_request(
         &self,
         workflow_type: &str,
         input: Vec<Payload>,
         options: &WorkflowOptions,
-    ) -> Result<String, Error> {
-        let request = ws::StartWorkflowExecutionRequest {
+    ) -> Result<ws::StartWorkflowExecutionRequest, Error> {
+        Ok(ws::StartWorkflowExecutionRequest {
             namespace: self.namespace().to_owned(),
             workflow_id: options.id.clone(),
             workflow_type: Some(WorkflowType {
@@ -385,7 +384,16 @@ impl Client {
             header: Some(Header::default()),
             workflow_start_delay: options.start_delay.and_then(duration_to_proto),
             ..Default::default()
-        };
+        })
+    }
+
+    async fn start_raw(
+        &self,
+        workflow_type: &str,
+        input: Vec<Payload>,
+        options: &WorkflowOptions,
+    ) -> Result<String, Error> {
+        let request = self.start_request(workflow_type, input, options)?;
         let response = self
             .call(|mut s| {
                 let request = request.clone();

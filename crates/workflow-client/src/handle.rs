@@ -30,6 +30,23 @@ pub struct Untyped;
 ///
 /// A handle from a start call targets the chain of runs that start began: `result()` follows
 /// continue-as-new and retries, signals and queries go to the latest run.
+///
+/// ```no_run
+/// use workflow_client::{Client, Error};
+/// use workflow_core::prelude::*;
+///
+/// type Cart = WorkflowRef<(), Vec<String>>;
+/// const CART: Cart = WorkflowRef::new("Cart");
+/// const ADD: SignalRef<Cart, String> = SignalRef::new("add");
+/// const ITEMS: QueryRef<Cart, (), Vec<String>> = QueryRef::new("items");
+///
+/// # async fn run(client: Client) -> Result<(), Error> {
+/// let cart = client.start_workflow(CART, (), WorkflowOptions::new("cart-1", "carts")).await?;
+/// cart.signal(ADD, "tea".to_string()).await?;
+/// let items: Vec<String> = cart.query(ITEMS, ()).await?;
+/// cart.cancel().await?;
+/// # Ok(()) }
+/// ```
 pub struct WorkflowHandle<W = Untyped> {
     client: Client,
     workflow_id: String,

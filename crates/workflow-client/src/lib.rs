@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! A typed client for Temporal-compatible servers: our embedded server, a Temporal cluster or
 //! Temporal Cloud.
 //!

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! What workflow and activity code sees: payload conversion, failures, definition traits and
 //! options.
 //!
