@@ -16,9 +16,10 @@ from datetime import timedelta
 from typing import Any, List, Optional
 
 from temporalio import activity, workflow
+from temporalio.workflow import ActivityCancellationType
 from temporalio.client import Client
 from temporalio.common import RawValue, RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 from temporalio.worker import Worker
 
 
@@ -204,6 +205,58 @@ class AsyncCompletionWorkflow:
         self._token = token
 
 
+@dataclass
+class RustActivityCall:
+    activity: str
+    task_queue: str
+    args: List[Any]
+    maximum_attempts: int = 1
+    heartbeat_timeout_ms: int = 0
+    start_to_close_ms: int = 30000
+    cancel_on_signal: bool = False
+
+
+@workflow.defn(name="RunRustActivity")
+class RunRustActivity:
+    """Runs an activity by name on another task queue (a Rust worker's) and returns its result;
+    optionally cancels it when signalled and then returns "cancelled"."""
+
+    def __init__(self) -> None:
+        self._cancel = False
+
+    @workflow.signal
+    def cancel_activity(self) -> None:
+        self._cancel = True
+
+    @workflow.run
+    async def run(self, call: RustActivityCall) -> Any:
+        handle = workflow.start_activity(
+            call.activity,
+            args=call.args,
+            task_queue=call.task_queue,
+            start_to_close_timeout=timedelta(milliseconds=call.start_to_close_ms),
+            heartbeat_timeout=(
+                timedelta(milliseconds=call.heartbeat_timeout_ms)
+                if call.heartbeat_timeout_ms
+                else None
+            ),
+            retry_policy=RetryPolicy(
+                initial_interval=timedelta(milliseconds=100),
+                maximum_attempts=call.maximum_attempts,
+            ),
+            cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        )
+        if call.cancel_on_signal:
+            await workflow.wait_condition(lambda: self._cancel)
+            handle.cancel()
+        try:
+            return await handle
+        except ActivityError as err:
+            if isinstance(err.cause, CancelledError):
+                return "cancelled"
+            raise
+
+
 async def connect(address: str, namespace: str) -> Client:
     deadline = asyncio.get_running_loop().time() + 30
     while True:
@@ -242,6 +295,7 @@ async def main() -> None:
             WaitForeverWorkflow,
             ContinueAsNewWorkflow,
             AsyncCompletionWorkflow,
+            RunRustActivity,
         ],
         activities=[compose_greeting, failing_activity, async_completed_activity],
     )

@@ -405,8 +405,9 @@ impl Client {
         Ok(response.run_id)
     }
 
-    /// Runs one gRPC call, retrying transient errors (see [`retry_rpc`]).
-    pub(crate) async fn call<T, F, Fut>(&self, mut rpc: F) -> Result<T, Error>
+    /// Runs a raw gRPC call on [`workflow_service`](Self::workflow_service) with this client's
+    /// retry of transient errors and its error mapping.
+    pub async fn call<T, F, Fut>(&self, mut rpc: F) -> Result<T, Error>
     where
         F: FnMut(WorkflowService) -> Fut,
         Fut: Future<Output = Result<tonic::Response<T>, tonic::Status>>,

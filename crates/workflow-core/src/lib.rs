@@ -17,6 +17,7 @@
 //! # Ok::<(), PayloadError>(())
 //! ```
 
+pub mod activity;
 pub mod definition;
 pub mod failure;
 pub mod options;
@@ -27,6 +28,7 @@ pub use temporalio_protos as protos;
 
 /// The names most code needs.
 pub mod prelude {
+    pub use crate::activity::{Activity, ActivityContext, ActivityError, ActivityInfo};
     pub use crate::definition::{
         ActivityDefinition, ActivityRef, QueryDefinition, QueryRef, SignalDefinition, SignalRef,
         WorkflowDefinition, WorkflowRef,

@@ -1,0 +1,28 @@
+//! Why a worker stopped.
+
+/// Why [`Worker::run`](crate::Worker::run) could not run or stopped early.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WorkerError {
+    /// Two registered activities share a type name.
+    #[error("activity type `{name}` is registered twice")]
+    DuplicateActivity {
+        /// The shared name.
+        name: String,
+    },
+    /// Nothing was registered, so the worker would poll for nothing.
+    #[error("no activity is registered on task queue `{task_queue}`")]
+    NothingRegistered {
+        /// The worker's task queue.
+        task_queue: String,
+    },
+    /// Polling failed with an error retrying cannot fix (unknown namespace, permission).
+    #[error("polling task queue `{task_queue}` failed: {source}")]
+    Poll {
+        /// The worker's task queue.
+        task_queue: String,
+        /// The client error.
+        #[source]
+        source: workflow_client::Error,
+    },
+}

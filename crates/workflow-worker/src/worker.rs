@@ -1,0 +1,290 @@
+//! The worker: registration, polling, concurrency and shutdown.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use temporalio_protos::temporal::api::enums::v1::TaskQueueKind;
+use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
+use temporalio_protos::temporal::api::workflowservice::v1::{
+    PollActivityTaskQueueRequest, PollActivityTaskQueueResponse,
+};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::task::{AbortHandle, JoinSet};
+use workflow_client::{Client, Error};
+use workflow_core::activity::{Activity, ActivityCanceller, CancelReason};
+
+use crate::activity_task;
+use crate::registry::ActivityRegistry;
+use crate::{WorkerError, WorkerOptions};
+
+/// The server holds an activity poll for about a minute; this leaves it room.
+const POLL_TIMEOUT: Duration = Duration::from_secs(70);
+const MAX_POLL_BACKOFF: Duration = Duration::from_secs(10);
+
+/// Polls one task queue and runs the activities registered on it.
+///
+/// `run()` is `Send`: spawn it on any runtime thread. See the [crate docs](crate) for an
+/// example.
+pub struct Worker {
+    client: Client,
+    task_queue: String,
+    options: WorkerOptions,
+    activities: ActivityRegistry,
+    shutdown: Arc<watch::Sender<bool>>,
+}
+
+/// Stops a running worker: polling ends, running activities get the grace period.
+#[derive(Debug, Clone)]
+pub struct ShutdownHandle(Arc<watch::Sender<bool>>);
+
+impl ShutdownHandle {
+    /// Asks the worker to shut down; [`Worker::run`] returns once it has.
+    pub fn shutdown(&self) {
+        self.0.send_replace(true);
+    }
+}
+
+/// What the pollers and running activities share.
+pub(crate) struct Shared {
+    pub(crate) client: Client,
+    pub(crate) task_queue: String,
+    pub(crate) identity: String,
+    pub(crate) options: WorkerOptions,
+    pub(crate) activities: ActivityRegistry,
+    slots: Arc<Semaphore>,
+    running: Mutex<HashMap<u64, Running>>,
+    next_id: AtomicU64,
+}
+
+struct Running {
+    canceller: Arc<ActivityCanceller>,
+    abort: AbortHandle,
+}
+
+impl Worker {
+    /// A worker for `task_queue`, with default options.
+    pub fn new(client: Client, task_queue: impl Into<String>) -> Self {
+        Self {
+            client,
+            task_queue: task_queue.into(),
+            options: WorkerOptions::default(),
+            activities: ActivityRegistry::default(),
+            shutdown: Arc::new(watch::channel(false).0),
+        }
+    }
+
+    /// Sets the options.
+    pub fn options(mut self, options: WorkerOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Registers an activity; one value serves every task of its type.
+    pub fn register_activity<A: Activity>(mut self, activity: A) -> Self {
+        self.activities.register(activity);
+        self
+    }
+
+    /// A handle that shuts the worker down.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle(self.shutdown.clone())
+    }
+
+    /// The task queue polled.
+    pub fn task_queue(&self) -> &str {
+        &self.task_queue
+    }
+
+    /// Polls and runs tasks until shut down (or polling fails in a way retrying cannot fix),
+    /// then drains running activities.
+    pub async fn run(self) -> Result<(), WorkerError> {
+        self.activities.validate()?;
+        if self.activities.is_empty() {
+            return Err(WorkerError::NothingRegistered {
+                task_queue: self.task_queue,
+            });
+        }
+        let max = self.options.max_concurrent_activities.max(1);
+        let shared = Arc::new(Shared {
+            identity: self
+                .options
+                .identity
+                .clone()
+                .unwrap_or_else(|| self.client.identity().to_owned()),
+            client: self.client,
+            task_queue: self.task_queue,
+            options: self.options,
+            activities: self.activities,
+            slots: Arc::new(Semaphore::new(max)),
+            running: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(0),
+        });
+        tracing::info!(task_queue = %shared.task_queue, activities = ?shared.activities.names(), "worker started");
+
+        let mut stop = self.shutdown.subscribe();
+        let mut pollers = JoinSet::new();
+        for _ in 0..shared.options.activity_pollers.max(1) {
+            pollers.spawn(poll_loop(shared.clone(), self.shutdown.subscribe()));
+        }
+        let mut outcome = Ok(());
+        tokio::select! {
+            _ = stop.wait_for(|stopped| *stopped) => {}
+            Some(ended) = pollers.join_next() => {
+                if let Ok(Err(error)) = ended {
+                    tracing::error!(%error, "worker stopping");
+                    outcome = Err(error);
+                }
+            }
+        }
+        self.shutdown.send_replace(true);
+        pollers.shutdown().await;
+        drain(&shared, max).await;
+        tracing::info!(task_queue = %shared.task_queue, "worker stopped");
+        outcome
+    }
+}
+
+/// Waits for running activities: first the grace period, then, after cancelling them, as long
+/// again before abandoning the rest (the server times those out).
+async fn drain(shared: &Shared, max: usize) {
+    let all = u32::try_from(max).unwrap_or(u32::MAX);
+    let grace = shared.options.graceful_shutdown_timeout;
+    if tokio::time::timeout(grace, shared.slots.acquire_many(all))
+        .await
+        .is_ok()
+    {
+        return;
+    }
+    cancel_all(shared);
+    if tokio::time::timeout(grace, shared.slots.acquire_many(all))
+        .await
+        .is_err()
+    {
+        let running = shared.running.lock().unwrap_or_else(|e| e.into_inner());
+        tracing::warn!(
+            count = running.len(),
+            "abandoning activities that ignored cancellation"
+        );
+        for task in running.values() {
+            task.abort.abort();
+        }
+    }
+}
+
+/// Cancels every running activity; a separate function so no lock guard lives in an async
+/// function's state.
+fn cancel_all(shared: &Shared) {
+    let running = shared.running.lock().unwrap_or_else(|e| e.into_inner());
+    tracing::warn!(
+        count = running.len(),
+        "grace period over; cancelling running activities"
+    );
+    for task in running.values() {
+        task.canceller.cancel(CancelReason::WorkerShutdown);
+    }
+}
+
+async fn poll_loop(
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), WorkerError> {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let permit = tokio::select! {
+            biased;
+            _ = stop.wait_for(|stopped| *stopped) => return Ok(()),
+            permit = shared.slots.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+        };
+        let polled = tokio::select! {
+            biased;
+            _ = stop.wait_for(|stopped| *stopped) => return Ok(()),
+            polled = poll(&shared) => polled,
+        };
+        match polled {
+            // The long poll expired without a task.
+            Ok(task) if task.task_token.is_empty() => {}
+            Ok(task) => {
+                backoff = Duration::from_millis(100);
+                start(&shared, task, permit);
+            }
+            Err(Error::Rpc {
+                code: tonic::Code::DeadlineExceeded,
+                ..
+            }) => {}
+            Err(error) if is_fatal(&error) => {
+                return Err(WorkerError::Poll {
+                    task_queue: shared.task_queue.clone(),
+                    source: error,
+                });
+            }
+            Err(error) => {
+                tracing::warn!(%error, ?backoff, "activity poll failed; polling again");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_POLL_BACKOFF);
+            }
+        }
+    }
+}
+
+fn is_fatal(error: &Error) -> bool {
+    match error {
+        Error::NotFound { .. } | Error::InvalidArgument { .. } | Error::Config(_) => true,
+        Error::Rpc { code, .. } => matches!(
+            code,
+            tonic::Code::PermissionDenied
+                | tonic::Code::Unauthenticated
+                | tonic::Code::Unimplemented
+        ),
+        _ => false,
+    }
+}
+
+async fn poll(shared: &Shared) -> Result<PollActivityTaskQueueResponse, Error> {
+    let request = PollActivityTaskQueueRequest {
+        namespace: shared.client.namespace().to_owned(),
+        task_queue: Some(TaskQueue {
+            name: shared.task_queue.clone(),
+            kind: TaskQueueKind::Normal as i32,
+            normal_name: String::new(),
+        }),
+        identity: shared.identity.clone(),
+        ..Default::default()
+    };
+    shared
+        .client
+        .call(|mut service| {
+            let mut request = tonic::Request::new(request.clone());
+            request.set_timeout(POLL_TIMEOUT);
+            async move { service.poll_activity_task_queue(request).await }
+        })
+        .await
+}
+
+/// Runs a polled task on its own tokio task; the permit is its concurrency slot.
+fn start(shared: &Arc<Shared>, task: PollActivityTaskQueueResponse, permit: OwnedSemaphorePermit) {
+    let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+    let (context, canceller, heartbeats) = activity_task::context_for(shared, &task);
+    let canceller = Arc::new(canceller);
+    // Held while spawning, so the task cannot remove its entry before it exists.
+    let mut running = shared.running.lock().unwrap_or_else(|e| e.into_inner());
+    let task_shared = shared.clone();
+    let task_canceller = canceller.clone();
+    let handle = tokio::spawn(async move {
+        activity_task::run(&task_shared, task, context, task_canceller, heartbeats).await;
+        task_shared
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
+        drop(permit);
+    });
+    running.insert(
+        id,
+        Running {
+            canceller,
+            abort: handle.abort_handle(),
+        },
+    );
+}
