@@ -193,6 +193,38 @@ impl Activity for Gate {
     }
 }
 
+/// A worker running `UntilCancelled`, and the channels it reports on.
+struct CancellableWorker {
+    shutdown: workflow_worker::ShutdownHandle,
+    worker: tokio::task::JoinHandle<Result<(), WorkerError>>,
+    started: mpsc::UnboundedReceiver<()>,
+    stopped: mpsc::UnboundedReceiver<CancelReason>,
+}
+
+fn spawn_until_cancelled(
+    client: &Client,
+    queue: &str,
+    options: WorkerOptions,
+) -> CancellableWorker {
+    let (started_tx, started) = mpsc::unbounded_channel();
+    let (stopped_tx, stopped) = mpsc::unbounded_channel();
+    let activity = UntilCancelled {
+        started: started_tx,
+        stopped: stopped_tx,
+    };
+    let (shutdown, worker) = spawn(
+        Worker::new(client.clone(), queue)
+            .options(options)
+            .register_activity(activity),
+    );
+    CancellableWorker {
+        shutdown,
+        worker,
+        started,
+        stopped,
+    }
+}
+
 async fn run_call(client: &Client, call: RustActivityCall) -> Result<serde_json::Value, Error> {
     client
         .execute_workflow(RUN_RUST_ACTIVITY, call, options("run-rust-activity"))
@@ -312,13 +344,7 @@ async fn an_unregistered_activity_type_fails_naming_it_and_the_registered_ones()
 async fn a_cancelled_activity_learns_it_from_its_heartbeat_and_reports_cancelled() {
     let client = client().await;
     let queue = activity_queue();
-    let (started_tx, mut started) = mpsc::unbounded_channel();
-    let (stopped_tx, mut stopped) = mpsc::unbounded_channel();
-    let activity = UntilCancelled {
-        started: started_tx,
-        stopped: stopped_tx,
-    };
-    let (shutdown, worker) = spawn(Worker::new(client.clone(), &queue).register_activity(activity));
+    let mut worker = spawn_until_cancelled(&client, &queue, WorkerOptions::default());
     let mut request = call("until_cancelled", &queue, vec![]);
     request.heartbeat_timeout_ms = 1_000;
     request.cancel_on_signal = true;
@@ -326,12 +352,15 @@ async fn a_cancelled_activity_learns_it_from_its_heartbeat_and_reports_cancelled
         .start_workflow(RUN_RUST_ACTIVITY, request, options("cancel-activity"))
         .await
         .unwrap();
-    started.recv().await.unwrap();
+    worker.started.recv().await.unwrap();
     handle.signal_by_name("cancel_activity", ()).await.unwrap();
-    assert_eq!(stopped.recv().await.unwrap(), CancelReason::Requested);
+    assert_eq!(
+        worker.stopped.recv().await.unwrap(),
+        CancelReason::Requested
+    );
     assert_eq!(handle.result().await.unwrap(), "cancelled");
-    shutdown.shutdown();
-    worker.await.unwrap().unwrap();
+    worker.shutdown.shutdown();
+    worker.worker.await.unwrap().unwrap();
 }
 
 #[tokio::test]
@@ -370,17 +399,9 @@ async fn shutdown_lets_a_running_activity_finish_and_report_its_result() {
 async fn after_the_grace_period_shutdown_cancels_running_activities() {
     let client = client().await;
     let queue = activity_queue();
-    let (started_tx, mut started) = mpsc::unbounded_channel();
-    let (stopped_tx, mut stopped) = mpsc::unbounded_channel();
-    let activity = UntilCancelled {
-        started: started_tx,
-        stopped: stopped_tx,
-    };
-    let (shutdown, worker) = spawn(
-        Worker::new(client.clone(), &queue)
-            .options(WorkerOptions::default().graceful_shutdown_timeout(Duration::from_millis(200)))
-            .register_activity(activity),
-    );
+    let worker_options =
+        WorkerOptions::default().graceful_shutdown_timeout(Duration::from_millis(200));
+    let mut worker = spawn_until_cancelled(&client, &queue, worker_options);
     let handle = client
         .start_workflow(
             RUN_RUST_ACTIVITY,
@@ -389,10 +410,13 @@ async fn after_the_grace_period_shutdown_cancels_running_activities() {
         )
         .await
         .unwrap();
-    started.recv().await.unwrap();
-    shutdown.shutdown();
-    assert_eq!(stopped.recv().await.unwrap(), CancelReason::WorkerShutdown);
-    worker.await.unwrap().unwrap();
+    worker.started.recv().await.unwrap();
+    worker.shutdown.shutdown();
+    assert_eq!(
+        worker.stopped.recv().await.unwrap(),
+        CancelReason::WorkerShutdown
+    );
+    worker.worker.await.unwrap().unwrap();
     handle.terminate("test done").await.unwrap();
 }
 

@@ -2,7 +2,7 @@
 
 use temporalio_protos::temporal::api::workflowservice::v1 as ws;
 use workflow_core::failure::Failure;
-use workflow_core::payload::{PayloadArgs, PayloadValue};
+use workflow_core::payload::{Payload, PayloadArgs, PayloadValue};
 
 use crate::client::payloads;
 use crate::{Client, Error};
@@ -21,6 +21,7 @@ use crate::{Client, Error};
 pub struct AsyncActivityHandle {
     client: Client,
     task_token: Vec<u8>,
+    identity: String,
 }
 
 /// What a heartbeat learned about the activity.
@@ -34,7 +35,18 @@ pub struct HeartbeatResponse {
 
 impl AsyncActivityHandle {
     pub(crate) fn new(client: Client, task_token: Vec<u8>) -> Self {
-        Self { client, task_token }
+        let identity = client.identity().to_owned();
+        Self {
+            client,
+            task_token,
+            identity,
+        }
+    }
+
+    /// Records another identity than the client's with the answers (e.g. a worker's).
+    pub fn with_identity(mut self, identity: impl Into<String>) -> Self {
+        self.identity = identity.into();
+        self
     }
 
     /// The task token.
@@ -49,7 +61,7 @@ impl AsyncActivityHandle {
         let request = ws::RespondActivityTaskCompletedRequest {
             task_token: self.task_token.clone(),
             result: payloads(vec![result]),
-            identity: self.client.identity().to_owned(),
+            identity: self.identity.clone(),
             namespace: self.client.namespace().to_owned(),
             ..Default::default()
         };
@@ -64,11 +76,22 @@ impl AsyncActivityHandle {
 
     /// Fails the activity attempt; the activity's retry policy decides what follows.
     pub async fn fail(&self, failure: &Failure) -> Result<(), Error> {
+        self.fail_with_heartbeat(failure, Vec::new()).await
+    }
+
+    /// Fails the attempt and records the last heartbeat details, which the next attempt
+    /// receives.
+    pub async fn fail_with_heartbeat(
+        &self,
+        failure: &Failure,
+        last_heartbeat_details: Vec<Payload>,
+    ) -> Result<(), Error> {
         let request = ws::RespondActivityTaskFailedRequest {
             task_token: self.task_token.clone(),
             failure: Some(failure.to_proto()),
-            identity: self.client.identity().to_owned(),
+            identity: self.identity.clone(),
             namespace: self.client.namespace().to_owned(),
+            last_heartbeat_details: payloads(last_heartbeat_details),
             ..Default::default()
         };
         self.client
@@ -86,7 +109,7 @@ impl AsyncActivityHandle {
         let request = ws::RespondActivityTaskCanceledRequest {
             task_token: self.task_token.clone(),
             details: payloads(details),
-            identity: self.client.identity().to_owned(),
+            identity: self.identity.clone(),
             namespace: self.client.namespace().to_owned(),
             ..Default::default()
         };
@@ -105,7 +128,7 @@ impl AsyncActivityHandle {
         let request = ws::RecordActivityTaskHeartbeatRequest {
             task_token: self.task_token.clone(),
             details: payloads(details),
-            identity: self.client.identity().to_owned(),
+            identity: self.identity.clone(),
             namespace: self.client.namespace().to_owned(),
             ..Default::default()
         };

@@ -349,6 +349,20 @@ impl PayloadValue for RawPayload {
     }
 }
 
+/// An argument list of payloads passed through untouched.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawPayloads(pub Vec<Payload>);
+
+impl PayloadArgs for RawPayloads {
+    fn to_payloads(&self) -> Result<Vec<Payload>, PayloadError> {
+        Ok(self.0.clone())
+    }
+
+    fn from_payloads(payloads: &[Payload]) -> Result<Self, PayloadError> {
+        Ok(Self(payloads.to_vec()))
+    }
+}
+
 /// An argument list: what a workflow, activity, signal or query takes.
 ///
 /// One value is one payload; `()` is no argument at all. Several arguments, as workflows

@@ -5,7 +5,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::FutureExt;
-use temporalio_protos::temporal::api::common::v1::Payloads;
 use temporalio_protos::temporal::api::workflowservice::v1 as ws;
 use tokio::sync::Notify;
 use workflow_client::{Client, Error};
@@ -14,7 +13,7 @@ use workflow_core::activity::{
 };
 use workflow_core::failure::Failure;
 use workflow_core::options::{duration_from_proto, time_from_proto};
-use workflow_core::payload::{Payload, RawPayload};
+use workflow_core::payload::{Payload, RawPayload, RawPayloads};
 
 use crate::worker::Shared;
 
@@ -154,66 +153,21 @@ async fn respond(
     outcome: Result<Payload, ActivityError>,
     last_heartbeat: Vec<Payload>,
 ) -> Result<(), Error> {
-    let namespace = shared.client.namespace().to_owned();
-    let identity = shared.identity.clone();
+    let handle = shared
+        .client
+        .async_activity_handle(task_token)
+        .with_identity(shared.identity.clone());
     match outcome {
-        Ok(result) => {
-            let request = ws::RespondActivityTaskCompletedRequest {
-                task_token,
-                result: Some(Payloads {
-                    payloads: vec![result],
-                }),
-                identity,
-                namespace,
-                ..Default::default()
-            };
-            shared
-                .client
-                .call(|mut s| {
-                    let request = request.clone();
-                    async move { s.respond_activity_task_completed(request).await }
-                })
-                .await?;
-        }
+        Ok(result) => handle.complete(&RawPayload(result)).await,
         Err(ActivityError::Failed(failure)) => {
             tracing::debug!(%failure, "activity failed");
-            let request = ws::RespondActivityTaskFailedRequest {
-                task_token,
-                failure: Some(failure.to_proto()),
-                identity,
-                namespace,
-                last_heartbeat_details: (!last_heartbeat.is_empty()).then_some(Payloads {
-                    payloads: last_heartbeat,
-                }),
-                ..Default::default()
-            };
-            shared
-                .client
-                .call(|mut s| {
-                    let request = request.clone();
-                    async move { s.respond_activity_task_failed(request).await }
-                })
-                .await?;
+            handle.fail_with_heartbeat(&failure, last_heartbeat).await
         }
         Err(ActivityError::Cancelled { details }) => {
-            let request = ws::RespondActivityTaskCanceledRequest {
-                task_token,
-                details: (!details.is_empty()).then_some(Payloads { payloads: details }),
-                identity,
-                namespace,
-                ..Default::default()
-            };
-            shared
-                .client
-                .call(|mut s| {
-                    let request = request.clone();
-                    async move { s.respond_activity_task_canceled(request).await }
-                })
-                .await?;
+            handle.report_cancellation(RawPayloads(details)).await
         }
-        Err(ActivityError::WillCompleteAsync) => {}
+        Err(ActivityError::WillCompleteAsync) => Ok(()),
     }
-    Ok(())
 }
 
 /// Sends recorded heartbeats, at most one per `throttle`, and turns a cancellation request in
