@@ -225,6 +225,26 @@ fn spawn_until_cancelled(
     }
 }
 
+/// Hands its task token to the test and leaves completion to it.
+struct HandOff {
+    tokens: mpsc::UnboundedSender<Vec<u8>>,
+}
+
+impl ActivityDefinition for HandOff {
+    type Input = ();
+    type Output = String;
+    fn name(&self) -> &str {
+        "hand_off"
+    }
+}
+
+impl Activity for HandOff {
+    async fn execute(&self, ctx: ActivityContext, _: ()) -> Result<String, ActivityError> {
+        self.tokens.send(ctx.info().task_token.clone()).unwrap();
+        Err(ActivityError::WillCompleteAsync)
+    }
+}
+
 async fn run_call(client: &Client, call: RustActivityCall) -> Result<serde_json::Value, Error> {
     client
         .execute_workflow(RUN_RUST_ACTIVITY, call, options("run-rust-activity"))
@@ -486,4 +506,39 @@ fn the_worker_future_is_send() {
             .await
     };
     assert_send(&future);
+}
+
+#[tokio::test]
+async fn an_async_activity_learns_of_cancellation_by_heartbeat_and_reports_it_by_token() {
+    let client = client().await;
+    let queue = activity_queue();
+    let (tokens_tx, mut tokens) = mpsc::unbounded_channel();
+    let (shutdown, worker) =
+        spawn(Worker::new(client.clone(), &queue).register_activity(HandOff { tokens: tokens_tx }));
+    let mut request = call("hand_off", &queue, vec![]);
+    request.cancel_on_signal = true;
+    let handle = client
+        .start_workflow(RUN_RUST_ACTIVITY, request, options("async-cancel"))
+        .await
+        .unwrap();
+    let activity = client.async_activity_handle(tokens.recv().await.unwrap());
+    assert!(!activity.heartbeat(()).await.unwrap().cancel_requested);
+    handle.signal_by_name("cancel_activity", ()).await.unwrap();
+    // The cancellation request is recorded by the workflow task the signal triggers.
+    eventually(Duration::from_secs(30), "the cancellation request", || {
+        let activity = activity.clone();
+        async move {
+            activity
+                .heartbeat(())
+                .await
+                .unwrap()
+                .cancel_requested
+                .then_some(())
+        }
+    })
+    .await;
+    activity.report_cancellation(()).await.unwrap();
+    assert_eq!(handle.result().await.unwrap(), "cancelled");
+    shutdown.shutdown();
+    worker.await.unwrap().unwrap();
 }
