@@ -8,6 +8,8 @@
 //! - `WORKFLOW_TEST_PYTHON`: the venv's Python interpreter;
 //! - `WORKFLOW_TEST_PYTHON_DIR`: the folder of the Python helpers.
 
+pub mod workflows;
+
 use std::future::Future;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

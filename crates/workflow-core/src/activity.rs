@@ -273,7 +273,7 @@ impl<E: std::error::Error> From<E> for ActivityError {
     }
 }
 
-fn failure_from_error(type_name: &str, error: &dyn std::error::Error) -> Failure {
+pub(crate) fn failure_from_error(type_name: &str, error: &dyn std::error::Error) -> Failure {
     let mut failure = Failure::application(type_name, error.to_string());
     if let Some(source) = error.source() {
         // Causes are `dyn Error`: their type names are not known here.

@@ -1,6 +1,6 @@
 #![warn(missing_docs)]
-//! What workflow and activity code sees: payload conversion, failures, definition traits and
-//! options.
+//! What workflow and activity code sees: the workflow context, payload conversion, failures,
+//! definition traits and options.
 //!
 //! This crate is the shared vocabulary of the SDK: the client, the worker and the macros all
 //! speak in its types. Wire types come from [`protos`] (Temporal's own protobuf API).
@@ -22,6 +22,7 @@ pub mod definition;
 pub mod failure;
 pub mod options;
 pub mod payload;
+pub mod workflow;
 
 /// Temporal's protobuf API (`temporalio-protos`), for values this crate does not wrap.
 pub use temporalio_protos as protos;
@@ -41,6 +42,10 @@ pub mod prelude {
     pub use crate::payload::{
         Args, Bytes, PayloadArgs, PayloadConverter, PayloadError, PayloadValue, ProtoJson,
     };
+    pub use crate::workflow::{
+        ActivityOptions, ChildWorkflowOptions, Workflow, WorkflowContext, WorkflowError,
+        WorkflowInfo, WorkflowResult, WorkflowRun,
+    };
     pub use serde::{Deserialize, Serialize};
     pub use std::time::Duration;
 }
@@ -48,6 +53,7 @@ pub mod prelude {
 /// Paths used by generated code; not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use futures;
     pub use serde;
     pub use serde_json;
 }

@@ -105,7 +105,7 @@ pub enum WorkflowIdReusePolicy {
 }
 
 impl WorkflowIdReusePolicy {
-    fn to_proto(self) -> enums::WorkflowIdReusePolicy {
+    pub(crate) fn to_proto(self) -> enums::WorkflowIdReusePolicy {
         match self {
             Self::AllowDuplicate => enums::WorkflowIdReusePolicy::AllowDuplicate,
             Self::AllowDuplicateFailedOnly => {

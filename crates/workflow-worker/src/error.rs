@@ -10,8 +10,14 @@ pub enum WorkerError {
         /// The shared name.
         name: String,
     },
+    /// Two registered workflows share a type name.
+    #[error("workflow type `{name}` is registered twice")]
+    DuplicateWorkflow {
+        /// The shared name.
+        name: String,
+    },
     /// Nothing was registered, so the worker would poll for nothing.
-    #[error("no activity is registered on task queue `{task_queue}`")]
+    #[error("no workflow or activity is registered on task queue `{task_queue}`")]
     NothingRegistered {
         /// The worker's task queue.
         task_queue: String,

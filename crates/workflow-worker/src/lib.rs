@@ -42,7 +42,9 @@ mod error;
 mod options;
 mod registry;
 mod worker;
+mod workflow;
 
 pub use error::WorkerError;
 pub use options::WorkerOptions;
 pub use worker::{ShutdownHandle, Worker};
+pub use workflow::replay::{ReplayError, Replayer};

@@ -18,6 +18,20 @@ pub struct WorkerOptions {
     pub max_concurrent_activities: usize,
     /// Concurrent long polls of the activity task queue. Default 2.
     pub activity_pollers: usize,
+    /// Workflow tasks processed at once; no task is polled beyond this. Default 100.
+    pub max_concurrent_workflow_tasks: usize,
+    /// Concurrent long polls of the workflow task queue (and as many of the sticky queue).
+    /// Default 2.
+    pub workflow_pollers: usize,
+    /// Workflow runs kept in memory between tasks, so a task carries only new events
+    /// (sticky execution); the least recently used run is evicted. 0 disables the cache.
+    /// Default 1000.
+    pub max_cached_workflows: usize,
+    /// How long the server waits for this worker to pick up a task of a cached run before
+    /// giving it to any worker. Default 10 s.
+    pub sticky_queue_schedule_to_start_timeout: Duration,
+    /// Threads running workflow code. Default: the number of CPUs, at most 4.
+    pub workflow_threads: usize,
     /// Identity recorded in history; defaults to the client's identity.
     pub identity: Option<String>,
     /// How long shutdown waits for running activities before cancelling them. Default 10 s.
@@ -33,6 +47,13 @@ impl Default for WorkerOptions {
         Self {
             max_concurrent_activities: 100,
             activity_pollers: 2,
+            max_concurrent_workflow_tasks: 100,
+            workflow_pollers: 2,
+            max_cached_workflows: 1000,
+            sticky_queue_schedule_to_start_timeout: Duration::from_secs(10),
+            workflow_threads: std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(4),
             identity: None,
             graceful_shutdown_timeout: Duration::from_secs(10),
             default_heartbeat_throttle: Duration::from_secs(30),
@@ -51,6 +72,36 @@ impl WorkerOptions {
     /// Sets the number of concurrent activity polls.
     pub fn activity_pollers(mut self, pollers: usize) -> Self {
         self.activity_pollers = pollers;
+        self
+    }
+
+    /// Sets the number of workflow tasks processed at once.
+    pub fn max_concurrent_workflow_tasks(mut self, max: usize) -> Self {
+        self.max_concurrent_workflow_tasks = max;
+        self
+    }
+
+    /// Sets the number of concurrent workflow task polls.
+    pub fn workflow_pollers(mut self, pollers: usize) -> Self {
+        self.workflow_pollers = pollers;
+        self
+    }
+
+    /// Sets the number of workflow runs kept in memory (0: no sticky execution).
+    pub fn max_cached_workflows(mut self, max: usize) -> Self {
+        self.max_cached_workflows = max;
+        self
+    }
+
+    /// Sets how long the server waits for this worker to pick up a cached run's task.
+    pub fn sticky_queue_schedule_to_start_timeout(mut self, timeout: Duration) -> Self {
+        self.sticky_queue_schedule_to_start_timeout = timeout;
+        self
+    }
+
+    /// Sets the number of threads running workflow code.
+    pub fn workflow_threads(mut self, threads: usize) -> Self {
+        self.workflow_threads = threads;
         self
     }
 

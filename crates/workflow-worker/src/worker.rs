@@ -14,16 +14,19 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::{AbortHandle, JoinSet};
 use workflow_client::{Client, Error};
 use workflow_core::activity::{Activity, ActivityCanceller, CancelReason};
+use workflow_core::workflow::Workflow;
+use workflow_core::workflow::runtime::WorkflowFactory;
 
 use crate::activity_task;
 use crate::registry::ActivityRegistry;
+use crate::workflow::{WorkflowRegistry, WorkflowWorker};
 use crate::{WorkerError, WorkerOptions};
 
 /// The server holds an activity poll for about a minute; this leaves it room.
 const POLL_TIMEOUT: Duration = Duration::from_secs(70);
 const MAX_POLL_BACKOFF: Duration = Duration::from_secs(10);
 
-/// Polls one task queue and runs the activities registered on it.
+/// Polls one task queue and runs the workflows and activities registered on it.
 ///
 /// `run()` is `Send`: spawn it on any runtime thread. See the [crate docs](crate) for an
 /// example.
@@ -32,6 +35,7 @@ pub struct Worker {
     task_queue: String,
     options: WorkerOptions,
     activities: ActivityRegistry,
+    workflows: WorkflowRegistry,
     shutdown: Arc<watch::Sender<bool>>,
 }
 
@@ -71,6 +75,7 @@ impl Worker {
             task_queue: task_queue.into(),
             options: WorkerOptions::default(),
             activities: ActivityRegistry::default(),
+            workflows: WorkflowRegistry::default(),
             shutdown: Arc::new(watch::channel(false).0),
         }
     }
@@ -84,6 +89,12 @@ impl Worker {
     /// Registers an activity; one value serves every task of its type.
     pub fn register_activity<A: Activity>(mut self, activity: A) -> Self {
         self.activities.register(activity);
+        self
+    }
+
+    /// Registers a workflow type.
+    pub fn register_workflow<W: Workflow>(mut self) -> Self {
+        self.workflows.register(WorkflowFactory::of::<W>());
         self
     }
 
@@ -101,18 +112,33 @@ impl Worker {
     /// then drains running activities.
     pub async fn run(self) -> Result<(), WorkerError> {
         self.activities.validate()?;
-        if self.activities.is_empty() {
+        if let Some(name) = self.workflows.duplicate {
+            return Err(WorkerError::DuplicateWorkflow {
+                name: name.to_string(),
+            });
+        }
+        if self.activities.is_empty() && self.workflows.is_empty() {
             return Err(WorkerError::NothingRegistered {
                 task_queue: self.task_queue,
             });
         }
+        let identity = self
+            .options
+            .identity
+            .clone()
+            .unwrap_or_else(|| self.client.identity().to_owned());
+        let workflows = (!self.workflows.is_empty()).then(|| {
+            Arc::new(WorkflowWorker::new(
+                self.client.clone(),
+                self.task_queue.clone(),
+                identity.clone(),
+                self.options.clone(),
+                self.workflows.clone(),
+            ))
+        });
         let max = self.options.max_concurrent_activities.max(1);
         let shared = Arc::new(Shared {
-            identity: self
-                .options
-                .identity
-                .clone()
-                .unwrap_or_else(|| self.client.identity().to_owned()),
+            identity,
             client: self.client,
             task_queue: self.task_queue,
             options: self.options,
@@ -121,12 +147,22 @@ impl Worker {
             running: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(0),
         });
-        tracing::info!(task_queue = %shared.task_queue, activities = ?shared.activities.names(), "worker started");
+        tracing::info!(
+            task_queue = %shared.task_queue,
+            workflows = ?self.workflows.names(),
+            activities = ?shared.activities.names(),
+            "worker started"
+        );
 
         let mut stop = self.shutdown.subscribe();
         let mut pollers = JoinSet::new();
-        for _ in 0..shared.options.activity_pollers.max(1) {
-            pollers.spawn(poll_loop(shared.clone(), self.shutdown.subscribe()));
+        if !shared.activities.is_empty() {
+            for _ in 0..shared.options.activity_pollers.max(1) {
+                pollers.spawn(poll_loop(shared.clone(), self.shutdown.subscribe()));
+            }
+        }
+        if let Some(workflows) = &workflows {
+            pollers.spawn(workflows.clone().run(self.shutdown.subscribe()));
         }
         let mut outcome = Ok(());
         tokio::select! {
@@ -139,8 +175,20 @@ impl Worker {
             }
         }
         self.shutdown.send_replace(true);
-        pollers.shutdown().await;
+        // The workflow half drains its own tasks before its future ends.
+        while let Some(ended) = pollers.join_next().await {
+            if let (Ok(Err(error)), Ok(())) = (ended, &outcome) {
+                outcome = Err(error);
+            }
+        }
         drain(&shared, max).await;
+        if let Some(workflows) = workflows
+            && let Ok(workflows) = Arc::try_unwrap(workflows)
+        {
+            tokio::task::spawn_blocking(move || workflows.stop())
+                .await
+                .ok();
+        }
         tracing::info!(task_queue = %shared.task_queue, "worker stopped");
         outcome
     }
@@ -228,7 +276,7 @@ async fn poll_loop(
     }
 }
 
-fn is_fatal(error: &Error) -> bool {
+pub(crate) fn is_fatal(error: &Error) -> bool {
     match error {
         Error::NotFound { .. } | Error::InvalidArgument { .. } | Error::Config(_) => true,
         Error::Rpc { code, .. } => matches!(

@@ -1,0 +1,992 @@
+//! The interface between workflow code and a worker: jobs go in, commands come out.
+//!
+//! A worker reads the history of a run, turns events into [`Job`]s, and calls
+//! [`WorkflowInstance::activate`] once per workflow task. The instance applies the jobs, polls
+//! the workflow's futures on the calling thread until none can progress, and returns the
+//! [`CommandRequest`]s the code issued, each with the sequence number the worker uses to
+//! route the matching events back. Nothing here touches the network or the clock, which is
+//! what makes a run deterministic.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::SystemTime;
+
+use temporalio_protos::temporal::api::command::v1 as command;
+use temporalio_protos::temporal::api::common::v1::{Payload, Payloads};
+use temporalio_protos::temporal::api::history::v1::MarkerRecordedEventAttributes;
+
+use super::error::{WorkflowError, is_cancellation};
+use super::info::WorkflowInfo;
+use super::{HandlerError, Invocation, Workflow, WorkflowContext};
+use crate::failure::{Failure, FailureInfo};
+use crate::payload::{PayloadArgs, PayloadConverter, PayloadError, PayloadValue};
+
+/// Marker name of `patched` / `deprecate_patch` (the name Temporal's core SDK uses).
+pub const PATCH_MARKER_NAME: &str = "core_patch";
+/// Marker name of `side_effect`.
+pub const SIDE_EFFECT_MARKER_NAME: &str = "SideEffect";
+const PATCH_DETAILS_KEY: &str = "patch_data";
+const SIDE_EFFECT_DATA_KEY: &str = "data";
+const SIDE_EFFECT_ID_KEY: &str = "side-effect-id";
+
+/// What a recorded marker is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Marker {
+    /// A `patched` (or `deprecate_patch`) call.
+    Patch {
+        /// Patch id.
+        id: String,
+        /// Whether it came from `deprecate_patch`.
+        deprecated: bool,
+    },
+    /// A `side_effect` call.
+    SideEffect {
+        /// Sequence number of the call.
+        seq: u32,
+    },
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PatchData {
+    id: String,
+    deprecated: bool,
+}
+
+impl Marker {
+    /// Reads a marker event; `None` for markers this SDK does not write.
+    pub fn from_event(attrs: &MarkerRecordedEventAttributes) -> Option<(Marker, Option<Payload>)> {
+        let first = |key: &str| {
+            attrs
+                .details
+                .get(key)
+                .and_then(|p| p.payloads.first().cloned())
+        };
+        match attrs.marker_name.as_str() {
+            PATCH_MARKER_NAME => {
+                let data: PatchData = PatchData::from_payload(&first(PATCH_DETAILS_KEY)?).ok()?;
+                Some((
+                    Marker::Patch {
+                        id: data.id,
+                        deprecated: data.deprecated,
+                    },
+                    None,
+                ))
+            }
+            SIDE_EFFECT_MARKER_NAME => {
+                let seq = u32::from_payload(&first(SIDE_EFFECT_ID_KEY)?).ok()?;
+                Some((Marker::SideEffect { seq }, first(SIDE_EFFECT_DATA_KEY)))
+            }
+            _ => None,
+        }
+    }
+
+    pub(crate) fn to_attributes(
+        &self,
+        data: Option<Payload>,
+    ) -> command::RecordMarkerCommandAttributes {
+        let mut details = HashMap::new();
+        let one = |p: Payload| Payloads { payloads: vec![p] };
+        let name = match self {
+            Marker::Patch { id, deprecated } => {
+                let data = PatchData {
+                    id: id.clone(),
+                    deprecated: *deprecated,
+                };
+                if let Ok(p) = data.to_payload() {
+                    details.insert(PATCH_DETAILS_KEY.to_string(), one(p));
+                }
+                PATCH_MARKER_NAME
+            }
+            Marker::SideEffect { seq } => {
+                if let Ok(p) = seq.to_payload() {
+                    details.insert(SIDE_EFFECT_ID_KEY.to_string(), one(p));
+                }
+                if let Some(p) = data {
+                    details.insert(SIDE_EFFECT_DATA_KEY.to_string(), one(p));
+                }
+                SIDE_EFFECT_MARKER_NAME
+            }
+        };
+        command::RecordMarkerCommandAttributes {
+            marker_name: name.to_string(),
+            details,
+            ..Default::default()
+        }
+    }
+}
+
+/// Something that happened to a run, in history order, for the workflow code to see.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Job {
+    /// The workflow task being replayed recorded this patch marker.
+    NotifyPatch {
+        /// Patch id.
+        id: String,
+    },
+    /// The workflow task being replayed recorded this side effect's value.
+    SideEffectResult {
+        /// Sequence number of the `side_effect` call.
+        seq: u32,
+        /// The recorded value.
+        value: Payload,
+    },
+    /// An activity completed (`Ok`, with its result) or failed, timed out or was cancelled.
+    ResolveActivity {
+        /// Sequence number of the activity call.
+        seq: u32,
+        /// Result payload, or the activity failure (with the reason as its cause).
+        result: Result<Option<Payload>, Failure>,
+    },
+    /// A timer fired.
+    FireTimer {
+        /// Sequence number of the timer.
+        seq: u32,
+    },
+    /// A child workflow started.
+    ChildStarted {
+        /// Sequence number of the child call.
+        seq: u32,
+        /// Run id of the child.
+        run_id: String,
+    },
+    /// A child workflow could not be started.
+    ChildStartFailed {
+        /// Sequence number of the child call.
+        seq: u32,
+        /// Why.
+        failure: Failure,
+    },
+    /// A child workflow closed.
+    ResolveChild {
+        /// Sequence number of the child call.
+        seq: u32,
+        /// Result payload, or the child workflow failure.
+        result: Result<Option<Payload>, Failure>,
+    },
+    /// A signal to an external workflow was delivered or failed.
+    ResolveSignalExternal {
+        /// Sequence number of the signal call.
+        seq: u32,
+        /// Whether it was delivered.
+        result: Result<(), Failure>,
+    },
+    /// A cancellation request to an external workflow was delivered or failed.
+    ResolveCancelExternal {
+        /// Sequence number of the cancel call.
+        seq: u32,
+        /// Whether it was delivered.
+        result: Result<(), Failure>,
+    },
+    /// A signal arrived.
+    Signal {
+        /// Signal name.
+        name: String,
+        /// Signal arguments.
+        input: Vec<Payload>,
+    },
+    /// Cancellation of the workflow was requested.
+    CancelWorkflow {
+        /// The reason given.
+        reason: String,
+    },
+}
+
+/// A command issued by workflow code; `seq` links it to the events that resolve it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CommandRequest {
+    /// Schedule an activity.
+    ScheduleActivity {
+        /// Sequence number of the call.
+        seq: u32,
+        /// The command.
+        attributes: command::ScheduleActivityTaskCommandAttributes,
+    },
+    /// Ask to cancel a scheduled activity.
+    RequestCancelActivity {
+        /// Sequence number of the activity call.
+        seq: u32,
+    },
+    /// Start a timer.
+    StartTimer {
+        /// Sequence number of the timer.
+        seq: u32,
+        /// The command.
+        attributes: command::StartTimerCommandAttributes,
+    },
+    /// Cancel a started timer.
+    CancelTimer {
+        /// Sequence number of the timer.
+        seq: u32,
+    },
+    /// Start a child workflow.
+    StartChildWorkflow {
+        /// Sequence number of the child call.
+        seq: u32,
+        /// The command.
+        attributes: command::StartChildWorkflowExecutionCommandAttributes,
+    },
+    /// Signal another workflow.
+    SignalExternal {
+        /// Sequence number of the signal call.
+        seq: u32,
+        /// The command.
+        attributes: command::SignalExternalWorkflowExecutionCommandAttributes,
+    },
+    /// Ask another workflow (or a child) to cancel.
+    CancelExternal {
+        /// Sequence number of the cancel call.
+        seq: u32,
+        /// The command.
+        attributes: command::RequestCancelExternalWorkflowExecutionCommandAttributes,
+    },
+    /// Record a marker.
+    RecordMarker {
+        /// What the marker is.
+        marker: Marker,
+        /// The command.
+        attributes: command::RecordMarkerCommandAttributes,
+    },
+    /// Complete the workflow.
+    CompleteWorkflow(command::CompleteWorkflowExecutionCommandAttributes),
+    /// Fail the workflow.
+    FailWorkflow(command::FailWorkflowExecutionCommandAttributes),
+    /// Close the workflow as cancelled.
+    CancelWorkflow(command::CancelWorkflowExecutionCommandAttributes),
+    /// Continue as a new run.
+    ContinueAsNew(command::ContinueAsNewWorkflowExecutionCommandAttributes),
+}
+
+impl CommandRequest {
+    /// Whether this command closes the run.
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            Self::CompleteWorkflow(_)
+                | Self::FailWorkflow(_)
+                | Self::CancelWorkflow(_)
+                | Self::ContinueAsNew(_)
+        )
+    }
+}
+
+/// One workflow task's worth of input.
+#[derive(Debug, Clone)]
+pub struct Activation {
+    /// Workflow time: the start time of the workflow task.
+    pub time: SystemTime,
+    /// Whether this task was already completed once (its commands are in history).
+    pub replaying: bool,
+    /// Event id of the task's `WorkflowTaskStarted`.
+    pub history_length: u32,
+    /// What happened since the previous task, in history order.
+    pub jobs: Vec<Job>,
+}
+
+/// A workflow task that cannot complete: the task fails and is retried, the workflow stays
+/// open.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ActivationError {
+    /// Workflow code panicked.
+    #[error("workflow code panicked: {0}")]
+    Panic(String),
+    /// The workflow's input could not be decoded.
+    #[error("cannot decode the input of workflow {workflow_type}: {message}")]
+    Input {
+        /// Workflow type.
+        workflow_type: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The workflow's result could not be encoded.
+    #[error("cannot encode the result of workflow {workflow_type}: {message}")]
+    Output {
+        /// Workflow type.
+        workflow_type: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// How a worker starts a run.
+#[derive(Debug, Clone)]
+pub struct WorkflowStart {
+    /// Facts about the run.
+    pub info: WorkflowInfo,
+    /// The run's input payloads.
+    pub input: Vec<Payload>,
+    /// Seed of the run's deterministic random numbers.
+    pub randomness_seed: u64,
+}
+
+/// Starts runs of one workflow type; what a worker registers.
+#[derive(Clone, Copy)]
+pub struct WorkflowFactory {
+    name: &'static str,
+    signals: &'static [&'static str],
+    queries: &'static [&'static str],
+    start: fn(WorkflowStart) -> Result<WorkflowInstance, ActivationError>,
+}
+
+impl std::fmt::Debug for WorkflowFactory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkflowFactory")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl WorkflowFactory {
+    /// The factory of `W`.
+    pub fn of<W: Workflow>() -> Self {
+        Self {
+            name: W::NAME,
+            signals: W::SIGNALS,
+            queries: W::QUERIES,
+            start: WorkflowInstance::start::<W>,
+        }
+    }
+
+    /// The workflow type name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The signal names the workflow handles.
+    pub fn signals(&self) -> &'static [&'static str] {
+        self.signals
+    }
+
+    /// The query names the workflow answers.
+    pub fn queries(&self) -> &'static [&'static str] {
+        self.queries
+    }
+
+    /// Creates a run: decodes its input and builds the workflow's state. The code does not
+    /// run until the first [`WorkflowInstance::activate`].
+    pub fn start(&self, start: WorkflowStart) -> Result<WorkflowInstance, ActivationError> {
+        (self.start)(start)
+    }
+}
+
+pub(crate) struct Slot<T> {
+    pub result: Option<T>,
+    pub waker: Option<Waker>,
+}
+
+impl<T> Default for Slot<T> {
+    fn default() -> Self {
+        Self {
+            result: None,
+            waker: None,
+        }
+    }
+}
+
+impl<T> Slot<T> {
+    pub fn resolve(&mut self, value: T) {
+        if self.result.is_none() {
+            self.result = Some(value);
+            if let Some(w) = self.waker.take() {
+                w.wake();
+            }
+        }
+    }
+}
+
+/// Polls a slot in `map`: ready (and removed) when resolved.
+pub(crate) fn poll_slot<T>(
+    map: &mut HashMap<u32, Slot<T>>,
+    seq: u32,
+    cx: &Context<'_>,
+) -> Poll<Option<T>> {
+    match map.get_mut(&seq) {
+        None => Poll::Ready(None),
+        Some(slot) => match slot.result.take() {
+            Some(v) => {
+                map.remove(&seq);
+                Poll::Ready(Some(v))
+            }
+            None => {
+                slot.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        },
+    }
+}
+
+pub(crate) struct ActivityMeta {
+    pub activity_type: String,
+    pub activity_id: String,
+    pub cancellation_type: super::ActivityCancellationType,
+    pub cancel_sent: bool,
+}
+
+pub(crate) struct ChildMeta {
+    pub workflow_id: String,
+    pub workflow_type: String,
+    pub namespace: String,
+    pub cancellation_type: super::ChildCancellationType,
+    pub cancel_sent: bool,
+}
+
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub activity: u32,
+    pub timer: u32,
+    pub child: u32,
+    pub signal: u32,
+    pub cancel: u32,
+    pub side_effect: u32,
+}
+
+/// A deterministic random source whose sequence never changes between versions: replays of
+/// old histories depend on it, so it is not delegated to a crate that may change algorithm.
+pub(crate) struct SplitMix64(u64);
+
+impl SplitMix64 {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// The run's state shared by the context, the futures it hands out and the instance.
+pub(crate) struct Shared {
+    pub now: SystemTime,
+    pub replaying: bool,
+    pub history_length: u32,
+    pub rng: SplitMix64,
+    pub seq: Counters,
+    pub commands: Vec<CommandRequest>,
+    pub activities: HashMap<u32, Slot<Result<Option<Payload>, Failure>>>,
+    pub activity_meta: HashMap<u32, ActivityMeta>,
+    pub timers: HashMap<u32, Slot<Result<(), Failure>>>,
+    pub child_starts: HashMap<u32, Slot<Result<String, Failure>>>,
+    pub child_results: HashMap<u32, Slot<Result<Option<Payload>, Failure>>>,
+    pub child_meta: HashMap<u32, ChildMeta>,
+    pub signals: HashMap<u32, Slot<Result<(), Failure>>>,
+    pub cancels: HashMap<u32, Slot<Result<(), Failure>>>,
+    pub cancel_requested: Option<String>,
+    pub cancel_waiters: Vec<Waker>,
+    pub condition_waiters: Vec<Waker>,
+    pub state_changed: bool,
+    pub patches_in_history: HashSet<String>,
+    pub patch_memo: HashMap<String, bool>,
+    pub side_effects: HashMap<u32, Payload>,
+    pub converter: PayloadConverter,
+}
+
+impl Shared {
+    fn new(start_time: SystemTime, seed: u64) -> Self {
+        Self {
+            now: start_time,
+            replaying: false,
+            history_length: 0,
+            rng: SplitMix64(seed),
+            seq: Counters::default(),
+            commands: Vec::new(),
+            activities: HashMap::new(),
+            activity_meta: HashMap::new(),
+            timers: HashMap::new(),
+            child_starts: HashMap::new(),
+            child_results: HashMap::new(),
+            child_meta: HashMap::new(),
+            signals: HashMap::new(),
+            cancels: HashMap::new(),
+            cancel_requested: None,
+            cancel_waiters: Vec::new(),
+            condition_waiters: Vec::new(),
+            state_changed: false,
+            patches_in_history: HashSet::new(),
+            patch_memo: HashMap::new(),
+            side_effects: HashMap::new(),
+            converter: PayloadConverter::default(),
+        }
+    }
+
+    /// Removes a command that has not been sent yet; true if it was there.
+    fn unsend(&mut self, matches: impl Fn(&CommandRequest) -> bool) -> bool {
+        let before = self.commands.len();
+        self.commands.retain(|c| !matches(c));
+        self.commands.len() != before
+    }
+
+    pub fn cancel_activity(&mut self, seq: u32) {
+        let pending = self
+            .activities
+            .get(&seq)
+            .is_some_and(|s| s.result.is_none());
+        let Some(meta) = self.activity_meta.get_mut(&seq) else {
+            return;
+        };
+        if !pending || meta.cancel_sent {
+            return;
+        }
+        meta.cancel_sent = true;
+        let failure = activity_cancelled(meta);
+        let kind = meta.cancellation_type;
+        let unsent = self
+            .unsend(|c| matches!(c, CommandRequest::ScheduleActivity { seq: s, .. } if *s == seq));
+        use super::ActivityCancellationType as T;
+        if !unsent && kind != T::Abandon {
+            self.commands
+                .push(CommandRequest::RequestCancelActivity { seq });
+        }
+        if (unsent || kind != T::WaitCancellationCompleted)
+            && let Some(slot) = self.activities.get_mut(&seq)
+        {
+            slot.resolve(Err(failure));
+        }
+    }
+
+    pub fn cancel_timer(&mut self, seq: u32) {
+        let Some(slot) = self.timers.get_mut(&seq) else {
+            return;
+        };
+        if slot.result.is_some() {
+            return;
+        }
+        slot.resolve(Err(cancelled_failure("Timer cancelled")));
+        let unsent =
+            self.unsend(|c| matches!(c, CommandRequest::StartTimer { seq: s, .. } if *s == seq));
+        if !unsent {
+            self.commands.push(CommandRequest::CancelTimer { seq });
+        }
+    }
+
+    pub fn cancel_child(&mut self, seq: u32) {
+        let Some(meta) = self.child_meta.get_mut(&seq) else {
+            return;
+        };
+        let pending = self
+            .child_results
+            .get(&seq)
+            .is_some_and(|s| s.result.is_none());
+        if !pending || meta.cancel_sent {
+            return;
+        }
+        meta.cancel_sent = true;
+        let failure = child_cancelled(meta);
+        let kind = meta.cancellation_type;
+        let attributes = command::RequestCancelExternalWorkflowExecutionCommandAttributes {
+            workflow_id: meta.workflow_id.clone(),
+            child_workflow_only: true,
+            reason: "cancelled by the parent workflow".to_string(),
+            ..Default::default()
+        };
+        let unsent = self.unsend(
+            |c| matches!(c, CommandRequest::StartChildWorkflow { seq: s, .. } if *s == seq),
+        );
+        use super::ChildCancellationType as T;
+        if !unsent && kind != T::Abandon {
+            self.seq.cancel += 1;
+            // Not tracked: nothing waits on the delivery of this request.
+            let cancel_seq = self.seq.cancel;
+            self.commands.push(CommandRequest::CancelExternal {
+                seq: cancel_seq,
+                attributes,
+            });
+        }
+        if unsent || kind != T::WaitCancellationCompleted {
+            if let Some(slot) = self.child_starts.get_mut(&seq) {
+                slot.resolve(Err(failure.clone()));
+            }
+            if let Some(slot) = self.child_results.get_mut(&seq) {
+                slot.resolve(Err(failure));
+            }
+        }
+    }
+
+    fn apply(&mut self, job: Job) -> Option<(String, Vec<Payload>)> {
+        match job {
+            Job::NotifyPatch { id } => {
+                self.patches_in_history.insert(id);
+            }
+            Job::SideEffectResult { seq, value } => {
+                self.side_effects.insert(seq, value);
+            }
+            Job::ResolveActivity { seq, result } => {
+                if let Some(slot) = self.activities.get_mut(&seq) {
+                    slot.resolve(result);
+                }
+            }
+            Job::FireTimer { seq } => {
+                if let Some(slot) = self.timers.get_mut(&seq) {
+                    slot.resolve(Ok(()));
+                }
+            }
+            Job::ChildStarted { seq, run_id } => {
+                if let Some(slot) = self.child_starts.get_mut(&seq) {
+                    slot.resolve(Ok(run_id));
+                }
+            }
+            Job::ChildStartFailed { seq, failure } => {
+                if let Some(slot) = self.child_starts.get_mut(&seq) {
+                    slot.resolve(Err(failure.clone()));
+                }
+                if let Some(slot) = self.child_results.get_mut(&seq) {
+                    slot.resolve(Err(failure));
+                }
+            }
+            Job::ResolveChild { seq, result } => {
+                if let Some(slot) = self.child_results.get_mut(&seq) {
+                    slot.resolve(result);
+                }
+            }
+            Job::ResolveSignalExternal { seq, result } => {
+                if let Some(slot) = self.signals.get_mut(&seq) {
+                    slot.resolve(result);
+                }
+            }
+            Job::ResolveCancelExternal { seq, result } => {
+                if let Some(slot) = self.cancels.get_mut(&seq) {
+                    slot.resolve(result);
+                }
+            }
+            Job::Signal { name, input } => return Some((name, input)),
+            Job::CancelWorkflow { reason } => {
+                if self.cancel_requested.is_none() {
+                    self.cancel_requested = Some(reason);
+                    for w in self.cancel_waiters.drain(..) {
+                        w.wake();
+                    }
+                    // Everything the code is waiting on is cancelled, as a cancelled task
+                    // would be: the code sees the cancellation where it awaits.
+                    let mut activities: Vec<u32> = self.activities.keys().copied().collect();
+                    activities.sort_unstable();
+                    for seq in activities {
+                        self.cancel_activity(seq);
+                    }
+                    let mut timers: Vec<u32> = self.timers.keys().copied().collect();
+                    timers.sort_unstable();
+                    for seq in timers {
+                        self.cancel_timer(seq);
+                    }
+                    let mut children: Vec<u32> = self.child_meta.keys().copied().collect();
+                    children.sort_unstable();
+                    for seq in children {
+                        self.cancel_child(seq);
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+pub(crate) fn cancelled_failure(message: &str) -> Failure {
+    Failure {
+        message: message.to_string(),
+        source: String::new(),
+        stack_trace: String::new(),
+        info: FailureInfo::Canceled {
+            details: Vec::new(),
+            identity: String::new(),
+        },
+        cause: None,
+    }
+}
+
+fn activity_cancelled(meta: &ActivityMeta) -> Failure {
+    Failure {
+        message: "Activity cancelled".to_string(),
+        source: String::new(),
+        stack_trace: String::new(),
+        info: FailureInfo::Activity(crate::failure::ActivityFailure {
+            activity_type: meta.activity_type.clone(),
+            activity_id: meta.activity_id.clone(),
+            ..Default::default()
+        }),
+        cause: Some(Box::new(cancelled_failure("Activity cancelled"))),
+    }
+}
+
+fn child_cancelled(meta: &ChildMeta) -> Failure {
+    Failure {
+        message: "Child workflow cancelled".to_string(),
+        source: String::new(),
+        stack_trace: String::new(),
+        info: FailureInfo::ChildWorkflow(crate::failure::ChildWorkflowFailure {
+            namespace: meta.namespace.clone(),
+            workflow_id: meta.workflow_id.clone(),
+            workflow_type: meta.workflow_type.clone(),
+            ..Default::default()
+        }),
+        cause: Some(Box::new(cancelled_failure("Child workflow cancelled"))),
+    }
+}
+
+struct FlagWaker(AtomicBool);
+
+impl Wake for FlagWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.store(true, Ordering::Release);
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+enum RunOutcome {
+    Completed(Result<Payload, PayloadError>),
+    Error(WorkflowError),
+}
+
+trait Handlers {
+    fn signal(&self, invocation: &Invocation) -> Result<(), HandlerError>;
+    fn query(&self, invocation: &Invocation) -> Result<Vec<Payload>, HandlerError>;
+}
+
+struct StateHandlers<W>(Rc<RefCell<W>>);
+
+impl<W: Workflow> Handlers for StateHandlers<W> {
+    fn signal(&self, invocation: &Invocation) -> Result<(), HandlerError> {
+        self.0.borrow_mut().handle_signal(invocation)
+    }
+    fn query(&self, invocation: &Invocation) -> Result<Vec<Payload>, HandlerError> {
+        self.0.borrow().handle_query(invocation)
+    }
+}
+
+/// One run of a workflow, driven by a worker. Not `Send`: a run lives on one thread.
+pub struct WorkflowInstance {
+    shared: Rc<RefCell<Shared>>,
+    root: Option<Pin<Box<dyn Future<Output = RunOutcome>>>>,
+    handlers: Box<dyn Handlers>,
+    woken: Arc<FlagWaker>,
+    info: Rc<WorkflowInfo>,
+    signals: &'static [&'static str],
+    queries: &'static [&'static str],
+    poisoned: bool,
+}
+
+impl std::fmt::Debug for WorkflowInstance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkflowInstance")
+            .field("workflow_type", &self.info.workflow_type)
+            .field("run_id", &self.info.run_id)
+            .field("finished", &self.root.is_none())
+            .finish()
+    }
+}
+
+impl WorkflowInstance {
+    fn start<W: Workflow>(start: WorkflowStart) -> Result<Self, ActivationError> {
+        let input = W::Input::from_payloads(&start.input).map_err(|e| ActivationError::Input {
+            workflow_type: start.info.workflow_type.clone(),
+            message: e.to_string(),
+        })?;
+        let info = Rc::new(start.info);
+        let shared = Rc::new(RefCell::new(Shared::new(
+            info.start_time,
+            start.randomness_seed,
+        )));
+        let state = Rc::new(RefCell::new(W::new(&info, &input)));
+        let ctx = WorkflowContext::new(shared.clone(), state.clone(), info.clone());
+        let root = Box::pin(async move {
+            match W::run(ctx, input).await {
+                Ok(output) => RunOutcome::Completed(output.to_payload()),
+                Err(e) => RunOutcome::Error(e),
+            }
+        });
+        Ok(Self {
+            shared,
+            root: Some(root),
+            handlers: Box::new(StateHandlers(state)),
+            woken: Arc::new(FlagWaker(AtomicBool::new(true))),
+            info,
+            signals: W::SIGNALS,
+            queries: W::QUERIES,
+            poisoned: false,
+        })
+    }
+
+    /// Facts about the run.
+    pub fn info(&self) -> &WorkflowInfo {
+        &self.info
+    }
+
+    /// Whether the run's code has returned.
+    pub fn is_finished(&self) -> bool {
+        self.root.is_none()
+    }
+
+    /// Applies one workflow task's jobs, runs the code until it waits, and returns the
+    /// commands it issued. After an error the instance must be dropped.
+    pub fn activate(
+        &mut self,
+        activation: Activation,
+    ) -> Result<Vec<CommandRequest>, ActivationError> {
+        if self.poisoned {
+            return Err(ActivationError::Panic(
+                "the run was poisoned by an earlier panic".into(),
+            ));
+        }
+        {
+            let mut shared = self.shared.borrow_mut();
+            shared.now = activation.time;
+            shared.replaying = activation.replaying;
+            shared.history_length = activation.history_length;
+        }
+        for job in activation.jobs {
+            let signal = self.shared.borrow_mut().apply(job);
+            if let Some((name, input)) = signal {
+                self.deliver_signal(name, input)?;
+            }
+        }
+        self.run_until_blocked()?;
+        Ok(std::mem::take(&mut self.shared.borrow_mut().commands))
+    }
+
+    fn deliver_signal(&mut self, name: String, input: Vec<Payload>) -> Result<(), ActivationError> {
+        let invocation = Invocation { name, input };
+        let result =
+            std::panic::catch_unwind(AssertUnwindSafe(|| self.handlers.signal(&invocation)));
+        match result {
+            Ok(Ok(())) => self.shared.borrow_mut().state_changed = true,
+            Ok(Err(HandlerError::Unknown)) => tracing::warn!(
+                workflow_id = %self.info.workflow_id,
+                signal = %invocation.name,
+                known = ?self.signals,
+                "dropping a signal the workflow has no handler for"
+            ),
+            Ok(Err(e)) => tracing::warn!(
+                workflow_id = %self.info.workflow_id,
+                signal = %invocation.name,
+                error = %e,
+                "dropping a signal whose handler failed"
+            ),
+            Err(panic) => {
+                self.poisoned = true;
+                return Err(ActivationError::Panic(panic_message(&panic)));
+            }
+        }
+        Ok(())
+    }
+
+    fn run_until_blocked(&mut self) -> Result<(), ActivationError> {
+        let waker = Waker::from(self.woken.clone());
+        let mut cx = Context::from_waker(&waker);
+        loop {
+            if self.woken.0.swap(false, Ordering::AcqRel)
+                && let Some(root) = self.root.as_mut()
+            {
+                {
+                    match std::panic::catch_unwind(AssertUnwindSafe(|| root.as_mut().poll(&mut cx)))
+                    {
+                        Ok(Poll::Pending) => {}
+                        Ok(Poll::Ready(outcome)) => {
+                            self.root = None;
+                            self.finish(outcome)?;
+                        }
+                        Err(panic) => {
+                            self.poisoned = true;
+                            return Err(ActivationError::Panic(panic_message(&panic)));
+                        }
+                    }
+                }
+            }
+            let mut shared = self.shared.borrow_mut();
+            if shared.state_changed {
+                shared.state_changed = false;
+                for w in shared.condition_waiters.drain(..) {
+                    w.wake();
+                }
+            }
+            drop(shared);
+            if !self.woken.0.load(Ordering::Acquire) || self.root.is_none() {
+                return Ok(());
+            }
+        }
+    }
+
+    fn finish(&mut self, outcome: RunOutcome) -> Result<(), ActivationError> {
+        let mut shared = self.shared.borrow_mut();
+        let command = match outcome {
+            RunOutcome::Completed(Ok(result)) => CommandRequest::CompleteWorkflow(
+                command::CompleteWorkflowExecutionCommandAttributes {
+                    result: Some(Payloads {
+                        payloads: vec![result],
+                    }),
+                },
+            ),
+            RunOutcome::Completed(Err(e)) => {
+                return Err(ActivationError::Output {
+                    workflow_type: self.info.workflow_type.clone(),
+                    message: e.to_string(),
+                });
+            }
+            RunOutcome::Error(WorkflowError::ContinueAsNew(attrs)) => {
+                CommandRequest::ContinueAsNew(*attrs)
+            }
+            RunOutcome::Error(WorkflowError::Failed(failure)) => {
+                if shared.cancel_requested.is_some() && is_cancellation(&failure) {
+                    CommandRequest::CancelWorkflow(Default::default())
+                } else {
+                    CommandRequest::FailWorkflow(command::FailWorkflowExecutionCommandAttributes {
+                        failure: Some(failure.to_proto()),
+                    })
+                }
+            }
+        };
+        shared.commands.push(command);
+        Ok(())
+    }
+
+    /// Answers a query from the current state.
+    pub fn query(&self, name: &str, input: Vec<Payload>) -> Result<Vec<Payload>, Failure> {
+        let invocation = Invocation {
+            name: name.to_string(),
+            input,
+        };
+        match std::panic::catch_unwind(AssertUnwindSafe(|| self.handlers.query(&invocation))) {
+            Ok(Ok(payloads)) => Ok(payloads),
+            Ok(Err(HandlerError::Unknown)) => Err(Failure::application(
+                "QueryNotFound",
+                format!(
+                    "workflow type {} has no query {name:?}; known queries: [{}]",
+                    self.info.workflow_type,
+                    self.queries.join(", ")
+                ),
+            )),
+            Ok(Err(HandlerError::Payload(e))) => {
+                Err(Failure::application("PayloadError", e.to_string()))
+            }
+            Ok(Err(HandlerError::Failed(f))) => Err(*f),
+            Err(panic) => Err(Failure::application("Panic", panic_message(&panic))),
+        }
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic payload".to_string()
+    }
+}
+
+/// Encodes a list of payloads as the proto wrapper.
+pub(crate) fn payloads(list: Vec<Payload>) -> Option<Payloads> {
+    Some(Payloads { payloads: list })
+}
+
+/// Encodes arguments with the run's converter, for commands.
+pub(crate) fn encode_args<A: PayloadArgs>(
+    shared: &Shared,
+    args: &A,
+) -> Result<Vec<Payload>, PayloadError> {
+    shared.converter.to_payloads(args)
+}

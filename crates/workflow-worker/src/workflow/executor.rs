@@ -1,0 +1,415 @@
+//! Threads that own the cached workflow runs and run their code.
+//!
+//! Workflow code is single-threaded and not `Send`, so each run lives on one executor thread
+//! (chosen by its run id) for as long as it is cached. The async pollers hand tasks over a
+//! channel and await the outcome, which keeps [`Worker::run`](crate::Worker::run) `Send`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, mpsc};
+use std::thread::JoinHandle;
+
+use temporalio_protos::temporal::api::command::v1::Command;
+use temporalio_protos::temporal::api::common::v1::Payloads;
+use temporalio_protos::temporal::api::enums::v1::{QueryResultType, WorkflowTaskFailedCause};
+use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
+use temporalio_protos::temporal::api::query::v1::WorkflowQueryResult;
+use temporalio_protos::temporal::api::workflowservice::v1::PollWorkflowTaskQueueResponse;
+use tokio::sync::oneshot;
+use workflow_core::failure::Failure;
+use workflow_core::payload::Payload;
+use workflow_core::workflow::runtime::WorkflowFactory;
+
+use super::machine::{RunIdentity, RunMachine, TaskError};
+
+/// What an executor decided about a workflow task.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// Complete the task with these commands and query answers.
+    Complete {
+        commands: Vec<Command>,
+        query_results: HashMap<String, WorkflowQueryResult>,
+    },
+    /// Fail the task; the workflow stays open.
+    Fail {
+        cause: WorkflowTaskFailedCause,
+        message: String,
+    },
+    /// Answer a legacy query task.
+    QueryAnswer(Result<Vec<Payload>, Failure>),
+    /// The task carries part of the history and the run is not cached: fetch it all.
+    NeedFullHistory(Box<PollWorkflowTaskQueueResponse>),
+}
+
+pub(crate) enum Request {
+    Task {
+        task: Box<PollWorkflowTaskQueueResponse>,
+        reply: oneshot::Sender<Outcome>,
+    },
+    Evict {
+        run_id: String,
+    },
+}
+
+/// The registered workflow types.
+#[derive(Default, Clone)]
+pub(crate) struct WorkflowRegistry {
+    factories: BTreeMap<&'static str, WorkflowFactory>,
+    pub(crate) duplicate: Option<&'static str>,
+}
+
+impl WorkflowRegistry {
+    pub(crate) fn register(&mut self, factory: WorkflowFactory) {
+        if self.factories.insert(factory.name(), factory).is_some() && self.duplicate.is_none() {
+            self.duplicate = Some(factory.name());
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.factories.is_empty()
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<WorkflowFactory> {
+        self.factories.get(name).copied()
+    }
+
+    pub(crate) fn names(&self) -> Vec<&'static str> {
+        self.factories.keys().copied().collect()
+    }
+}
+
+/// The executor threads.
+pub(crate) struct Executors {
+    senders: Vec<mpsc::Sender<Request>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Executors {
+    pub(crate) fn start(
+        threads: usize,
+        cache_size: usize,
+        namespace: &str,
+        task_queue: &str,
+        registry: Arc<WorkflowRegistry>,
+    ) -> Self {
+        let threads = threads.max(1);
+        let per_shard = cache_size.div_ceil(threads);
+        let mut senders = Vec::new();
+        let mut handles = Vec::new();
+        for index in 0..threads {
+            let (sender, receiver) = mpsc::channel();
+            let registry = registry.clone();
+            let task_queue = task_queue.to_string();
+            let namespace = namespace.to_string();
+            let handle = std::thread::Builder::new()
+                .name(format!("workflow-executor-{index}"))
+                .spawn(move || {
+                    // Built here: runs are not `Send` and never leave this thread.
+                    let mut shard = Shard {
+                        registry,
+                        task_queue,
+                        namespace,
+                        runs: HashMap::new(),
+                        capacity: per_shard,
+                        clock: 0,
+                    };
+                    while let Ok(request) = receiver.recv() {
+                        shard.handle(request);
+                    }
+                })
+                .expect("spawning a workflow executor thread");
+            senders.push(sender);
+            handles.push(handle);
+        }
+        Self {
+            senders,
+            threads: handles,
+        }
+    }
+
+    fn shard_of(&self, run_id: &str) -> &mpsc::Sender<Request> {
+        let mut hasher = std::hash::DefaultHasher::new();
+        run_id.hash(&mut hasher);
+        let index = (hasher.finish() % self.senders.len() as u64) as usize;
+        &self.senders[index]
+    }
+
+    /// Runs a task on the run's thread.
+    pub(crate) async fn submit(&self, task: Box<PollWorkflowTaskQueueResponse>) -> Outcome {
+        let run_id = task
+            .workflow_execution
+            .as_ref()
+            .map(|x| x.run_id.clone())
+            .unwrap_or_default();
+        let (reply, answer) = oneshot::channel();
+        if self
+            .shard_of(&run_id)
+            .send(Request::Task { task, reply })
+            .is_err()
+        {
+            return Outcome::Fail {
+                cause: WorkflowTaskFailedCause::WorkflowWorkerUnhandledFailure,
+                message: "the workflow executor stopped".into(),
+            };
+        }
+        answer.await.unwrap_or_else(|_| Outcome::Fail {
+            cause: WorkflowTaskFailedCause::WorkflowWorkerUnhandledFailure,
+            message: "the workflow executor dropped the task".into(),
+        })
+    }
+
+    /// Drops a run from the cache.
+    pub(crate) fn evict(&self, run_id: &str) {
+        let _ = self.shard_of(run_id).send(Request::Evict {
+            run_id: run_id.to_string(),
+        });
+    }
+
+    /// Stops the threads once their queued work is done.
+    pub(crate) fn stop(self) {
+        drop(self.senders);
+        for thread in self.threads {
+            let _ = thread.join();
+        }
+    }
+}
+
+struct CachedRun {
+    machine: RunMachine,
+    last_used: u64,
+}
+
+struct Shard {
+    registry: Arc<WorkflowRegistry>,
+    task_queue: String,
+    namespace: String,
+    runs: HashMap<String, CachedRun>,
+    capacity: usize,
+    clock: u64,
+}
+
+fn failed(cause: WorkflowTaskFailedCause, message: impl Into<String>) -> Outcome {
+    Outcome::Fail {
+        cause,
+        message: message.into(),
+    }
+}
+
+impl Shard {
+    fn handle(&mut self, request: Request) {
+        match request {
+            Request::Evict { run_id } => {
+                self.runs.remove(&run_id);
+            }
+            Request::Task { task, reply } => {
+                let outcome = if task.query.is_some() {
+                    self.legacy_query(task)
+                } else {
+                    self.workflow_task(task)
+                };
+                let _ = reply.send(outcome);
+            }
+        }
+    }
+
+    fn identity(&self, task: &PollWorkflowTaskQueueResponse) -> RunIdentity {
+        let execution = task.workflow_execution.clone().unwrap_or_default();
+        RunIdentity {
+            namespace: self.namespace.clone(),
+            workflow_id: execution.workflow_id,
+            run_id: execution.run_id,
+        }
+    }
+
+    fn factory(&self, task: &PollWorkflowTaskQueueResponse) -> Result<WorkflowFactory, String> {
+        let name = task
+            .workflow_type
+            .as_ref()
+            .map(|t| t.name.as_str())
+            .unwrap_or_default();
+        self.registry.get(name).ok_or_else(|| {
+                format!(
+                    "workflow type {name:?} is not registered on this worker (task queue {:?}); registered workflow types: [{}]",
+                    self.task_queue,
+                    self.registry.names().join(", ")
+                )
+        })
+    }
+
+    fn legacy_query(&mut self, task: Box<PollWorkflowTaskQueueResponse>) -> Outcome {
+        let query = task.query.clone().unwrap_or_default();
+        let args = query.query_args.map(|p| p.payloads).unwrap_or_default();
+        let identity = self.identity(&task);
+        if let Some(run) = self.runs.get(&identity.run_id)
+            && let Some(instance) = run.machine.instance()
+        {
+            return Outcome::QueryAnswer(instance.query(&query.query_type, args));
+        }
+        let events = task
+            .history
+            .as_ref()
+            .map(|h| h.events.as_slice())
+            .unwrap_or_default();
+        if events.first().map(|e| e.event_id) != Some(1) {
+            return Outcome::NeedFullHistory(task);
+        }
+        let factory = match self.factory(&task) {
+            Ok(f) => f,
+            Err(message) => {
+                return Outcome::QueryAnswer(Err(Failure::application(
+                    "WorkflowNotRegistered",
+                    message,
+                )));
+            }
+        };
+        let mut machine = RunMachine::new(factory, identity);
+        if let Err(e) = machine.apply(events, 0) {
+            return Outcome::QueryAnswer(Err(Failure::application("QueryFailed", e.to_string())));
+        }
+        match machine.instance() {
+            Some(instance) => Outcome::QueryAnswer(instance.query(&query.query_type, args)),
+            None => Outcome::QueryAnswer(Err(Failure::application(
+                "QueryFailed",
+                "history does not start the workflow",
+            ))),
+        }
+    }
+
+    fn workflow_task(&mut self, task: Box<PollWorkflowTaskQueueResponse>) -> Outcome {
+        let identity = self.identity(&task);
+        let events = task
+            .history
+            .as_ref()
+            .map(|h| h.events.as_slice())
+            .unwrap_or_default();
+        let first = events.first().map(|e| e.event_id);
+        let cached = self.runs.remove(&identity.run_id).filter(|run| {
+            let last = run.machine.last_event_id;
+            // A gap, or a task of ours that failed or timed out, leaves the cached state
+            // ahead of or apart from history: replay from the start instead.
+            first.is_none_or(|id| id <= last + 1)
+                && !events.iter().any(|e| {
+                    e.event_id > last
+                        && matches!(
+                            e.attributes,
+                            Some(Attributes::WorkflowTaskFailedEventAttributes(_))
+                                | Some(Attributes::WorkflowTaskTimedOutEventAttributes(_))
+                        )
+                })
+        });
+        let mut machine = match cached {
+            Some(run) => run.machine,
+            None => {
+                if first != Some(1) {
+                    return Outcome::NeedFullHistory(task);
+                }
+                match self.factory(&task) {
+                    Ok(factory) => RunMachine::new(factory, identity.clone()),
+                    Err(message) => {
+                        return failed(
+                            WorkflowTaskFailedCause::WorkflowWorkerUnhandledFailure,
+                            message,
+                        );
+                    }
+                }
+            }
+        };
+        let commands = match machine.apply(events, task.started_event_id) {
+            Ok(Some(commands)) => commands,
+            Ok(None) => {
+                return failed(
+                    WorkflowTaskFailedCause::WorkflowWorkerUnhandledFailure,
+                    format!(
+                        "the task's WorkflowTaskStarted event {} is not the last event of its history",
+                        task.started_event_id
+                    ),
+                );
+            }
+            Err(TaskError::Nondeterminism(message)) => {
+                tracing::warn!(workflow_id = %identity.workflow_id, run_id = %identity.run_id, %message, "nondeterministic workflow task");
+                return failed(
+                    WorkflowTaskFailedCause::NonDeterministicError,
+                    format!("Nondeterminism error: {message}"),
+                );
+            }
+            Err(e) => {
+                tracing::warn!(workflow_id = %identity.workflow_id, run_id = %identity.run_id, error = %e, "workflow task failed");
+                return failed(
+                    WorkflowTaskFailedCause::WorkflowWorkerUnhandledFailure,
+                    e.to_string(),
+                );
+            }
+        };
+        let commands = match commands
+            .into_iter()
+            .map(|c| machine.to_proto(c))
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(commands) => commands,
+            Err(e) => {
+                return failed(
+                    WorkflowTaskFailedCause::WorkflowWorkerUnhandledFailure,
+                    e.to_string(),
+                );
+            }
+        };
+        let mut query_results = HashMap::new();
+        if let Some(instance) = machine.instance() {
+            for (id, query) in &task.queries {
+                let args = query
+                    .query_args
+                    .clone()
+                    .map(|p| p.payloads)
+                    .unwrap_or_default();
+                query_results.insert(
+                    id.clone(),
+                    query_result(instance.query(&query.query_type, args)),
+                );
+            }
+        }
+        if !machine.closed && self.capacity > 0 {
+            self.cache(identity.run_id, machine);
+        }
+        Outcome::Complete {
+            commands,
+            query_results,
+        }
+    }
+
+    fn cache(&mut self, run_id: String, machine: RunMachine) {
+        if self.runs.len() >= self.capacity
+            && let Some(oldest) = self
+                .runs
+                .iter()
+                .min_by_key(|(_, run)| run.last_used)
+                .map(|(id, _)| id.clone())
+        {
+            tracing::debug!(run_id = %oldest, "evicting the least recently used workflow run");
+            self.runs.remove(&oldest);
+        }
+        self.clock += 1;
+        self.runs.insert(
+            run_id,
+            CachedRun {
+                machine,
+                last_used: self.clock,
+            },
+        );
+    }
+}
+
+pub(crate) fn query_result(answer: Result<Vec<Payload>, Failure>) -> WorkflowQueryResult {
+    match answer {
+        Ok(payloads) => WorkflowQueryResult {
+            result_type: QueryResultType::Answered as i32,
+            answer: Some(Payloads { payloads }),
+            ..Default::default()
+        },
+        Err(failure) => WorkflowQueryResult {
+            result_type: QueryResultType::Failed as i32,
+            error_message: failure.message.clone(),
+            failure: Some(failure.to_proto()),
+            ..Default::default()
+        },
+    }
+}

@@ -1,0 +1,129 @@
+//! Replaying saved histories against workflow code, to catch nondeterministic changes before
+//! they reach running workflows.
+
+use temporalio_protos::temporal::api::history::v1::{History, history_event::Attributes};
+use workflow_core::workflow::Workflow;
+use workflow_core::workflow::runtime::WorkflowFactory;
+
+use super::{RunIdentity, RunMachine, TaskError, WorkflowRegistry};
+
+/// Why a history did not replay.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReplayError {
+    /// The code issues other commands than the history recorded.
+    #[error("nondeterminism: {0}")]
+    Nondeterminism(String),
+    /// The history's workflow type is not registered with the replayer.
+    #[error("workflow type {workflow_type:?} is not registered; registered: [{registered}]")]
+    UnknownWorkflowType {
+        /// The type in the history.
+        workflow_type: String,
+        /// The registered types, comma-separated.
+        registered: String,
+    },
+    /// The workflow code failed a task (a panic, an undecodable input).
+    #[error("workflow task failed: {0}")]
+    TaskFailed(String),
+    /// The history is not one this SDK can read.
+    #[error("malformed history: {0}")]
+    History(String),
+}
+
+impl From<TaskError> for ReplayError {
+    fn from(error: TaskError) -> Self {
+        match error {
+            TaskError::Nondeterminism(m) => Self::Nondeterminism(m),
+            TaskError::Activation(e) => Self::TaskFailed(e.to_string()),
+            TaskError::History(m) => Self::History(m),
+        }
+    }
+}
+
+/// Replays histories against the registered workflow code.
+///
+/// ```no_run
+/// use workflow_worker::Replayer;
+/// # use workflow_core::prelude::*;
+/// # struct Greeter;
+/// # impl Workflow for Greeter {
+/// #     const NAME: &'static str = "Greeter";
+/// #     type Input = String;
+/// #     type Output = String;
+/// #     fn new(_: &WorkflowInfo, _: &String) -> Self { Greeter }
+/// #     async fn run(_: WorkflowContext<Self>, name: String) -> WorkflowResult<String> { Ok(name) }
+/// # }
+/// # fn check(history: workflow_core::protos::temporal::api::history::v1::History) {
+/// let replayer = Replayer::new().register_workflow::<Greeter>();
+/// replayer.replay(&history).expect("the new code replays old histories");
+/// # }
+/// ```
+#[derive(Default, Clone)]
+pub struct Replayer {
+    registry: WorkflowRegistry,
+}
+
+impl std::fmt::Debug for Replayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Replayer")
+            .field("workflows", &self.registry.names())
+            .finish()
+    }
+}
+
+impl Replayer {
+    /// A replayer with no workflow registered.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a workflow type.
+    pub fn register_workflow<W: Workflow>(mut self) -> Self {
+        self.registry.register(WorkflowFactory::of::<W>());
+        self
+    }
+
+    /// Replays a whole history: every recorded workflow task is run again and its commands
+    /// compared with the recorded ones.
+    pub fn replay(&self, history: &History) -> Result<(), ReplayError> {
+        let Some(Attributes::WorkflowExecutionStartedEventAttributes(started)) =
+            history.events.first().and_then(|e| e.attributes.as_ref())
+        else {
+            return Err(ReplayError::History(
+                "the first event is not WorkflowExecutionStarted".into(),
+            ));
+        };
+        let workflow_type = started
+            .workflow_type
+            .as_ref()
+            .map(|t| t.name.clone())
+            .unwrap_or_default();
+        let factory =
+            self.registry
+                .get(&workflow_type)
+                .ok_or_else(|| ReplayError::UnknownWorkflowType {
+                    workflow_type: workflow_type.clone(),
+                    registered: self.registry.names().join(", "),
+                })?;
+        let identity = RunIdentity {
+            namespace: "default".into(),
+            workflow_id: "replay".into(),
+            run_id: started.original_execution_run_id.clone(),
+        };
+        let mut machine = RunMachine::new(factory, identity);
+        // A history that ends in a started task runs that task as new work.
+        let last_started = history
+            .events
+            .last()
+            .filter(|e| {
+                matches!(
+                    e.attributes,
+                    Some(Attributes::WorkflowTaskStartedEventAttributes(_))
+                )
+            })
+            .map_or(0, |e| e.event_id);
+        machine.apply(&history.events, last_started)?;
+        machine.check_all_matched()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,70 @@
+//! Rust workflows on our worker against the real Temporal dev server: activities, timers,
+//! signals, queries.
+
+use std::time::Duration;
+
+use workflow_core::prelude::*;
+use workflow_tests::workflows::*;
+use workflow_tests::*;
+use workflow_worker::{Worker, WorkerError};
+
+fn spawn(
+    worker: Worker,
+) -> (
+    workflow_worker::ShutdownHandle,
+    tokio::task::JoinHandle<Result<(), WorkerError>>,
+) {
+    let shutdown = worker.shutdown_handle();
+    (shutdown, tokio::spawn(worker.run()))
+}
+
+#[tokio::test]
+async fn hello_workflow_runs_its_activity_on_our_worker() {
+    let client = client().await;
+    let queue = unique_id("rust-wf");
+    let (stop, running) = spawn(
+        Worker::new(client.clone(), &queue)
+            .register_workflow::<YourWorkflow>()
+            .register_activity(YourActivity),
+    );
+    let out = client
+        .execute_workflow(
+            YOUR_WORKFLOW,
+            "Ada".to_string(),
+            WorkflowOptions::new(unique_id("hello"), &queue),
+        )
+        .await
+        .expect("workflow result");
+    assert_eq!(out, "Hello, Ada!");
+    stop.shutdown();
+    running.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn signals_update_state_and_queries_read_it() {
+    let client = client().await;
+    let queue = unique_id("rust-wf");
+    let (stop, running) =
+        spawn(Worker::new(client.clone(), &queue).register_workflow::<Collector>());
+    let handle = client
+        .start_workflow(
+            COLLECTOR,
+            (),
+            WorkflowOptions::new(unique_id("collector"), &queue),
+        )
+        .await
+        .unwrap();
+    handle.signal(COLLECT, "a".to_string()).await.unwrap();
+    handle.signal(COLLECT, "b".to_string()).await.unwrap();
+    let seen = eventually(Duration::from_secs(10), "both signals applied", || async {
+        let items = handle.query(COLLECTED, ()).await.unwrap();
+        (items.len() == 2).then_some(items)
+    })
+    .await;
+    assert_eq!(seen, vec!["a", "b"]);
+    handle.signal(COLLECT, "c".to_string()).await.unwrap();
+    handle.signal(DONE, ()).await.unwrap();
+    assert_eq!(handle.result().await.unwrap(), vec!["a", "b", "c"]);
+    stop.shutdown();
+    running.await.unwrap().unwrap();
+}
