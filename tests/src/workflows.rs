@@ -1,72 +1,13 @@
 //! Rust workflows and activities used by the end-to-end worker tests.
 
-use std::time::Duration;
-
-use serde::{Deserialize, Serialize};
-use workflow_core::activity::{Activity, ActivityContext, ActivityError};
-use workflow_core::definition::{ActivityDefinition, ActivityRef, QueryRef, SignalRef};
+use workflow_core::definition::{ActivityRef, QueryRef, SignalRef};
+use workflow_core::payload::Payload;
 use workflow_core::prelude::*;
 use workflow_core::workflow::{HandlerError, Invocation};
 
 use crate::GreetingInput;
 
-/// The guide's activity input.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct YourParams {
-    pub greeting: String,
-    pub name: String,
-}
-
-/// `your_activity`: formats a greeting.
-#[derive(Debug, Clone, Copy)]
-pub struct YourActivity;
-
-impl ActivityDefinition for YourActivity {
-    type Input = YourParams;
-    type Output = String;
-    fn name(&self) -> &str {
-        "your_activity"
-    }
-}
-
-impl Activity for YourActivity {
-    async fn execute(
-        &self,
-        _ctx: ActivityContext,
-        input: YourParams,
-    ) -> Result<String, ActivityError> {
-        Ok(format!("{}, {}!", input.greeting, input.name))
-    }
-}
-
-/// The guide's workflow: one activity.
-pub struct YourWorkflow;
-
-impl Workflow for YourWorkflow {
-    const NAME: &'static str = "YourWorkflow";
-    type Input = String;
-    type Output = String;
-
-    fn new(_info: &WorkflowInfo, _name: &String) -> Self {
-        Self
-    }
-
-    async fn run(ctx: WorkflowContext<Self>, name: String) -> WorkflowResult<String> {
-        let params = YourParams {
-            greeting: "Hello".into(),
-            name,
-        };
-        Ok(ctx
-            .execute_activity(
-                YourActivity,
-                params,
-                ActivityOptions::start_to_close(Duration::from_secs(10)),
-            )
-            .await?)
-    }
-}
-
-pub const YOUR_WORKFLOW: WorkflowRun<YourWorkflow> = WorkflowRun::new();
+pub use examples::hello::{YOUR_WORKFLOW, YourActivity, YourParams, YourWorkflow};
 
 /// Python's `compose_greeting` activity.
 pub const COMPOSE_GREETING: ActivityRef<GreetingInput, String> =
@@ -119,5 +60,3 @@ impl Workflow for Collector {
         }
     }
 }
-
-use workflow_core::payload::Payload;
