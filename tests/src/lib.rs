@@ -131,3 +131,21 @@ pub const FAILING: WorkflowRef<String, String> = WorkflowRef::new("FailingWorkfl
 pub const WAIT_FOREVER: WorkflowRef<(), ()> = WorkflowRef::new("WaitForeverWorkflow");
 pub const CONTINUE_AS_NEW: WorkflowRef<u32, String> = WorkflowRef::new("ContinueAsNewWorkflow");
 pub const ASYNC_COMPLETION: WorkflowRef<(), String> = WorkflowRef::new("AsyncCompletionWorkflow");
+
+/// Waits (on the server's long poll, not a timer) for the first event of the run's history
+/// that satisfies `matches`.
+pub async fn wait_for_event<W>(
+    handle: &workflow_client::WorkflowHandle<W>,
+    mut matches: impl FnMut(&temporalio_protos::temporal::api::history::v1::HistoryEvent) -> bool,
+) -> temporalio_protos::temporal::api::history::v1::HistoryEvent {
+    use futures::StreamExt;
+    let events = handle.watch_history();
+    futures::pin_mut!(events);
+    while let Some(event) = events.next().await {
+        let event = event.expect("watch history");
+        if matches(&event) {
+            return event;
+        }
+    }
+    panic!("the run closed without the awaited event")
+}

@@ -47,4 +47,6 @@ mod workflow;
 pub use error::WorkerError;
 pub use options::WorkerOptions;
 pub use worker::{ShutdownHandle, Worker};
+#[cfg(feature = "history-json")]
+pub use workflow::replay::history_from_json;
 pub use workflow::replay::{ReplayError, Replayer};

@@ -127,3 +127,35 @@ impl Replayer {
         Ok(())
     }
 }
+
+#[cfg(feature = "history-json")]
+impl Replayer {
+    /// Replays a history saved as protobuf JSON, as `temporal workflow show --output json`
+    /// writes it.
+    pub fn replay_json(&self, json: &str) -> Result<(), ReplayError> {
+        self.replay(&history_from_json(json)?)
+    }
+}
+
+/// Reads a history saved as protobuf JSON (`temporal workflow show --output json`).
+#[cfg(feature = "history-json")]
+pub fn history_from_json(json: &str) -> Result<History, ReplayError> {
+    use prost::Message;
+    use prost_reflect::{DescriptorPool, DynamicMessage};
+    use std::sync::OnceLock;
+
+    static DESCRIPTORS: &[u8] = include_bytes!(env!("TEMPORAL_PROTO_DESCRIPTORS"));
+    static POOL: OnceLock<Result<DescriptorPool, String>> = OnceLock::new();
+    let pool = POOL
+        .get_or_init(|| DescriptorPool::decode(DESCRIPTORS).map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| ReplayError::History(format!("protobuf descriptors: {e}")))?;
+    let descriptor = pool
+        .get_message_by_name("temporal.api.history.v1.History")
+        .ok_or_else(|| ReplayError::History("no History message in the descriptors".into()))?;
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let message = DynamicMessage::deserialize(descriptor, &mut deserializer)
+        .map_err(|e| ReplayError::History(format!("history JSON: {e}")))?;
+    History::decode(message.encode_to_vec().as_slice())
+        .map_err(|e| ReplayError::History(format!("history protobuf: {e}")))
+}

@@ -1,0 +1,832 @@
+//! Rust workflows on our worker against the real Temporal dev server: child workflows,
+//! continue-as-new, deterministic values across replays, versioning, non-determinism,
+//! crashes, and cross-language starts.
+
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use temporalio_protos::temporal::api::enums::v1::WorkflowTaskFailedCause;
+use temporalio_protos::temporal::api::history::v1::History;
+use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
+use tokio::sync::mpsc;
+use workflow_core::activity::{Activity, ActivityContext, ActivityError};
+use workflow_core::definition::{SignalRef, WorkflowRef};
+use workflow_core::failure::FailureInfo;
+use workflow_core::prelude::*;
+use workflow_core::workflow::{ChildWorkflowOptions, HandlerError, Invocation};
+use workflow_tests::workflows::*;
+use workflow_tests::*;
+use workflow_worker::{ReplayError, Replayer, Worker, WorkerError, WorkerOptions};
+
+fn spawn(
+    worker: Worker,
+) -> (
+    workflow_worker::ShutdownHandle,
+    tokio::task::JoinHandle<Result<(), WorkerError>>,
+) {
+    let shutdown = worker.shutdown_handle();
+    (shutdown, tokio::spawn(worker.run()))
+}
+
+async fn stop(
+    (shutdown, running): (
+        workflow_worker::ShutdownHandle,
+        tokio::task::JoinHandle<Result<(), WorkerError>>,
+    ),
+) {
+    shutdown.shutdown();
+    running.await.unwrap().unwrap();
+}
+
+/// Options that make every workflow task replay the whole history.
+fn no_cache() -> WorkerOptions {
+    WorkerOptions::default().max_cached_workflows(0)
+}
+
+// ---- child workflows -------------------------------------------------------------------
+
+struct Doubler;
+
+impl Workflow for Doubler {
+    const NAME: &'static str = "Doubler";
+    type Input = i64;
+    type Output = i64;
+    fn new(_: &WorkflowInfo, _: &i64) -> Self {
+        Self
+    }
+    async fn run(ctx: WorkflowContext<Self>, n: i64) -> WorkflowResult<i64> {
+        if n < 0 {
+            return Err(WorkflowError::non_retryable(
+                "Negative",
+                format!("{n} is negative"),
+            ));
+        }
+        let parent = ctx.info().parent.clone().expect("a child knows its parent");
+        assert!(!parent.workflow_id.is_empty());
+        Ok(n * 2)
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct ParentOutput {
+    doubled: i64,
+    child_id: String,
+    failure_type: Option<String>,
+}
+
+struct Parent;
+
+impl Workflow for Parent {
+    const NAME: &'static str = "Parent";
+    type Input = i64;
+    type Output = ParentOutput;
+    fn new(_: &WorkflowInfo, _: &i64) -> Self {
+        Self
+    }
+    async fn run(ctx: WorkflowContext<Self>, n: i64) -> WorkflowResult<ParentOutput> {
+        let child_id = format!("{}-child", ctx.info().workflow_id);
+        let handle = ctx
+            .start_child_workflow(
+                WorkflowRun::<Doubler>::new(),
+                n,
+                ChildWorkflowOptions::new().id(&child_id),
+            )
+            .await?;
+        assert_eq!(handle.workflow_id(), child_id);
+        let doubled = handle.result().await?;
+        let failed = ctx
+            .execute_child_workflow(
+                WorkflowRun::<Doubler>::new(),
+                -1,
+                ChildWorkflowOptions::new(),
+            )
+            .await
+            .expect_err("a negative input fails the child");
+        assert!(matches!(failed.info, FailureInfo::ChildWorkflow(_)));
+        Ok(ParentOutput {
+            doubled,
+            child_id,
+            failure_type: failed.root_cause().application_type().map(str::to_string),
+        })
+    }
+}
+
+#[tokio::test]
+async fn child_workflows_return_results_and_failures_to_the_parent() {
+    let client = client().await;
+    let queue = unique_id("rust-wf");
+    let worker = spawn(
+        Worker::new(client.clone(), &queue)
+            .register_workflow::<Parent>()
+            .register_workflow::<Doubler>(),
+    );
+    let id = unique_id("parent");
+    let out = client
+        .execute_workflow(
+            WorkflowRun::<Parent>::new(),
+            21,
+            WorkflowOptions::new(&id, &queue),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        ParentOutput {
+            doubled: 42,
+            child_id: format!("{id}-child"),
+            failure_type: Some("Negative".into()),
+        }
+    );
+    stop(worker).await;
+}
+
+// ---- continue-as-new -------------------------------------------------------------------
+
+struct Countdown;
+
+impl Workflow for Countdown {
+    const NAME: &'static str = "Countdown";
+    type Input = u32;
+    type Output = String;
+    fn new(_: &WorkflowInfo, _: &u32) -> Self {
+        Self
+    }
+    async fn run(ctx: WorkflowContext<Self>, n: u32) -> WorkflowResult<String> {
+        if n > 0 {
+            return ctx.continue_as_new(&(n - 1));
+        }
+        let previous = ctx.info().continued_run_id.clone().unwrap_or_default();
+        Ok(format!("done; continued from {}", !previous.is_empty()))
+    }
+}
+
+#[tokio::test]
+async fn continue_as_new_starts_fresh_runs_until_the_last_returns() {
+    let client = client().await;
+    let queue = unique_id("rust-wf");
+    let worker = spawn(Worker::new(client.clone(), &queue).register_workflow::<Countdown>());
+    let handle = client
+        .start_workflow(
+            WorkflowRun::<Countdown>::new(),
+            3,
+            WorkflowOptions::new(unique_id("countdown"), &queue),
+        )
+        .await
+        .unwrap();
+    assert_eq!(handle.result().await.unwrap(), "done; continued from true");
+    // The first run's history ends in continue-as-new.
+    let first_run = handle
+        .run_id()
+        .expect("started runs have an id")
+        .to_string();
+    let first = handle.with_run_id(first_run).fetch_history().await.unwrap();
+    assert!(matches!(
+        first.last().and_then(|e| e.attributes.as_ref()),
+        Some(Attributes::WorkflowExecutionContinuedAsNewEventAttributes(
+            _
+        ))
+    ));
+    stop(worker).await;
+}
+
+// ---- deterministic values across replays ------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Draws {
+    uuid: String,
+    random: u64,
+    now_ms: u128,
+    side_effect: String,
+}
+
+#[derive(Clone)]
+struct Record(mpsc::UnboundedSender<Draws>);
+
+impl ActivityDefinition for Record {
+    type Input = Draws;
+    type Output = ();
+    fn name(&self) -> &str {
+        "record_draws"
+    }
+}
+
+impl Activity for Record {
+    async fn execute(&self, _: ActivityContext, draws: Draws) -> Result<(), ActivityError> {
+        let _ = self.0.send(draws);
+        Ok(())
+    }
+}
+
+struct Dice;
+
+impl Workflow for Dice {
+    const NAME: &'static str = "Dice";
+    type Input = ();
+    type Output = Draws;
+    fn new(_: &WorkflowInfo, _: &()) -> Self {
+        Self
+    }
+    async fn run(ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<Draws> {
+        let draws = Draws {
+            uuid: ctx.uuid4().to_string(),
+            random: ctx.random_u64(),
+            now_ms: ctx
+                .now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis(),
+            // Not deterministic by itself: recorded once, replayed from history.
+            side_effect: ctx.side_effect(|| uuid::Uuid::new_v4().to_string())?,
+        };
+        let record = ActivityRef::<Draws, ()>::new("record_draws");
+        let options = ActivityOptions::start_to_close(Duration::from_secs(10));
+        ctx.execute_activity(record, draws.clone(), options).await?;
+        ctx.sleep(Duration::from_millis(10)).await?;
+        Ok(draws)
+    }
+}
+
+#[tokio::test]
+async fn time_randomness_and_side_effects_replay_identically() {
+    let client = client().await;
+    let queue = unique_id("rust-wf");
+    let (sender, mut recorded) = mpsc::unbounded_channel();
+    // Without a cache every task replays from the first event, so the result is computed
+    // by a replay and the activity's input by the first execution.
+    let worker = spawn(
+        Worker::new(client.clone(), &queue)
+            .options(no_cache())
+            .register_workflow::<Dice>()
+            .register_activity(Record(sender)),
+    );
+    let out = client
+        .execute_workflow(
+            WorkflowRun::<Dice>::new(),
+            (),
+            WorkflowOptions::new(unique_id("dice"), &queue),
+        )
+        .await
+        .unwrap();
+    let first = recorded.recv().await.unwrap();
+    assert_eq!(out, first);
+    assert_eq!(
+        uuid::Uuid::parse_str(&out.uuid).unwrap().get_version_num(),
+        4
+    );
+    stop(worker).await;
+}
+
+// ---- queries and signals without a cache ------------------------------------------------
+
+#[tokio::test]
+async fn queries_and_signals_work_when_every_task_replays() {
+    let client = client().await;
+    let queue = unique_id("rust-wf");
+    let worker = spawn(
+        Worker::new(client.clone(), &queue)
+            .options(no_cache())
+            .register_workflow::<Collector>(),
+    );
+    let handle = client
+        .start_workflow(
+            COLLECTOR,
+            (),
+            WorkflowOptions::new(unique_id("collector"), &queue),
+        )
+        .await
+        .unwrap();
+    for item in ["x", "y"] {
+        handle.signal(COLLECT, item.to_string()).await.unwrap();
+    }
+    let seen = eventually(Duration::from_secs(10), "both signals applied", || async {
+        let items = handle.query(COLLECTED, ()).await.unwrap();
+        (items.len() == 2).then_some(items)
+    })
+    .await;
+    assert_eq!(seen, vec!["x", "y"]);
+    let unknown = handle
+        .query_by_name::<String>("no_such_query", ())
+        .await
+        .expect_err("unknown query");
+    assert!(unknown.to_string().contains("collected"), "{unknown}");
+    handle.signal(DONE, ()).await.unwrap();
+    assert_eq!(handle.result().await.unwrap(), vec!["x", "y"]);
+    stop(worker).await;
+}
+
+// ---- unknown workflow type --------------------------------------------------------------
+
+#[tokio::test]
+async fn an_unknown_workflow_type_fails_the_task_not_the_workflow() {
+    let client = client().await;
+    let queue = unique_id("rust-wf");
+    let worker = spawn(Worker::new(client.clone(), &queue).register_workflow::<YourWorkflow>());
+    let handle = client
+        .start_workflow(
+            WorkflowRef::<(), ()>::new("NoSuchWorkflow"),
+            (),
+            WorkflowOptions::new(unique_id("unknown"), &queue),
+        )
+        .await
+        .unwrap();
+    let failed = wait_for_event(&handle, |e| {
+        matches!(
+            e.attributes,
+            Some(Attributes::WorkflowTaskFailedEventAttributes(_))
+        )
+    })
+    .await;
+    let Some(Attributes::WorkflowTaskFailedEventAttributes(a)) = failed.attributes else {
+        unreachable!()
+    };
+    let message = a.failure.unwrap().message;
+    assert!(
+        message.contains("NoSuchWorkflow") && message.contains("YourWorkflow"),
+        "{message}"
+    );
+    let status = handle.describe().await.unwrap().status;
+    assert_eq!(status, workflow_client::WorkflowExecutionStatus::Running);
+    handle.terminate("test over").await.unwrap();
+    stop(worker).await;
+}
+
+// ---- versioning and the replayer -------------------------------------------------------
+
+const STEP_A: ActivityRef<(), String> = ActivityRef::new("step_a");
+const STEP_B: ActivityRef<(), String> = ActivityRef::new("step_b");
+
+struct Step(&'static str);
+
+impl ActivityDefinition for Step {
+    type Input = ();
+    type Output = String;
+    fn name(&self) -> &str {
+        self.0
+    }
+}
+
+impl Activity for Step {
+    async fn execute(&self, _: ActivityContext, _: ()) -> Result<String, ActivityError> {
+        Ok(self.0.to_string())
+    }
+}
+
+fn step_options() -> ActivityOptions {
+    ActivityOptions::start_to_close(Duration::from_secs(10))
+}
+
+/// Version 1: runs `step_a`, waits for `go`, then `step_a` again.
+#[derive(Default)]
+struct VersionedV1 {
+    go: bool,
+}
+
+/// Version 2: the second step became `step_b`, behind a patch.
+#[derive(Default)]
+struct VersionedV2 {
+    go: bool,
+}
+
+/// Version 3: `step_b` without the patch (breaks runs started by version 1).
+#[derive(Default)]
+struct VersionedV3 {
+    go: bool,
+}
+
+/// Version 4: the patch is deprecated, its old path gone.
+#[derive(Default)]
+struct VersionedV4 {
+    go: bool,
+}
+
+/// A broken version: the first step changed.
+#[derive(Default)]
+struct VersionedBroken {
+    go: bool,
+}
+
+macro_rules! versioned {
+    ($ty:ident, |$ctx:ident| $second:expr) => {
+        versioned!(
+            $ty,
+            |$ctx| $ctx.execute_activity(STEP_A, (), step_options()),
+            $second
+        );
+    };
+    ($ty:ident, |$ctx:ident| $first:expr, $second:expr) => {
+        impl Workflow for $ty {
+            const NAME: &'static str = "Versioned";
+            const SIGNALS: &'static [&'static str] = &["go"];
+            type Input = ();
+            type Output = Vec<String>;
+            fn new(_: &WorkflowInfo, _: &()) -> Self {
+                Self::default()
+            }
+            async fn run($ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<Vec<String>> {
+                let first: String = $first.await?;
+                $ctx.wait_condition(|s: &Self| s.go).await;
+                let second: String = $second.await?;
+                Ok(vec![first, second])
+            }
+            fn handle_signal(&mut self, signal: &Invocation) -> Result<(), HandlerError> {
+                match signal.name.as_str() {
+                    "go" => {
+                        self.go = true;
+                        Ok(())
+                    }
+                    _ => Err(HandlerError::Unknown),
+                }
+            }
+        }
+    };
+}
+
+versioned!(VersionedV1, |ctx| ctx.execute_activity(
+    STEP_A,
+    (),
+    step_options()
+));
+versioned!(VersionedV2, |ctx| if ctx.patched("use-step-b") {
+    ctx.execute_activity(STEP_B, (), step_options())
+} else {
+    ctx.execute_activity(STEP_A, (), step_options())
+});
+versioned!(VersionedV3, |ctx| ctx.execute_activity(
+    STEP_B,
+    (),
+    step_options()
+));
+versioned!(VersionedV4, |ctx| {
+    ctx.deprecate_patch("use-step-b");
+    ctx.execute_activity(STEP_B, (), step_options())
+});
+versioned!(
+    VersionedBroken,
+    |ctx| ctx.execute_activity(STEP_B, (), step_options()),
+    ctx.execute_activity(STEP_A, (), step_options())
+);
+
+type VersionedRun = WorkflowRef<(), Vec<String>>;
+const VERSIONED: VersionedRun = WorkflowRef::new("Versioned");
+const GO: SignalRef<VersionedRun, ()> = SignalRef::new("go");
+
+fn steps(worker: Worker) -> Worker {
+    worker
+        .register_activity(Step("step_a"))
+        .register_activity(Step("step_b"))
+}
+
+async fn run_versioned_v1(
+    client: &workflow_client::Client,
+) -> Vec<temporalio_protos::temporal::api::history::v1::HistoryEvent> {
+    let queue = unique_id("rust-wf");
+    let worker = spawn(steps(
+        Worker::new(client.clone(), &queue).register_workflow::<VersionedV1>(),
+    ));
+    let handle = client
+        .start_workflow(
+            VERSIONED,
+            (),
+            WorkflowOptions::new(unique_id("versioned"), &queue),
+        )
+        .await
+        .unwrap();
+    handle.signal(GO, ()).await.unwrap();
+    assert_eq!(handle.result().await.unwrap(), vec!["step_a", "step_a"]);
+    stop(worker).await;
+    handle.fetch_history().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_replayer_accepts_patched_code_and_reports_a_breaking_change() {
+    let client = client().await;
+    let history = History {
+        events: run_versioned_v1(&client).await,
+    };
+    Replayer::new()
+        .register_workflow::<VersionedV1>()
+        .replay(&history)
+        .expect("the same code replays");
+    Replayer::new()
+        .register_workflow::<VersionedV2>()
+        .replay(&history)
+        .expect("patched code takes the old path on old histories");
+    let error = Replayer::new()
+        .register_workflow::<VersionedV3>()
+        .replay(&history)
+        .expect_err("an unpatched change is nondeterministic");
+    let ReplayError::Nondeterminism(message) = &error else {
+        panic!("expected nondeterminism, got {error:?}")
+    };
+    assert!(
+        message.contains("activity_type=step_a") && message.contains("activity_type=step_b"),
+        "{message}"
+    );
+    let unknown = Replayer::new()
+        .register_workflow::<Collector>()
+        .replay(&history)
+        .expect_err("Versioned is not registered");
+    assert!(
+        matches!(unknown, ReplayError::UnknownWorkflowType { .. }),
+        "{unknown:?}"
+    );
+}
+
+#[tokio::test]
+async fn patched_code_takes_the_new_path_on_new_runs() {
+    let client = client().await;
+    let queue = unique_id("rust-wf");
+    let worker = spawn(steps(
+        Worker::new(client.clone(), &queue).register_workflow::<VersionedV2>(),
+    ));
+    let handle = client
+        .start_workflow(
+            VERSIONED,
+            (),
+            WorkflowOptions::new(unique_id("versioned"), &queue),
+        )
+        .await
+        .unwrap();
+    handle.signal(GO, ()).await.unwrap();
+    assert_eq!(handle.result().await.unwrap(), vec!["step_a", "step_b"]);
+    stop(worker).await;
+    let history = History {
+        events: handle.fetch_history().await.unwrap(),
+    };
+    Replayer::new()
+        .register_workflow::<VersionedV2>()
+        .replay(&history)
+        .expect("a patched run replays with its own code");
+    Replayer::new()
+        .register_workflow::<VersionedV4>()
+        .replay(&history)
+        .expect("deprecate_patch replays histories with the marker");
+    let error = Replayer::new()
+        .register_workflow::<VersionedV3>()
+        .replay(&history)
+        .expect_err("removing `patched` before deprecating it breaks runs that took it");
+    assert!(format!("{error}").contains("use-step-b"), "{error}");
+}
+
+#[tokio::test]
+async fn the_replayer_reads_the_json_the_temporal_cli_writes() {
+    let client = client().await;
+    let queue = unique_id("rust-wf");
+    let worker = spawn(steps(
+        Worker::new(client.clone(), &queue).register_workflow::<VersionedV1>(),
+    ));
+    let id = unique_id("versioned");
+    let handle = client
+        .start_workflow(VERSIONED, (), WorkflowOptions::new(&id, &queue))
+        .await
+        .unwrap();
+    handle.signal(GO, ()).await.unwrap();
+    handle.result().await.unwrap();
+    stop(worker).await;
+    let cli = python().with_file_name("temporal");
+    let output = Command::new(cli)
+        .args([
+            "workflow",
+            "show",
+            "--output",
+            "json",
+            "--address",
+            &address(),
+            "--workflow-id",
+            &id,
+        ])
+        .output()
+        .expect("run the temporal CLI");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json = String::from_utf8(output.stdout).unwrap();
+    Replayer::new()
+        .register_workflow::<VersionedV1>()
+        .replay_json(&json)
+        .expect("the saved history replays");
+    let error = Replayer::new()
+        .register_workflow::<VersionedV3>()
+        .replay_json(&json)
+        .expect_err("the breaking change is caught");
+    assert!(matches!(error, ReplayError::Nondeterminism(_)), "{error:?}");
+    let malformed = Replayer::new()
+        .register_workflow::<VersionedV1>()
+        .replay_json("{\"events\": [{\"eventId\": \"x\"}]}")
+        .expect_err("malformed JSON");
+    assert!(
+        matches!(malformed, ReplayError::History(_)),
+        "{malformed:?}"
+    );
+}
+
+// ---- non-determinism on a live worker --------------------------------------------------
+
+#[tokio::test]
+async fn a_breaking_change_fails_the_task_and_a_fixed_worker_continues() {
+    let client = client().await;
+    let queue = unique_id("rust-wf");
+    let quick_sticky =
+        || WorkerOptions::default().sticky_queue_schedule_to_start_timeout(Duration::from_secs(1));
+    let v1 = spawn(steps(
+        Worker::new(client.clone(), &queue)
+            .options(quick_sticky())
+            .register_workflow::<VersionedV1>(),
+    ));
+    let handle = client
+        .start_workflow(
+            VERSIONED,
+            (),
+            WorkflowOptions::new(unique_id("versioned"), &queue),
+        )
+        .await
+        .unwrap();
+    wait_for_event(&handle, |e| {
+        matches!(
+            e.attributes,
+            Some(Attributes::ActivityTaskCompletedEventAttributes(_))
+        )
+    })
+    .await;
+    stop(v1).await;
+
+    let broken = spawn(steps(
+        Worker::new(client.clone(), &queue)
+            .options(quick_sticky())
+            .register_workflow::<VersionedBroken>(),
+    ));
+    handle.signal(GO, ()).await.unwrap();
+    let failed = wait_for_event(&handle, |e| {
+        matches!(
+            e.attributes,
+            Some(Attributes::WorkflowTaskFailedEventAttributes(_))
+        )
+    })
+    .await;
+    let Some(Attributes::WorkflowTaskFailedEventAttributes(a)) = failed.attributes else {
+        unreachable!()
+    };
+    assert_eq!(a.cause(), WorkflowTaskFailedCause::NonDeterministicError);
+    let message = a.failure.unwrap().message;
+    assert!(
+        message.contains("step_a") && message.contains("step_b"),
+        "the error names both sides: {message}"
+    );
+    stop(broken).await;
+
+    let fixed = spawn(steps(
+        Worker::new(client.clone(), &queue)
+            .options(quick_sticky())
+            .register_workflow::<VersionedV2>(),
+    ));
+    // The signal's task is new work, so the patched code takes its new path.
+    assert_eq!(handle.result().await.unwrap(), vec!["step_a", "step_b"]);
+    stop(fixed).await;
+}
+
+// ---- worker crash ----------------------------------------------------------------------
+
+/// Hangs on its first attempt (the worker running it crashes), succeeds afterwards.
+struct Flaky {
+    attempts: Arc<AtomicU32>,
+    started: mpsc::UnboundedSender<u32>,
+}
+
+impl ActivityDefinition for Flaky {
+    type Input = ();
+    type Output = String;
+    fn name(&self) -> &str {
+        "flaky"
+    }
+}
+
+impl Activity for Flaky {
+    async fn execute(&self, ctx: ActivityContext, _: ()) -> Result<String, ActivityError> {
+        self.attempts.fetch_add(1, Ordering::SeqCst);
+        let _ = self.started.send(ctx.info().attempt);
+        if ctx.info().attempt == 1 {
+            std::future::pending::<()>().await;
+        }
+        Ok(format!("attempt {}", ctx.info().attempt))
+    }
+}
+
+#[derive(Default)]
+struct Survivor {
+    go: bool,
+}
+
+impl Workflow for Survivor {
+    const NAME: &'static str = "Survivor";
+    const SIGNALS: &'static [&'static str] = &["go"];
+    type Input = ();
+    type Output = Vec<String>;
+    fn new(_: &WorkflowInfo, _: &()) -> Self {
+        Self::default()
+    }
+    async fn run(ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<Vec<String>> {
+        let first = ctx.execute_activity(STEP_A, (), step_options()).await?;
+        ctx.wait_condition(|s: &Self| s.go).await;
+        let options = ActivityOptions::start_to_close(Duration::from_secs(2))
+            .retry_policy(RetryPolicy::default().initial_interval(Duration::from_millis(100)));
+        let second = ctx
+            .execute_activity(ActivityRef::<(), String>::new("flaky"), (), options)
+            .await?;
+        Ok(vec![first, second])
+    }
+    fn handle_signal(&mut self, signal: &Invocation) -> Result<(), HandlerError> {
+        match signal.name.as_str() {
+            "go" => {
+                self.go = true;
+                Ok(())
+            }
+            _ => Err(HandlerError::Unknown),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_workflow_survives_a_worker_crash_and_completes_on_a_new_worker() {
+    let client = client().await;
+    let queue = unique_id("rust-wf");
+    let attempts = Arc::new(AtomicU32::new(0));
+    let (started, mut started_rx) = mpsc::unbounded_channel();
+    let worker = || {
+        steps(
+            Worker::new(client.clone(), &queue)
+                .options(
+                    WorkerOptions::default()
+                        .sticky_queue_schedule_to_start_timeout(Duration::from_secs(1)),
+                )
+                .register_workflow::<Survivor>()
+                .register_activity(Flaky {
+                    attempts: attempts.clone(),
+                    started: started.clone(),
+                }),
+        )
+    };
+    let first = tokio::spawn(worker().run());
+    let handle = client
+        .start_workflow(
+            WorkflowRef::<(), Vec<String>>::new("Survivor"),
+            (),
+            WorkflowOptions::new(unique_id("survivor"), &queue),
+        )
+        .await
+        .unwrap();
+    handle.signal_by_name("go", ()).await.unwrap();
+    assert_eq!(
+        started_rx.recv().await,
+        Some(1),
+        "the first attempt is running"
+    );
+    // The crash: the worker's future is dropped mid-activity, with its cached run and its
+    // sticky queue, without any goodbye to the server.
+    first.abort();
+    let _ = first.await;
+
+    let second = spawn(worker());
+    let result = handle.result().await.unwrap();
+    assert_eq!(result, vec!["step_a".to_string(), "attempt 2".to_string()]);
+    assert_eq!(attempts.load(Ordering::SeqCst), 2);
+    stop(second).await;
+}
+
+// ---- cross-language start ---------------------------------------------------------------
+
+#[tokio::test]
+async fn a_python_client_starts_a_rust_workflow() {
+    let client = client().await;
+    let queue = unique_id("rust-wf");
+    let worker = spawn(
+        Worker::new(client.clone(), &queue)
+            .register_workflow::<YourWorkflow>()
+            .register_activity(YourActivity),
+    );
+    let output = tokio::process::Command::new(python())
+        .arg(python_dir().join("start_workflow.py"))
+        .args([
+            &address(),
+            &queue,
+            "YourWorkflow",
+            &unique_id("from-python"),
+            "\"Python\"",
+        ])
+        .output()
+        .await
+        .expect("run start_workflow.py");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last = stdout.lines().last().unwrap_or_default();
+    assert_eq!(
+        last,
+        "RESULT \"Hello, Python!\"",
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stop(worker).await;
+}
