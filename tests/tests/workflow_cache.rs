@@ -1,0 +1,183 @@
+//! Sticky execution under pressure: a small cache evicts runs, long histories replay without
+//! a cache, and workflows signal and cancel each other.
+
+use std::time::Duration;
+
+use workflow_client::Error;
+use workflow_core::prelude::*;
+use workflow_tests::workflows::*;
+use workflow_tests::*;
+use workflow_worker::{Worker, WorkerError, WorkerOptions};
+
+fn spawn(
+    worker: Worker,
+) -> (
+    workflow_worker::ShutdownHandle,
+    tokio::task::JoinHandle<Result<(), WorkerError>>,
+) {
+    let shutdown = worker.shutdown_handle();
+    (shutdown, tokio::spawn(worker.run()))
+}
+
+#[tokio::test]
+async fn runs_evicted_from_a_full_cache_are_rebuilt_from_history() {
+    let client = client().await;
+    let queue = unique_id("rust-wf");
+    let (stop, running) = spawn(
+        Worker::new(client.clone(), &queue)
+            .options(
+                WorkerOptions::default()
+                    .max_cached_workflows(1)
+                    .workflow_threads(1),
+            )
+            .register_workflow::<Collector>(),
+    );
+    let mut handles = Vec::new();
+    for _ in 0..3 {
+        handles.push(
+            client
+                .start_workflow(
+                    COLLECTOR,
+                    (),
+                    WorkflowOptions::new(unique_id("evicted"), &queue),
+                )
+                .await
+                .unwrap(),
+        );
+    }
+    // Interleaved signals: each task finds its run evicted by another run's task.
+    for round in 0..3 {
+        for (i, handle) in handles.iter().enumerate() {
+            handle
+                .signal(COLLECT, format!("{i}.{round}"))
+                .await
+                .unwrap();
+        }
+    }
+    for handle in &handles {
+        handle.signal(DONE, ()).await.unwrap();
+    }
+    for (i, handle) in handles.iter().enumerate() {
+        let expected: Vec<String> = (0..3).map(|round| format!("{i}.{round}")).collect();
+        assert_eq!(handle.result().await.unwrap(), expected);
+    }
+    stop.shutdown();
+    running.await.unwrap().unwrap();
+}
+
+struct ManySteps;
+
+impl Workflow for ManySteps {
+    const NAME: &'static str = "ManySteps";
+    type Input = u32;
+    type Output = u32;
+    fn new(_: &WorkflowInfo, _: &u32) -> Self {
+        Self
+    }
+    async fn run(ctx: WorkflowContext<Self>, count: u32) -> WorkflowResult<u32> {
+        for i in 0..count {
+            let params = YourParams {
+                greeting: "Step".into(),
+                name: i.to_string(),
+            };
+            let options = ActivityOptions::start_to_close(Duration::from_secs(10));
+            ctx.execute_activity(YourActivity, params, options).await?;
+        }
+        Ok(ctx.history_length())
+    }
+}
+
+#[tokio::test]
+async fn long_histories_replay_from_the_first_event_on_every_task() {
+    let client = client().await;
+    let queue = unique_id("rust-wf");
+    // No cache: every task carries, and replays, the whole history so far.
+    let (stop, running) = spawn(
+        Worker::new(client.clone(), &queue)
+            .options(WorkerOptions::default().max_cached_workflows(0))
+            .register_workflow::<ManySteps>()
+            .register_activity(YourActivity),
+    );
+    let length = client
+        .execute_workflow(
+            WorkflowRun::<ManySteps>::new(),
+            55,
+            WorkflowOptions::new(unique_id("steps"), &queue),
+        )
+        .await
+        .unwrap();
+    assert!(length > 300, "history length {length}");
+    stop.shutdown();
+    running.await.unwrap().unwrap();
+}
+
+/// Signals a collector and cancels another workflow, both by id.
+struct Messenger;
+
+impl Workflow for Messenger {
+    const NAME: &'static str = "Messenger";
+    type Input = (String, String);
+    type Output = String;
+    fn new(_: &WorkflowInfo, _: &(String, String)) -> Self {
+        Self
+    }
+    async fn run(
+        ctx: WorkflowContext<Self>,
+        (collector_id, victim_id): (String, String),
+    ) -> WorkflowResult<String> {
+        let collector = ctx.external_workflow(&collector_id, None);
+        collector
+            .signal(COLLECT, "from a workflow".to_string())
+            .await?;
+        collector.signal(DONE, ()).await?;
+        ctx.external_workflow(&victim_id, None).cancel().await?;
+        let missing = ctx
+            .external_workflow("no-such-workflow", None)
+            .signal(COLLECT, "lost".to_string())
+            .await
+            .expect_err("no such workflow");
+        Ok(missing.message)
+    }
+}
+
+#[tokio::test]
+async fn workflows_signal_and_cancel_other_workflows() {
+    let client = client().await;
+    let queue = unique_id("rust-wf");
+    let (stop, running) = spawn(
+        Worker::new(client.clone(), &queue)
+            .register_workflow::<Collector>()
+            .register_workflow::<Messenger>(),
+    );
+    let collector = client
+        .start_workflow(
+            COLLECTOR,
+            (),
+            WorkflowOptions::new(unique_id("collector"), &queue),
+        )
+        .await
+        .unwrap();
+    let victim = client
+        .start_workflow(WAIT_FOREVER, (), options("victim"))
+        .await
+        .unwrap();
+    let message = client
+        .execute_workflow(
+            WorkflowRun::<Messenger>::new(),
+            (
+                collector.workflow_id().to_string(),
+                victim.workflow_id().to_string(),
+            ),
+            WorkflowOptions::new(unique_id("messenger"), &queue),
+        )
+        .await
+        .unwrap();
+    assert!(message.contains("no-such-workflow"), "{message}");
+    assert_eq!(collector.result().await.unwrap(), vec!["from a workflow"]);
+    assert!(matches!(
+        victim.result().await,
+        Err(Error::Cancelled { .. })
+    ));
+    stop.shutdown();
+    running.await.unwrap().unwrap();
+}
