@@ -278,3 +278,54 @@ fn undecodable_input_fails_the_task_naming_the_workflow() {
         "{error:?}"
     );
 }
+
+struct Chatty;
+
+impl Workflow for Chatty {
+    const NAME: &'static str = "Chatty";
+    type Input = ();
+    type Output = ();
+    fn new(_: &WorkflowInfo, _: &()) -> Self {
+        Self
+    }
+    async fn run(ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<()> {
+        ctx.logger().info("hello from the workflow");
+        Ok(())
+    }
+}
+
+/// Counts the events `tracing` receives.
+struct CountEvents(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl tracing::Subscriber for CountEvents {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+fn the_workflow_logger_is_silent_while_replaying() {
+    let count = |replaying: bool| {
+        let events = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let subscriber = CountEvents(events.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            let mut run = start::<Chatty>(&());
+            let mut first = activation(vec![]);
+            first.replaying = replaying;
+            run.activate(first).unwrap();
+        });
+        events.load(std::sync::atomic::Ordering::SeqCst)
+    };
+    assert_eq!(count(false), 1);
+    assert_eq!(count(true), 0);
+}
