@@ -3,7 +3,7 @@
 //!
 //! Environment: `TEMPORAL_ADDRESS` (default `localhost:7233`).
 
-use examples::hello::{TASK_QUEUE, YOUR_WORKFLOW, YourActivity, YourWorkflow};
+use examples::hello::{TASK_QUEUE, YourWorkflow, your_activity};
 use workflow_client::Client;
 use workflow_core::prelude::*;
 use workflow_worker::Worker;
@@ -15,14 +15,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let worker = Worker::new(client.clone(), TASK_QUEUE)
         .register_workflow::<YourWorkflow>()
-        .register_activity(YourActivity);
+        .register_activity(your_activity);
     let shutdown = worker.shutdown_handle();
     let running = tokio::spawn(worker.run());
 
     let workflow_id = format!("your-workflow-{}", std::process::id());
     let greeting = client
         .execute_workflow(
-            YOUR_WORKFLOW,
+            YourWorkflow::run,
             "your name".to_string(),
             WorkflowOptions::new(&workflow_id, TASK_QUEUE),
         )

@@ -3,7 +3,7 @@
 //!
 //! Environment: `TEMPORAL_ADDRESS` (default `localhost:7233`).
 
-use examples::hello::{TASK_QUEUE, YOUR_WORKFLOW};
+use examples::hello::{TASK_QUEUE, YourWorkflow};
 use workflow_client::Client;
 use workflow_core::prelude::*;
 
@@ -14,7 +14,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let workflow_id = format!("your-workflow-{}", std::process::id());
     let greeting = client
         .execute_workflow(
-            YOUR_WORKFLOW,
+            YourWorkflow::run,
             "your name".to_string(),
             WorkflowOptions::new(&workflow_id, TASK_QUEUE),
         )

@@ -2,7 +2,7 @@
 //!
 //! Environment: `TEMPORAL_ADDRESS` (default `localhost:7233`).
 
-use examples::hello::{TASK_QUEUE, YourActivity, YourWorkflow};
+use examples::hello::{TASK_QUEUE, YourWorkflow, your_activity};
 use workflow_client::Client;
 use workflow_worker::Worker;
 
@@ -12,7 +12,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::connect(address).await?;
     let worker = Worker::new(client, TASK_QUEUE)
         .register_workflow::<YourWorkflow>()
-        .register_activity(YourActivity);
+        .register_activity(your_activity);
     let shutdown = worker.shutdown_handle();
     tokio::spawn(async move {
         let _ = tokio::signal::ctrl_c().await;

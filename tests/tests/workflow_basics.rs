@@ -25,11 +25,11 @@ async fn hello_workflow_runs_its_activity_on_our_worker() {
     let (stop, running) = spawn(
         Worker::new(client.clone(), &queue)
             .register_workflow::<YourWorkflow>()
-            .register_activity(YourActivity),
+            .register_activity(your_activity),
     );
     let out = client
         .execute_workflow(
-            YOUR_WORKFLOW,
+            YourWorkflow::run,
             "Ada".to_string(),
             WorkflowOptions::new(unique_id("hello"), &queue),
         )
@@ -48,22 +48,31 @@ async fn signals_update_state_and_queries_read_it() {
         spawn(Worker::new(client.clone(), &queue).register_workflow::<Collector>());
     let handle = client
         .start_workflow(
-            COLLECTOR,
+            Collector::run,
             (),
             WorkflowOptions::new(unique_id("collector"), &queue),
         )
         .await
         .unwrap();
-    handle.signal(COLLECT, "a".to_string()).await.unwrap();
-    handle.signal(COLLECT, "b".to_string()).await.unwrap();
+    handle
+        .signal(Collector::collect, "a".to_string())
+        .await
+        .unwrap();
+    handle
+        .signal(Collector::collect, "b".to_string())
+        .await
+        .unwrap();
     let seen = eventually(Duration::from_secs(10), "both signals applied", || async {
-        let items = handle.query(COLLECTED, ()).await.unwrap();
+        let items = handle.query(Collector::collected, ()).await.unwrap();
         (items.len() == 2).then_some(items)
     })
     .await;
     assert_eq!(seen, vec!["a", "b"]);
-    handle.signal(COLLECT, "c".to_string()).await.unwrap();
-    handle.signal(DONE, ()).await.unwrap();
+    handle
+        .signal(Collector::collect, "c".to_string())
+        .await
+        .unwrap();
+    handle.signal(Collector::done, ()).await.unwrap();
     assert_eq!(handle.result().await.unwrap(), vec!["a", "b", "c"]);
     stop.shutdown();
     running.await.unwrap().unwrap();

@@ -37,7 +37,7 @@ async fn runs_evicted_from_a_full_cache_are_rebuilt_from_history() {
         handles.push(
             client
                 .start_workflow(
-                    COLLECTOR,
+                    Collector::run,
                     (),
                     WorkflowOptions::new(unique_id("evicted"), &queue),
                 )
@@ -49,13 +49,13 @@ async fn runs_evicted_from_a_full_cache_are_rebuilt_from_history() {
     for round in 0..3 {
         for (i, handle) in handles.iter().enumerate() {
             handle
-                .signal(COLLECT, format!("{i}.{round}"))
+                .signal(Collector::collect, format!("{i}.{round}"))
                 .await
                 .unwrap();
         }
     }
     for handle in &handles {
-        handle.signal(DONE, ()).await.unwrap();
+        handle.signal(Collector::done, ()).await.unwrap();
     }
     for (i, handle) in handles.iter().enumerate() {
         let expected: Vec<String> = (0..3).map(|round| format!("{i}.{round}")).collect();
@@ -81,7 +81,7 @@ impl Workflow for ManySteps {
                 name: i.to_string(),
             };
             let options = ActivityOptions::start_to_close(Duration::from_secs(10));
-            ctx.execute_activity(YourActivity, params, options).await?;
+            ctx.execute_activity(your_activity, params, options).await?;
         }
         Ok(ctx.history_length())
     }
@@ -96,7 +96,7 @@ async fn long_histories_replay_from_the_first_event_on_every_task() {
         Worker::new(client.clone(), &queue)
             .options(WorkerOptions::default().max_cached_workflows(0))
             .register_workflow::<ManySteps>()
-            .register_activity(YourActivity),
+            .register_activity(your_activity),
     );
     let length = client
         .execute_workflow(
@@ -127,13 +127,13 @@ impl Workflow for Messenger {
     ) -> WorkflowResult<String> {
         let collector = ctx.external_workflow(&collector_id, None);
         collector
-            .signal(COLLECT, "from a workflow".to_string())
+            .signal(Collector::collect, "from a workflow".to_string())
             .await?;
-        collector.signal(DONE, ()).await?;
+        collector.signal(Collector::done, ()).await?;
         ctx.external_workflow(&victim_id, None).cancel().await?;
         let missing = ctx
             .external_workflow("no-such-workflow", None)
-            .signal(COLLECT, "lost".to_string())
+            .signal(Collector::collect, "lost".to_string())
             .await
             .expect_err("no such workflow");
         Ok(missing.message)
@@ -151,7 +151,7 @@ async fn workflows_signal_and_cancel_other_workflows() {
     );
     let collector = client
         .start_workflow(
-            COLLECTOR,
+            Collector::run,
             (),
             WorkflowOptions::new(unique_id("collector"), &queue),
         )

@@ -292,17 +292,20 @@ async fn queries_and_signals_work_when_every_task_replays() {
     );
     let handle = client
         .start_workflow(
-            COLLECTOR,
+            Collector::run,
             (),
             WorkflowOptions::new(unique_id("collector"), &queue),
         )
         .await
         .unwrap();
     for item in ["x", "y"] {
-        handle.signal(COLLECT, item.to_string()).await.unwrap();
+        handle
+            .signal(Collector::collect, item.to_string())
+            .await
+            .unwrap();
     }
     let seen = eventually(Duration::from_secs(10), "both signals applied", || async {
-        let items = handle.query(COLLECTED, ()).await.unwrap();
+        let items = handle.query(Collector::collected, ()).await.unwrap();
         (items.len() == 2).then_some(items)
     })
     .await;
@@ -312,7 +315,7 @@ async fn queries_and_signals_work_when_every_task_replays() {
         .await
         .expect_err("unknown query");
     assert!(unknown.to_string().contains("collected"), "{unknown}");
-    handle.signal(DONE, ()).await.unwrap();
+    handle.signal(Collector::done, ()).await.unwrap();
     assert_eq!(handle.result().await.unwrap(), vec!["x", "y"]);
     stop(worker).await;
 }
@@ -806,7 +809,7 @@ async fn a_python_client_starts_a_rust_workflow() {
     let worker = spawn(
         Worker::new(client.clone(), &queue)
             .register_workflow::<YourWorkflow>()
-            .register_activity(YourActivity),
+            .register_activity(your_activity),
     );
     let output = tokio::process::Command::new(python())
         .arg(python_dir().join("start_workflow.py"))

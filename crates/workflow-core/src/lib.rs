@@ -24,6 +24,8 @@ pub mod options;
 pub mod payload;
 pub mod workflow;
 
+pub use workflow_macros::{activity, workflow};
+
 /// Temporal's protobuf API (`temporalio-protos`), for values this crate does not wrap.
 pub use temporalio_protos as protos;
 
@@ -46,6 +48,7 @@ pub mod prelude {
         ActivityOptions, ChildWorkflowOptions, Workflow, WorkflowContext, WorkflowError,
         WorkflowInfo, WorkflowResult, WorkflowRun,
     };
+    pub use crate::{activity, workflow};
     pub use serde::{Deserialize, Serialize};
     pub use std::time::Duration;
 }

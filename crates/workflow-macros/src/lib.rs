@@ -1,5 +1,48 @@
-//! `#[workflow]` and `#[activity]` attribute macros.
+//! The `#[workflow]` and `#[activity]` attributes. Use them through `workflow_core`, which
+//! re-exports them (`use workflow_core::prelude::*`).
 //!
-//! Not implemented yet: this crate is a placeholder in the workspace layout and exports
-//! nothing. Until it lands, definitions are written by hand with the traits of
-//! `workflow_core::definition` (or named with `WorkflowRef` and friends).
+//! Generated code names only `::workflow_core` paths (and `::core`), so users need no other
+//! dependency; `crate = "renamed"` points it at a renamed `workflow-core` dependency. Errors
+//! are spanned on the offending token and all of them are reported at once; the item is still
+//! emitted, so one mistake does not cascade into unrelated errors.
+
+mod activity;
+mod attrs;
+mod workflow;
+
+use proc_macro::TokenStream;
+use syn::parse_macro_input;
+
+/// Declares a workflow: on its struct (with an optional `name = "TypeName"`, by default the
+/// struct's name) and on its impl block, whose methods are marked `#[run]` (exactly one),
+/// `#[signal]`, `#[query]` and optionally `#[init]`.
+///
+/// The run method's name becomes its typed stub (`MyWorkflow::run`), and so do the signal
+/// and query methods' names: `client.execute_workflow(MyWorkflow::run, input, options)`,
+/// `handle.signal(MyWorkflow::add, item)`.
+#[proc_macro_attribute]
+pub fn workflow(args: TokenStream, item: TokenStream) -> TokenStream {
+    let args = parse_macro_input!(args as attrs::Args);
+    let item = parse_macro_input!(item as syn::Item);
+    match item {
+        syn::Item::Struct(s) => workflow::expand_struct(args, s).into(),
+        syn::Item::Impl(i) => workflow::expand_impl(args, i).into(),
+        other => syn::Error::new_spanned(
+            other,
+            "`#[workflow]` goes on the workflow's struct and on its `impl` block",
+        )
+        .to_compile_error()
+        .into(),
+    }
+}
+
+/// Declares an activity: an `async fn` taking `ctx: ActivityContext` first, then its inputs,
+/// and returning `Result<T, ActivityError>`. The function's name becomes a unit struct, the
+/// typed stub passed to `ctx.execute_activity`; its code stays callable as `name::run`.
+/// The type name defaults to the function's name; `name = "..."` overrides it.
+#[proc_macro_attribute]
+pub fn activity(args: TokenStream, item: TokenStream) -> TokenStream {
+    let args = parse_macro_input!(args as attrs::Args);
+    let item = parse_macro_input!(item as syn::ItemFn);
+    activity::expand(args, item).into()
+}

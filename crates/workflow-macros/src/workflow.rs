@@ -1,0 +1,469 @@
+//! `#[workflow]` on a struct (its name) and on its impl block (run, signals, queries).
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Error, FnArg, ImplItem, ImplItemFn, ItemImpl, ItemStruct, ReturnType, Type};
+
+use crate::activity::{destructure, input_type, is_type_named, result_ok_type};
+use crate::attrs::{Args, Errors};
+
+pub fn expand_struct(args: Args, item: ItemStruct) -> TokenStream {
+    let _ = args.krate;
+    let ident = &item.ident;
+    let name = args
+        .name
+        .as_ref()
+        .map(|n| n.value())
+        .unwrap_or_else(|| ident.to_string());
+    if !item.generics.params.is_empty() {
+        let error = Error::new_spanned(
+            &item.generics,
+            "generic workflows are not supported: a workflow type has one name and fixed input and output types",
+        )
+        .to_compile_error();
+        return quote!(#item #error);
+    }
+    quote! {
+        #item
+
+        impl #ident {
+            #[doc(hidden)]
+            pub const __WORKFLOW_NAME: &'static str = #name;
+        }
+    }
+}
+
+enum Role {
+    Run,
+    Signal(Args),
+    Query(Args),
+    Init,
+}
+
+/// Takes the marker attribute (`#[run]`, `#[signal]`, ...) off a method.
+fn take_role(method: &mut ImplItemFn, errors: &mut Errors) -> Option<Role> {
+    let mut role = None;
+    let mut kept = Vec::new();
+    for attr in std::mem::take(&mut method.attrs) {
+        let path = attr.path();
+        let found = if path.is_ident("run") {
+            Some(Role::Run)
+        } else if path.is_ident("init") {
+            Some(Role::Init)
+        } else if path.is_ident("signal") || path.is_ident("query") {
+            let args = match &attr.meta {
+                syn::Meta::Path(_) => Ok(Args::default()),
+                _ => attr.parse_args::<Args>(),
+            };
+            match args {
+                Ok(args) if path.is_ident("signal") => Some(Role::Signal(args)),
+                Ok(args) => Some(Role::Query(args)),
+                Err(e) => {
+                    errors.push(e);
+                    None
+                }
+            }
+        } else {
+            kept.push(attr);
+            continue;
+        };
+        if role.is_some() {
+            errors.push(Error::new_spanned(
+                &attr,
+                "a method has at most one of `#[run]`, `#[signal]`, `#[query]`, `#[init]`",
+            ));
+        } else {
+            role = found;
+        }
+    }
+    method.attrs = kept;
+    role
+}
+
+/// The typed parameters after the receiver (and after `skip` leading ones).
+fn params(method: &ImplItemFn) -> Vec<Type> {
+    method
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|a| match a {
+            FnArg::Typed(t) => Some((*t.ty).clone()),
+            FnArg::Receiver(_) => None,
+        })
+        .collect()
+}
+
+fn receiver(method: &ImplItemFn) -> Option<&syn::Receiver> {
+    match method.sig.inputs.first() {
+        Some(FnArg::Receiver(r)) => Some(r),
+        _ => None,
+    }
+}
+
+struct Handler {
+    method: syn::Ident,
+    wire_name: String,
+    marker: syn::Ident,
+    inputs: Vec<Type>,
+    output: Option<Type>,
+}
+
+pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
+    let krate = args.krate();
+    let mut errors = Errors::default();
+    if let Some(name) = &args.name {
+        errors.push(Error::new(
+            name.span(),
+            "the workflow's `name` goes on the struct: `#[workflow(name = \"..\")] struct MyWorkflow;`",
+        ));
+    }
+    let mut item = item;
+    let self_ty = (*item.self_ty).clone();
+    let Type::Path(self_path) = &self_ty else {
+        return Error::new_spanned(&self_ty, "`#[workflow]` goes on `impl MyWorkflow { .. }`")
+            .to_compile_error();
+    };
+    let struct_ident = self_path
+        .path
+        .segments
+        .last()
+        .map(|s| s.ident.clone())
+        .expect("a type path has a segment");
+    if !item.generics.params.is_empty() {
+        errors.push(Error::new_spanned(
+            &item.generics,
+            "generic workflows are not supported: a workflow type has one name and fixed input and output types",
+        ));
+    }
+    if let Some((_, path, _)) = &item.trait_ {
+        errors.push(Error::new_spanned(
+            path,
+            "`#[workflow]` goes on the workflow's own impl block, not a trait impl",
+        ));
+    }
+
+    let mut run: Option<(syn::Ident, Vec<Type>, Option<Type>)> = None;
+    let mut init: Option<syn::Ident> = None;
+    let mut signals = Vec::new();
+    let mut queries = Vec::new();
+    for impl_item in &mut item.items {
+        let ImplItem::Fn(method) = impl_item else {
+            continue;
+        };
+        let Some(role) = take_role(method, &mut errors) else {
+            continue;
+        };
+        let sig = &method.sig;
+        match role {
+            Role::Run => {
+                if let Some((first, _, _)) = &run {
+                    errors.push(Error::new_spanned(
+                        &sig.ident,
+                        format!("a workflow has one `#[run]` method; `{first}` is already it"),
+                    ));
+                    continue;
+                }
+                if sig.asyncness.is_none() {
+                    errors.push(Error::new(
+                        sig.fn_token.span(),
+                        "the `#[run]` method must be an `async fn`",
+                    ));
+                }
+                if let Some(r) = receiver(method) {
+                    errors.push(Error::new_spanned(
+                        r,
+                        "the `#[run]` method takes no `self`: it gets `ctx: WorkflowContext<Self>` and reaches the state with `ctx.state(..)` / `ctx.state_mut(..)`",
+                    ));
+                }
+                let mut inputs = params(method);
+                if inputs
+                    .first()
+                    .is_some_and(|t| is_type_named(t, "WorkflowContext"))
+                {
+                    inputs.remove(0);
+                } else {
+                    errors.push(Error::new(
+                        inputs.first().map_or(sig.paren_token.span.join(), |t| t.span()),
+                        "the `#[run]` method takes `ctx: WorkflowContext<Self>` as its first parameter",
+                    ));
+                }
+                let output = match &sig.output {
+                    ReturnType::Type(_, ty) => {
+                        let ok = result_ok_type(ty, &["WorkflowResult", "Result"]);
+                        if ok.is_none() {
+                            errors.push(Error::new_spanned(
+                                ty,
+                                "the `#[run]` method returns `WorkflowResult<T>`",
+                            ));
+                        }
+                        ok
+                    }
+                    ReturnType::Default => {
+                        errors.push(Error::new(
+                            sig.paren_token.span.close(),
+                            "the `#[run]` method returns `WorkflowResult<T>`",
+                        ));
+                        None
+                    }
+                };
+                run = Some((sig.ident.clone(), inputs, output));
+            }
+            Role::Init => {
+                if receiver(method).is_some() {
+                    errors.push(Error::new_spanned(&sig.inputs, "the `#[init]` method takes the run method's inputs by reference and returns `Self`"));
+                }
+                init = Some(sig.ident.clone());
+            }
+            Role::Signal(args) => {
+                if let Some(a) = &sig.asyncness {
+                    errors.push(Error::new_spanned(a, "signal handlers are synchronous: they change the state, and the run method reacts with `ctx.wait_condition(..)`"));
+                }
+                match receiver(method) {
+                    Some(r) if r.reference.is_some() && r.mutability.is_some() => {}
+                    Some(r) => {
+                        errors.push(Error::new_spanned(r, "a signal handler takes `&mut self`"))
+                    }
+                    None => errors.push(Error::new(
+                        sig.paren_token.span.join(),
+                        "a signal handler takes `&mut self`",
+                    )),
+                }
+                if let ReturnType::Type(_, ty) = &sig.output {
+                    errors.push(Error::new_spanned(ty, "a signal handler returns nothing: signals cannot answer (read state with a `#[query]`)"));
+                }
+                signals.push(Handler {
+                    method: sig.ident.clone(),
+                    wire_name: args
+                        .name
+                        .map(|n| n.value())
+                        .unwrap_or_else(|| sig.ident.to_string()),
+                    marker: format_ident!("__{}_signal_{}", struct_ident, sig.ident),
+                    inputs: params(method),
+                    output: None,
+                });
+            }
+            Role::Query(args) => {
+                if let Some(a) = &sig.asyncness {
+                    errors.push(Error::new_spanned(
+                        a,
+                        "query handlers are synchronous: they answer from the current state",
+                    ));
+                }
+                match receiver(method) {
+                    Some(r) if r.reference.is_some() && r.mutability.is_none() => {}
+                    Some(r) => errors.push(Error::new_spanned(
+                        r,
+                        "a query must not change the state: take `&self`",
+                    )),
+                    None => errors.push(Error::new(
+                        sig.paren_token.span.join(),
+                        "a query handler takes `&self`",
+                    )),
+                }
+                let output = match &sig.output {
+                    ReturnType::Type(_, ty) => Some((**ty).clone()),
+                    ReturnType::Default => {
+                        errors.push(Error::new(
+                            sig.paren_token.span.close(),
+                            "a query handler returns the answer",
+                        ));
+                        None
+                    }
+                };
+                queries.push(Handler {
+                    method: sig.ident.clone(),
+                    wire_name: args
+                        .name
+                        .map(|n| n.value())
+                        .unwrap_or_else(|| sig.ident.to_string()),
+                    marker: format_ident!("__{}_query_{}", struct_ident, sig.ident),
+                    inputs: params(method),
+                    output,
+                });
+            }
+        }
+    }
+    if run.is_none() {
+        errors.push(Error::new_spanned(
+            &item.self_ty,
+            "a workflow needs a `#[run]` method: `#[run] async fn run(ctx: WorkflowContext<Self>, input: T) -> WorkflowResult<U>`",
+        ));
+    }
+    if let Err(e) = errors.finish() {
+        let compile_errors = e.to_compile_error();
+        return quote!(#item #compile_errors);
+    }
+    let (run_ident, run_inputs, run_output) = run.expect("checked above");
+    let run_output = run_output.expect("checked above");
+
+    // The methods keep their code under hidden names; the public names become typed stubs.
+    let hidden = |ident: &syn::Ident| format_ident!("__workflow_{}", ident);
+    for impl_item in &mut item.items {
+        if let ImplItem::Fn(method) = impl_item {
+            let ident = &method.sig.ident;
+            if *ident == run_ident
+                || signals.iter().any(|s| s.method == *ident)
+                || queries.iter().any(|q| q.method == *ident)
+            {
+                method.sig.ident = hidden(ident);
+                method.attrs.push(syn::parse_quote!(#[doc(hidden)]));
+            }
+        }
+    }
+
+    let run_stub = quote! {
+        #[allow(non_upper_case_globals)]
+        /// Typed stub of the run method, for `execute_workflow` and child workflows.
+        pub const #run_ident: #krate::workflow::WorkflowRun<#self_ty> = #krate::workflow::WorkflowRun::new();
+    };
+    let run_input = input_type(&krate, &run_inputs);
+    let (run_bind, run_names) = destructure(&krate, run_inputs.len());
+    let run_hidden = hidden(&run_ident);
+    let new_body = match &init {
+        Some(init) => {
+            let refs: Vec<_> = (0..run_inputs.len())
+                .map(|i| match run_inputs.len() {
+                    1 => quote!(input),
+                    _ => {
+                        let index = syn::Index::from(i);
+                        quote!(&input.0.#index)
+                    }
+                })
+                .collect();
+            quote!(Self::#init(#(#refs),*))
+        }
+        None => quote!(<Self as ::core::default::Default>::default()),
+    };
+
+    let mut stubs = Vec::new();
+    let mut markers = Vec::new();
+    let mut signal_arms = Vec::new();
+    for s in &signals {
+        let (method, marker, wire) = (&s.method, &s.marker, &s.wire_name);
+        let input = input_type(&krate, &s.inputs);
+        let (bind, names) = destructure(&krate, s.inputs.len());
+        let hidden_method = hidden(method);
+        stubs.push(quote! {
+            #[allow(non_upper_case_globals)]
+            /// Typed stub of the signal.
+            pub const #method: #marker = #marker;
+        });
+        markers.push(quote! {
+            #[doc(hidden)]
+            #[allow(non_camel_case_types)]
+            #[derive(Clone, Copy, Debug)]
+            pub struct #marker;
+            impl #krate::definition::SignalDefinition for #marker {
+                type Workflow = #krate::workflow::WorkflowRun<#self_ty>;
+                type Input = #input;
+                fn name(&self) -> &str { #wire }
+            }
+        });
+        signal_arms.push(quote! {
+            #wire => {
+                let input: #input = signal.input()?;
+                #bind
+                self.#hidden_method(#(#names),*);
+                ::core::result::Result::Ok(())
+            }
+        });
+    }
+    let mut query_arms = Vec::new();
+    for q in &queries {
+        let (method, marker, wire) = (&q.method, &q.marker, &q.wire_name);
+        let input = input_type(&krate, &q.inputs);
+        let output = q.output.as_ref().expect("checked above");
+        let (bind, names) = destructure(&krate, q.inputs.len());
+        let hidden_method = hidden(method);
+        stubs.push(quote! {
+            #[allow(non_upper_case_globals)]
+            /// Typed stub of the query.
+            pub const #method: #marker = #marker;
+        });
+        let output_decl = quote_spanned!(output.span()=> type Output = #output;);
+        markers.push(quote! {
+            #[doc(hidden)]
+            #[allow(non_camel_case_types)]
+            #[derive(Clone, Copy, Debug)]
+            pub struct #marker;
+            impl #krate::definition::QueryDefinition for #marker {
+                type Workflow = #krate::workflow::WorkflowRun<#self_ty>;
+                type Input = #input;
+                #output_decl
+                fn name(&self) -> &str { #wire }
+            }
+        });
+        query_arms.push(quote! {
+            #wire => {
+                let input: #input = query.input()?;
+                #bind
+                #krate::workflow::Invocation::reply(&self.#hidden_method(#(#names),*))
+            }
+        });
+    }
+    let signal_names = signals.iter().map(|s| &s.wire_name);
+    let query_names = queries.iter().map(|q| &q.wire_name);
+    let input_decl = quote_spanned!(run_inputs.first().map_or(run_ident.span(), |t| t.span())=> type Input = #run_input;);
+    let output_decl = quote_spanned!(run_output.span()=> type Output = #run_output;);
+
+    quote! {
+        #item
+
+        impl #self_ty {
+            #run_stub
+            #(#stubs)*
+        }
+
+        #(#markers)*
+
+        impl #krate::workflow::Workflow for #self_ty {
+            const NAME: &'static str = <#self_ty>::__WORKFLOW_NAME;
+            const SIGNALS: &'static [&'static str] = &[#(#signal_names),*];
+            const QUERIES: &'static [&'static str] = &[#(#query_names),*];
+            #input_decl
+            #output_decl
+
+            fn new(
+                _info: &#krate::workflow::WorkflowInfo,
+                input: &<Self as #krate::workflow::Workflow>::Input,
+            ) -> Self {
+                let _ = input;
+                #new_body
+            }
+
+            fn run(
+                ctx: #krate::workflow::WorkflowContext<Self>,
+                input: <Self as #krate::workflow::Workflow>::Input,
+            ) -> impl ::core::future::Future<
+                Output = #krate::workflow::WorkflowResult<<Self as #krate::workflow::Workflow>::Output>,
+            > + 'static {
+                #run_bind
+                Self::#run_hidden(ctx, #(#run_names),*)
+            }
+
+            fn handle_signal(
+                &mut self,
+                signal: &#krate::workflow::Invocation,
+            ) -> ::core::result::Result<(), #krate::workflow::HandlerError> {
+                match signal.name.as_str() {
+                    #(#signal_arms)*
+                    _ => ::core::result::Result::Err(#krate::workflow::HandlerError::Unknown),
+                }
+            }
+
+            fn handle_query(
+                &self,
+                query: &#krate::workflow::Invocation,
+            ) -> ::core::result::Result<
+                ::std::vec::Vec<#krate::payload::Payload>,
+                #krate::workflow::HandlerError,
+            > {
+                match query.name.as_str() {
+                    #(#query_arms)*
+                    _ => ::core::result::Result::Err(#krate::workflow::HandlerError::Unknown),
+                }
+            }
+        }
+    }
+}
