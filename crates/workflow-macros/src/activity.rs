@@ -144,7 +144,7 @@ pub fn expand(args: Args, item: ItemFn) -> TokenStream {
     let definition = quote! {
         #(#docs)*
         #[allow(non_camel_case_types)]
-        #[derive(Clone, Copy, Debug, Default)]
+        #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug, ::core::default::Default)]
         #vis struct #ident;
 
         impl #ident {
@@ -158,7 +158,7 @@ pub fn expand(args: Args, item: ItemFn) -> TokenStream {
         return quote! {
             #(#docs)*
             #[allow(non_camel_case_types)]
-            #[derive(Clone, Copy, Debug, Default)]
+            #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug, ::core::default::Default)]
             #vis struct #ident;
             #compile_errors
         };

@@ -1,5 +1,6 @@
 //! Attribute arguments: `name = "..."`.
 
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::{Error, LitStr, Token};
 
@@ -18,7 +19,8 @@ impl Parse for Args {
         let mut args = Args::default();
         let mut errors: Option<Error> = None;
         while !input.is_empty() {
-            let key: syn::Ident = input.parse()?;
+            // `crate` is a keyword, so any identifier is accepted here.
+            let key = syn::Ident::parse_any(input)?;
             input.parse::<Token![=]>()?;
             let value: syn::Expr = input.parse()?;
             let error = match key.to_string().as_str() {

@@ -352,7 +352,7 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
         markers.push(quote! {
             #[doc(hidden)]
             #[allow(non_camel_case_types)]
-            #[derive(Clone, Copy, Debug)]
+            #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
             pub struct #marker;
             impl #krate::definition::SignalDefinition for #marker {
                 type Workflow = #krate::workflow::WorkflowRun<#self_ty>;
@@ -385,7 +385,7 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
         markers.push(quote! {
             #[doc(hidden)]
             #[allow(non_camel_case_types)]
-            #[derive(Clone, Copy, Debug)]
+            #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
             pub struct #marker;
             impl #krate::definition::QueryDefinition for #marker {
                 type Workflow = #krate::workflow::WorkflowRun<#self_ty>;

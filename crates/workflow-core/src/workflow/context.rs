@@ -199,13 +199,13 @@ impl<W: 'static> WorkflowContext<W> {
                     }),
                     input: payloads(input),
                     schedule_to_close_timeout: options
-                        .schedule_to_close_timeout
+                        .schedule_to_close_timeout()
                         .and_then(duration_to_proto),
                     schedule_to_start_timeout: options
                         .schedule_to_start_timeout
                         .and_then(duration_to_proto),
                     start_to_close_timeout: options
-                        .start_to_close_timeout
+                        .start_to_close_timeout()
                         .and_then(duration_to_proto),
                     heartbeat_timeout: options.heartbeat_timeout.and_then(duration_to_proto),
                     retry_policy: options.retry_policy.as_ref().map(|p| p.to_proto()),

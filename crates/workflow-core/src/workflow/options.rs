@@ -18,14 +18,13 @@ use crate::options::{RetryPolicy, WorkflowIdReusePolicy};
 /// let options = ActivityOptions::start_to_close(Duration::from_secs(10))
 ///     .heartbeat_timeout(Duration::from_secs(2))
 ///     .retry_policy(RetryPolicy::default().maximum_attempts(3));
-/// assert_eq!(options.start_to_close_timeout, Some(Duration::from_secs(10)));
+/// assert_eq!(options.start_to_close_timeout(), Some(Duration::from_secs(10)));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActivityOptions {
-    /// Limit of the whole activity, retries included.
-    pub schedule_to_close_timeout: Option<Duration>,
-    /// Limit of one attempt.
-    pub start_to_close_timeout: Option<Duration>,
+    // Private, so a value without either timeout cannot be written.
+    schedule_to_close_timeout: Option<Duration>,
+    start_to_close_timeout: Option<Duration>,
     /// Limit of the time in the task queue before a worker picks an attempt up.
     pub schedule_to_start_timeout: Option<Duration>,
     /// Longest gap between heartbeats before the attempt times out.
@@ -68,15 +67,25 @@ impl ActivityOptions {
     }
 
     /// Also limits each attempt.
-    pub fn start_to_close_timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_start_to_close_timeout(mut self, timeout: Duration) -> Self {
         self.start_to_close_timeout = Some(timeout);
         self
     }
 
     /// Also limits the whole activity.
-    pub fn schedule_to_close_timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_schedule_to_close_timeout(mut self, timeout: Duration) -> Self {
         self.schedule_to_close_timeout = Some(timeout);
         self
+    }
+
+    /// Limit of the whole activity, retries included.
+    pub fn schedule_to_close_timeout(&self) -> Option<Duration> {
+        self.schedule_to_close_timeout
+    }
+
+    /// Limit of one attempt.
+    pub fn start_to_close_timeout(&self) -> Option<Duration> {
+        self.start_to_close_timeout
     }
 
     /// Limits the time an attempt waits in the task queue.

@@ -1,0 +1,43 @@
+//! Generated code needs nothing in scope: no prelude, and `workflow_core` under another name.
+#![no_implicit_prelude]
+
+extern crate workflow_core as wf;
+extern crate std;
+
+#[wf::activity(crate = "wf")]
+pub async fn shout(
+    _ctx: wf::activity::ActivityContext,
+    text: std::string::String,
+) -> std::result::Result<std::string::String, wf::activity::ActivityError> {
+    std::result::Result::Ok(text.to_uppercase())
+}
+
+#[wf::workflow(name = "Hygienic")]
+#[derive(std::default::Default)]
+pub struct Hygienic {
+    seen: std::vec::Vec<std::string::String>,
+}
+
+#[wf::workflow(crate = "wf")]
+impl Hygienic {
+    #[run]
+    pub async fn run(
+        ctx: wf::workflow::WorkflowContext<Self>,
+        text: std::string::String,
+    ) -> wf::workflow::WorkflowResult<std::string::String> {
+        let options = wf::workflow::ActivityOptions::start_to_close(std::time::Duration::from_secs(1));
+        std::result::Result::Ok(ctx.execute_activity(shout, text, options).await?)
+    }
+
+    #[signal]
+    pub fn see(&mut self, text: std::string::String) {
+        self.seen.push(text);
+    }
+
+    #[query]
+    pub fn seen(&self) -> std::vec::Vec<std::string::String> {
+        std::clone::Clone::clone(&self.seen)
+    }
+}
+
+fn main() {}
