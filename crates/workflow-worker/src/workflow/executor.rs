@@ -413,3 +413,190 @@ pub(crate) fn query_result(answer: Result<Vec<Payload>, Failure>) -> WorkflowQue
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use temporalio_protos::temporal::api::common::v1::{Payloads, WorkflowExecution, WorkflowType};
+    use temporalio_protos::temporal::api::enums::v1::{EventType, QueryResultType};
+    use temporalio_protos::temporal::api::history::v1::{
+        History, HistoryEvent, WorkflowExecutionSignaledEventAttributes,
+        WorkflowExecutionStartedEventAttributes, WorkflowTaskScheduledEventAttributes,
+        WorkflowTaskStartedEventAttributes, history_event::Attributes,
+    };
+    use temporalio_protos::temporal::api::query::v1::WorkflowQuery;
+    use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
+    use workflow_core::payload::{Payload, PayloadValue};
+    use workflow_core::prelude::*;
+    use workflow_core::workflow::{HandlerError, Invocation};
+
+    use super::*;
+
+    #[derive(Default)]
+    struct Notes {
+        notes: Vec<String>,
+    }
+
+    impl Workflow for Notes {
+        const NAME: &'static str = "Notes";
+        type Input = ();
+        type Output = ();
+        fn new(_: &WorkflowInfo, _: &()) -> Self {
+            Self::default()
+        }
+        async fn run(ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<()> {
+            ctx.wait_condition(|s: &Self| s.notes.len() > 5).await;
+            Ok(())
+        }
+        fn handle_signal(&mut self, signal: &Invocation) -> Result<(), HandlerError> {
+            self.notes.push(signal.input()?);
+            Ok(())
+        }
+        fn handle_query(&self, _: &Invocation) -> Result<Vec<Payload>, HandlerError> {
+            Invocation::reply(&self.notes)
+        }
+    }
+
+    fn event(id: i64, kind: EventType, attributes: Attributes) -> HistoryEvent {
+        HistoryEvent {
+            event_id: id,
+            event_type: kind as i32,
+            attributes: Some(attributes),
+            ..Default::default()
+        }
+    }
+
+    fn first_task(queries: HashMap<String, WorkflowQuery>) -> Box<PollWorkflowTaskQueueResponse> {
+        let events = vec![
+            event(
+                1,
+                EventType::WorkflowExecutionStarted,
+                Attributes::WorkflowExecutionStartedEventAttributes(
+                    WorkflowExecutionStartedEventAttributes {
+                        workflow_type: Some(WorkflowType {
+                            name: "Notes".into(),
+                        }),
+                        task_queue: Some(TaskQueue {
+                            name: "q".into(),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    },
+                ),
+            ),
+            event(
+                2,
+                EventType::WorkflowExecutionSignaled,
+                Attributes::WorkflowExecutionSignaledEventAttributes(
+                    WorkflowExecutionSignaledEventAttributes {
+                        signal_name: "note".into(),
+                        input: Some(Payloads {
+                            payloads: vec!["first".to_string().to_payload().unwrap()],
+                        }),
+                        ..Default::default()
+                    },
+                ),
+            ),
+            event(
+                3,
+                EventType::WorkflowTaskScheduled,
+                Attributes::WorkflowTaskScheduledEventAttributes(
+                    WorkflowTaskScheduledEventAttributes::default(),
+                ),
+            ),
+            event(
+                4,
+                EventType::WorkflowTaskStarted,
+                Attributes::WorkflowTaskStartedEventAttributes(
+                    WorkflowTaskStartedEventAttributes::default(),
+                ),
+            ),
+        ];
+        Box::new(PollWorkflowTaskQueueResponse {
+            task_token: b"token".to_vec(),
+            workflow_execution: Some(WorkflowExecution {
+                workflow_id: "wf".into(),
+                run_id: "run".into(),
+            }),
+            workflow_type: Some(WorkflowType {
+                name: "Notes".into(),
+            }),
+            started_event_id: 4,
+            history: Some(History { events }),
+            queries,
+            ..Default::default()
+        })
+    }
+
+    fn shard(capacity: usize) -> Shard {
+        let mut registry = WorkflowRegistry::default();
+        registry.register(WorkflowFactory::of::<Notes>());
+        Shard {
+            registry: Arc::new(registry),
+            task_queue: "q".into(),
+            namespace: "default".into(),
+            runs: HashMap::new(),
+            capacity,
+            clock: 0,
+        }
+    }
+
+    #[test]
+    fn queries_that_come_with_a_workflow_task_are_answered_after_it() {
+        let mut shard = shard(10);
+        let query = WorkflowQuery {
+            query_type: "notes".into(),
+            ..Default::default()
+        };
+        let outcome = shard.workflow_task(first_task(HashMap::from([("q1".to_string(), query)])));
+        let Outcome::Complete { query_results, .. } = outcome else {
+            panic!("expected completion, got {outcome:?}")
+        };
+        let answer = &query_results["q1"];
+        assert_eq!(answer.result_type, QueryResultType::Answered as i32);
+        let notes =
+            Vec::<String>::from_payload(&answer.answer.as_ref().unwrap().payloads[0]).unwrap();
+        assert_eq!(notes, vec!["first"]);
+        assert!(shard.runs.contains_key("run"), "the open run stays cached");
+    }
+
+    #[test]
+    fn a_partial_history_for_an_uncached_run_asks_for_the_whole_history() {
+        let mut shard = shard(10);
+        let mut task = first_task(HashMap::new());
+        task.history.as_mut().unwrap().events.remove(0);
+        assert!(matches!(
+            shard.workflow_task(task),
+            Outcome::NeedFullHistory(_)
+        ));
+    }
+
+    #[test]
+    fn an_unknown_workflow_type_fails_the_task_listing_the_registered_ones() {
+        let mut shard = shard(10);
+        let mut task = first_task(HashMap::new());
+        task.workflow_type = Some(WorkflowType {
+            name: "Other".into(),
+        });
+        let Outcome::Fail { cause, message } = shard.workflow_task(task) else {
+            panic!("expected a failed task")
+        };
+        assert_eq!(
+            cause,
+            WorkflowTaskFailedCause::WorkflowWorkerUnhandledFailure
+        );
+        assert!(
+            message.contains("\"Other\"") && message.contains("Notes"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn without_a_cache_nothing_is_kept() {
+        let mut shard = shard(0);
+        let outcome = shard.workflow_task(first_task(HashMap::new()));
+        assert!(matches!(outcome, Outcome::Complete { .. }));
+        assert!(shard.runs.is_empty());
+    }
+}
