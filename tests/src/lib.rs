@@ -149,3 +149,24 @@ pub async fn wait_for_event<W>(
     }
     panic!("the run closed without the awaited event")
 }
+
+/// A worker running on its own task: what stops it, and what it returned.
+pub type RunningWorker = (
+    workflow_worker::ShutdownHandle,
+    tokio::task::JoinHandle<Result<(), workflow_worker::WorkerError>>,
+);
+
+/// Runs `worker` on its own task.
+pub fn spawn_worker(worker: workflow_worker::Worker) -> RunningWorker {
+    let shutdown = worker.shutdown_handle();
+    (shutdown, tokio::spawn(worker.run()))
+}
+
+/// Shuts a worker down and checks it stopped cleanly.
+pub async fn stop_worker((shutdown, running): RunningWorker) {
+    shutdown.shutdown();
+    running
+        .await
+        .expect("the worker task")
+        .expect("the worker stops cleanly");
+}

@@ -40,17 +40,6 @@ fn call(activity: &str, task_queue: &str, args: Vec<serde_json::Value>) -> RustA
     }
 }
 
-/// Starts `worker` on its own task, returning what stops it and what it returned.
-fn spawn(
-    worker: Worker,
-) -> (
-    workflow_worker::ShutdownHandle,
-    tokio::task::JoinHandle<Result<(), WorkerError>>,
-) {
-    let shutdown = worker.shutdown_handle();
-    (shutdown, tokio::spawn(worker.run()))
-}
-
 fn activity_queue() -> String {
     unique_id("rust-activities")
 }
@@ -212,7 +201,7 @@ fn spawn_until_cancelled(
         started: started_tx,
         stopped: stopped_tx,
     };
-    let (shutdown, worker) = spawn(
+    let (shutdown, worker) = spawn_worker(
         Worker::new(client.clone(), queue)
             .options(options)
             .register_activity(activity),
@@ -255,7 +244,8 @@ async fn run_call(client: &Client, call: RustActivityCall) -> Result<serde_json:
 async fn a_python_workflow_runs_a_rust_activity_with_structs_both_ways() {
     let client = client().await;
     let queue = activity_queue();
-    let (shutdown, worker) = spawn(Worker::new(client.clone(), &queue).register_activity(Greet));
+    let (shutdown, worker) =
+        spawn_worker(Worker::new(client.clone(), &queue).register_activity(Greet));
     let input = serde_json::json!({"name": "Ada", "greeting": "Hello", "times": 1});
     let output = run_call(&client, call("greet", &queue, vec![input]))
         .await
@@ -275,7 +265,8 @@ async fn retryable_failures_are_retried_and_the_next_attempt_sees_the_last_heart
         attempts: AtomicU32::new(0),
         succeed_on: 3,
     };
-    let (shutdown, worker) = spawn(Worker::new(client.clone(), &queue).register_activity(flaky));
+    let (shutdown, worker) =
+        spawn_worker(Worker::new(client.clone(), &queue).register_activity(flaky));
     let mut request = call("flaky", &queue, vec![]);
     request.maximum_attempts = 5;
     let output = run_call(&client, request).await.unwrap();
@@ -291,7 +282,8 @@ async fn retryable_failures_are_retried_and_the_next_attempt_sees_the_last_heart
 async fn a_non_retryable_failure_reaches_the_workflow_with_type_message_and_cause() {
     let client = client().await;
     let queue = activity_queue();
-    let (shutdown, worker) = spawn(Worker::new(client.clone(), &queue).register_activity(Refuse));
+    let (shutdown, worker) =
+        spawn_worker(Worker::new(client.clone(), &queue).register_activity(Refuse));
     let mut request = call("refuse", &queue, vec!["the dishes".into()]);
     request.maximum_attempts = 5;
     let Error::WorkflowFailed { failure } = run_call(&client, request).await.unwrap_err() else {
@@ -317,7 +309,8 @@ async fn a_non_retryable_failure_reaches_the_workflow_with_type_message_and_caus
 async fn a_std_error_returned_with_question_mark_is_named_after_its_type() {
     let client = client().await;
     let queue = activity_queue();
-    let (shutdown, worker) = spawn(Worker::new(client.clone(), &queue).register_activity(Refuse));
+    let (shutdown, worker) =
+        spawn_worker(Worker::new(client.clone(), &queue).register_activity(Refuse));
     let Error::WorkflowFailed { failure } =
         run_call(&client, call("refuse", &queue, vec!["parse".into()]))
             .await
@@ -336,7 +329,7 @@ async fn a_std_error_returned_with_question_mark_is_named_after_its_type() {
 async fn an_unregistered_activity_type_fails_naming_it_and_the_registered_ones() {
     let client = client().await;
     let queue = activity_queue();
-    let (shutdown, worker) = spawn(
+    let (shutdown, worker) = spawn_worker(
         Worker::new(client.clone(), &queue)
             .register_activity(Greet)
             .register_activity(Refuse),
@@ -393,7 +386,7 @@ async fn shutdown_lets_a_running_activity_finish_and_report_its_result() {
         started: started_tx,
         release: release.clone(),
     };
-    let (shutdown, worker) = spawn(
+    let (shutdown, worker) = spawn_worker(
         Worker::new(client.clone(), &queue)
             .options(WorkerOptions::default().graceful_shutdown_timeout(Duration::from_secs(60)))
             .register_activity(gate),
@@ -513,8 +506,9 @@ async fn an_async_activity_learns_of_cancellation_by_heartbeat_and_reports_it_by
     let client = client().await;
     let queue = activity_queue();
     let (tokens_tx, mut tokens) = mpsc::unbounded_channel();
-    let (shutdown, worker) =
-        spawn(Worker::new(client.clone(), &queue).register_activity(HandOff { tokens: tokens_tx }));
+    let (shutdown, worker) = spawn_worker(
+        Worker::new(client.clone(), &queue).register_activity(HandOff { tokens: tokens_tx }),
+    );
     let mut request = call("hand_off", &queue, vec![]);
     request.cancel_on_signal = true;
     let handle = client

@@ -6,23 +6,13 @@ use std::time::Duration;
 use workflow_core::prelude::*;
 use workflow_tests::workflows::*;
 use workflow_tests::*;
-use workflow_worker::{Worker, WorkerError};
-
-fn spawn(
-    worker: Worker,
-) -> (
-    workflow_worker::ShutdownHandle,
-    tokio::task::JoinHandle<Result<(), WorkerError>>,
-) {
-    let shutdown = worker.shutdown_handle();
-    (shutdown, tokio::spawn(worker.run()))
-}
+use workflow_worker::Worker;
 
 #[tokio::test]
 async fn hello_workflow_runs_its_activity_on_our_worker() {
     let client = client().await;
     let queue = unique_id("rust-wf");
-    let (stop, running) = spawn(
+    let worker = spawn_worker(
         Worker::new(client.clone(), &queue)
             .register_workflow::<YourWorkflow>()
             .register_activity(your_activity),
@@ -36,16 +26,14 @@ async fn hello_workflow_runs_its_activity_on_our_worker() {
         .await
         .expect("workflow result");
     assert_eq!(out, "Hello, Ada!");
-    stop.shutdown();
-    running.await.unwrap().unwrap();
+    stop_worker(worker).await;
 }
 
 #[tokio::test]
 async fn signals_update_state_and_queries_read_it() {
     let client = client().await;
     let queue = unique_id("rust-wf");
-    let (stop, running) =
-        spawn(Worker::new(client.clone(), &queue).register_workflow::<Collector>());
+    let worker = spawn_worker(Worker::new(client.clone(), &queue).register_workflow::<Collector>());
     let handle = client
         .start_workflow(
             Collector::run,
@@ -74,6 +62,5 @@ async fn signals_update_state_and_queries_read_it() {
         .unwrap();
     handle.signal(Collector::done, ()).await.unwrap();
     assert_eq!(handle.result().await.unwrap(), vec!["a", "b", "c"]);
-    stop.shutdown();
-    running.await.unwrap().unwrap();
+    stop_worker(worker).await;
 }

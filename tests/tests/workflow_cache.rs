@@ -7,23 +7,13 @@ use workflow_client::Error;
 use workflow_core::prelude::*;
 use workflow_tests::workflows::*;
 use workflow_tests::*;
-use workflow_worker::{Worker, WorkerError, WorkerOptions};
-
-fn spawn(
-    worker: Worker,
-) -> (
-    workflow_worker::ShutdownHandle,
-    tokio::task::JoinHandle<Result<(), WorkerError>>,
-) {
-    let shutdown = worker.shutdown_handle();
-    (shutdown, tokio::spawn(worker.run()))
-}
+use workflow_worker::{Worker, WorkerOptions};
 
 #[tokio::test]
 async fn runs_evicted_from_a_full_cache_are_rebuilt_from_history() {
     let client = client().await;
     let queue = unique_id("rust-wf");
-    let (stop, running) = spawn(
+    let worker = spawn_worker(
         Worker::new(client.clone(), &queue)
             .options(
                 WorkerOptions::default()
@@ -61,8 +51,7 @@ async fn runs_evicted_from_a_full_cache_are_rebuilt_from_history() {
         let expected: Vec<String> = (0..3).map(|round| format!("{i}.{round}")).collect();
         assert_eq!(handle.result().await.unwrap(), expected);
     }
-    stop.shutdown();
-    running.await.unwrap().unwrap();
+    stop_worker(worker).await;
 }
 
 struct ManySteps;
@@ -92,7 +81,7 @@ async fn long_histories_replay_from_the_first_event_on_every_task() {
     let client = client().await;
     let queue = unique_id("rust-wf");
     // No cache: every task carries, and replays, the whole history so far.
-    let (stop, running) = spawn(
+    let worker = spawn_worker(
         Worker::new(client.clone(), &queue)
             .options(WorkerOptions::default().max_cached_workflows(0))
             .register_workflow::<ManySteps>()
@@ -107,8 +96,7 @@ async fn long_histories_replay_from_the_first_event_on_every_task() {
         .await
         .unwrap();
     assert!(length > 300, "history length {length}");
-    stop.shutdown();
-    running.await.unwrap().unwrap();
+    stop_worker(worker).await;
 }
 
 /// Signals a collector and cancels another workflow, both by id.
@@ -144,7 +132,7 @@ impl Workflow for Messenger {
 async fn workflows_signal_and_cancel_other_workflows() {
     let client = client().await;
     let queue = unique_id("rust-wf");
-    let (stop, running) = spawn(
+    let worker = spawn_worker(
         Worker::new(client.clone(), &queue)
             .register_workflow::<Collector>()
             .register_workflow::<Messenger>(),
@@ -178,6 +166,5 @@ async fn workflows_signal_and_cancel_other_workflows() {
         victim.result().await,
         Err(Error::Cancelled { .. })
     ));
-    stop.shutdown();
-    running.await.unwrap().unwrap();
+    stop_worker(worker).await;
 }

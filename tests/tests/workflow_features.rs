@@ -19,27 +19,7 @@ use workflow_core::prelude::*;
 use workflow_core::workflow::{ChildWorkflowOptions, HandlerError, Invocation};
 use workflow_tests::workflows::*;
 use workflow_tests::*;
-use workflow_worker::{ReplayError, Replayer, Worker, WorkerError, WorkerOptions};
-
-fn spawn(
-    worker: Worker,
-) -> (
-    workflow_worker::ShutdownHandle,
-    tokio::task::JoinHandle<Result<(), WorkerError>>,
-) {
-    let shutdown = worker.shutdown_handle();
-    (shutdown, tokio::spawn(worker.run()))
-}
-
-async fn stop(
-    (shutdown, running): (
-        workflow_worker::ShutdownHandle,
-        tokio::task::JoinHandle<Result<(), WorkerError>>,
-    ),
-) {
-    shutdown.shutdown();
-    running.await.unwrap().unwrap();
-}
+use workflow_worker::{ReplayError, Replayer, Worker, WorkerOptions};
 
 /// Options that make every workflow task replay the whole history.
 fn no_cache() -> WorkerOptions {
@@ -118,7 +98,7 @@ impl Workflow for Parent {
 async fn child_workflows_return_results_and_failures_to_the_parent() {
     let client = client().await;
     let queue = unique_id("rust-wf");
-    let worker = spawn(
+    let worker = spawn_worker(
         Worker::new(client.clone(), &queue)
             .register_workflow::<Parent>()
             .register_workflow::<Doubler>(),
@@ -140,7 +120,7 @@ async fn child_workflows_return_results_and_failures_to_the_parent() {
             failure_type: Some("Negative".into()),
         }
     );
-    stop(worker).await;
+    stop_worker(worker).await;
 }
 
 // ---- continue-as-new -------------------------------------------------------------------
@@ -167,7 +147,7 @@ impl Workflow for Countdown {
 async fn continue_as_new_starts_fresh_runs_until_the_last_returns() {
     let client = client().await;
     let queue = unique_id("rust-wf");
-    let worker = spawn(Worker::new(client.clone(), &queue).register_workflow::<Countdown>());
+    let worker = spawn_worker(Worker::new(client.clone(), &queue).register_workflow::<Countdown>());
     let handle = client
         .start_workflow(
             WorkflowRun::<Countdown>::new(),
@@ -189,7 +169,7 @@ async fn continue_as_new_starts_fresh_runs_until_the_last_returns() {
             _
         ))
     ));
-    stop(worker).await;
+    stop_worker(worker).await;
 }
 
 // ---- deterministic values across replays ------------------------------------------------
@@ -256,7 +236,7 @@ async fn time_randomness_and_side_effects_replay_identically() {
     let (sender, mut recorded) = mpsc::unbounded_channel();
     // Without a cache every task replays from the first event, so the result is computed
     // by a replay and the activity's input by the first execution.
-    let worker = spawn(
+    let worker = spawn_worker(
         Worker::new(client.clone(), &queue)
             .options(no_cache())
             .register_workflow::<Dice>()
@@ -276,7 +256,7 @@ async fn time_randomness_and_side_effects_replay_identically() {
         uuid::Uuid::parse_str(&out.uuid).unwrap().get_version_num(),
         4
     );
-    stop(worker).await;
+    stop_worker(worker).await;
 }
 
 // ---- queries and signals without a cache ------------------------------------------------
@@ -285,7 +265,7 @@ async fn time_randomness_and_side_effects_replay_identically() {
 async fn queries_and_signals_work_when_every_task_replays() {
     let client = client().await;
     let queue = unique_id("rust-wf");
-    let worker = spawn(
+    let worker = spawn_worker(
         Worker::new(client.clone(), &queue)
             .options(no_cache())
             .register_workflow::<Collector>(),
@@ -317,7 +297,7 @@ async fn queries_and_signals_work_when_every_task_replays() {
     assert!(unknown.to_string().contains("collected"), "{unknown}");
     handle.signal(Collector::done, ()).await.unwrap();
     assert_eq!(handle.result().await.unwrap(), vec!["x", "y"]);
-    stop(worker).await;
+    stop_worker(worker).await;
 }
 
 // ---- unknown workflow type --------------------------------------------------------------
@@ -326,7 +306,8 @@ async fn queries_and_signals_work_when_every_task_replays() {
 async fn an_unknown_workflow_type_fails_the_task_not_the_workflow() {
     let client = client().await;
     let queue = unique_id("rust-wf");
-    let worker = spawn(Worker::new(client.clone(), &queue).register_workflow::<YourWorkflow>());
+    let worker =
+        spawn_worker(Worker::new(client.clone(), &queue).register_workflow::<YourWorkflow>());
     let handle = client
         .start_workflow(
             WorkflowRef::<(), ()>::new("NoSuchWorkflow"),
@@ -353,7 +334,7 @@ async fn an_unknown_workflow_type_fails_the_task_not_the_workflow() {
     let status = handle.describe().await.unwrap().status;
     assert_eq!(status, workflow_client::WorkflowExecutionStatus::Running);
     handle.terminate("test over").await.unwrap();
-    stop(worker).await;
+    stop_worker(worker).await;
 }
 
 // ---- versioning and the replayer -------------------------------------------------------
@@ -486,7 +467,7 @@ async fn run_versioned_v1(
     client: &workflow_client::Client,
 ) -> Vec<temporalio_protos::temporal::api::history::v1::HistoryEvent> {
     let queue = unique_id("rust-wf");
-    let worker = spawn(steps(
+    let worker = spawn_worker(steps(
         Worker::new(client.clone(), &queue).register_workflow::<VersionedV1>(),
     ));
     let handle = client
@@ -499,7 +480,7 @@ async fn run_versioned_v1(
         .unwrap();
     handle.signal(GO, ()).await.unwrap();
     assert_eq!(handle.result().await.unwrap(), vec!["step_a", "step_a"]);
-    stop(worker).await;
+    stop_worker(worker).await;
     handle.fetch_history().await.unwrap()
 }
 
@@ -542,7 +523,7 @@ async fn the_replayer_accepts_patched_code_and_reports_a_breaking_change() {
 async fn patched_code_takes_the_new_path_on_new_runs() {
     let client = client().await;
     let queue = unique_id("rust-wf");
-    let worker = spawn(steps(
+    let worker = spawn_worker(steps(
         Worker::new(client.clone(), &queue).register_workflow::<VersionedV2>(),
     ));
     let handle = client
@@ -555,7 +536,7 @@ async fn patched_code_takes_the_new_path_on_new_runs() {
         .unwrap();
     handle.signal(GO, ()).await.unwrap();
     assert_eq!(handle.result().await.unwrap(), vec!["step_a", "step_b"]);
-    stop(worker).await;
+    stop_worker(worker).await;
     let history = History {
         events: handle.fetch_history().await.unwrap(),
     };
@@ -578,7 +559,7 @@ async fn patched_code_takes_the_new_path_on_new_runs() {
 async fn the_replayer_reads_the_json_the_temporal_cli_writes() {
     let client = client().await;
     let queue = unique_id("rust-wf");
-    let worker = spawn(steps(
+    let worker = spawn_worker(steps(
         Worker::new(client.clone(), &queue).register_workflow::<VersionedV1>(),
     ));
     let id = unique_id("versioned");
@@ -588,7 +569,7 @@ async fn the_replayer_reads_the_json_the_temporal_cli_writes() {
         .unwrap();
     handle.signal(GO, ()).await.unwrap();
     handle.result().await.unwrap();
-    stop(worker).await;
+    stop_worker(worker).await;
     let cli = python().with_file_name("temporal");
     let output = Command::new(cli)
         .args([
@@ -636,7 +617,7 @@ async fn a_breaking_change_fails_the_task_and_a_fixed_worker_continues() {
     let queue = unique_id("rust-wf");
     let quick_sticky =
         || WorkerOptions::default().sticky_queue_schedule_to_start_timeout(Duration::from_secs(1));
-    let v1 = spawn(steps(
+    let v1 = spawn_worker(steps(
         Worker::new(client.clone(), &queue)
             .options(quick_sticky())
             .register_workflow::<VersionedV1>(),
@@ -656,9 +637,9 @@ async fn a_breaking_change_fails_the_task_and_a_fixed_worker_continues() {
         )
     })
     .await;
-    stop(v1).await;
+    stop_worker(v1).await;
 
-    let broken = spawn(steps(
+    let broken = spawn_worker(steps(
         Worker::new(client.clone(), &queue)
             .options(quick_sticky())
             .register_workflow::<VersionedBroken>(),
@@ -680,16 +661,16 @@ async fn a_breaking_change_fails_the_task_and_a_fixed_worker_continues() {
         message.contains("step_a") && message.contains("step_b"),
         "the error names both sides: {message}"
     );
-    stop(broken).await;
+    stop_worker(broken).await;
 
-    let fixed = spawn(steps(
+    let fixed = spawn_worker(steps(
         Worker::new(client.clone(), &queue)
             .options(quick_sticky())
             .register_workflow::<VersionedV2>(),
     ));
     // The signal's task is new work, so the patched code takes its new path.
     assert_eq!(handle.result().await.unwrap(), vec!["step_a", "step_b"]);
-    stop(fixed).await;
+    stop_worker(fixed).await;
 }
 
 // ---- worker crash ----------------------------------------------------------------------
@@ -793,11 +774,11 @@ async fn a_workflow_survives_a_worker_crash_and_completes_on_a_new_worker() {
     first.abort();
     let _ = first.await;
 
-    let second = spawn(worker());
+    let second = spawn_worker(worker());
     let result = handle.result().await.unwrap();
     assert_eq!(result, vec!["step_a".to_string(), "attempt 2".to_string()]);
     assert_eq!(attempts.load(Ordering::SeqCst), 2);
-    stop(second).await;
+    stop_worker(second).await;
 }
 
 // ---- cross-language start ---------------------------------------------------------------
@@ -806,7 +787,7 @@ async fn a_workflow_survives_a_worker_crash_and_completes_on_a_new_worker() {
 async fn a_python_client_starts_a_rust_workflow() {
     let client = client().await;
     let queue = unique_id("rust-wf");
-    let worker = spawn(
+    let worker = spawn_worker(
         Worker::new(client.clone(), &queue)
             .register_workflow::<YourWorkflow>()
             .register_activity(your_activity),
@@ -831,5 +812,5 @@ async fn a_python_client_starts_a_rust_workflow() {
         "stderr: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    stop(worker).await;
+    stop_worker(worker).await;
 }

@@ -48,6 +48,7 @@
 mod activity_task;
 mod error;
 mod options;
+mod poll;
 mod registry;
 mod worker;
 mod workflow;

@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use temporalio_protos::temporal::api::enums::v1::TaskQueueKind;
 use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
@@ -18,13 +17,10 @@ use workflow_core::workflow::Workflow;
 use workflow_core::workflow::runtime::WorkflowFactory;
 
 use crate::activity_task;
+use crate::poll::{POLL_TIMEOUT, PollErrors};
 use crate::registry::ActivityRegistry;
 use crate::workflow::{WorkflowRegistry, WorkflowWorker};
 use crate::{WorkerError, WorkerOptions};
-
-/// The server holds an activity poll for about a minute; this leaves it room.
-const POLL_TIMEOUT: Duration = Duration::from_secs(70);
-const MAX_POLL_BACKOFF: Duration = Duration::from_secs(10);
 
 /// Polls one task queue and runs the workflows and activities registered on it.
 ///
@@ -238,7 +234,7 @@ async fn poll_loop(
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), WorkerError> {
-    let mut backoff = Duration::from_millis(100);
+    let mut errors = PollErrors::new("activity task");
     loop {
         let permit = tokio::select! {
             biased;
@@ -254,38 +250,11 @@ async fn poll_loop(
             // The long poll expired without a task.
             Ok(task) if task.task_token.is_empty() => {}
             Ok(task) => {
-                backoff = Duration::from_millis(100);
+                errors.succeeded();
                 start(&shared, task, permit);
             }
-            Err(Error::Rpc {
-                code: tonic::Code::DeadlineExceeded,
-                ..
-            }) => {}
-            Err(error) if is_fatal(&error) => {
-                return Err(WorkerError::Poll {
-                    task_queue: shared.task_queue.clone(),
-                    source: error,
-                });
-            }
-            Err(error) => {
-                tracing::warn!(%error, ?backoff, "activity poll failed; polling again");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(MAX_POLL_BACKOFF);
-            }
+            Err(error) => errors.failed(error, &shared.task_queue).await?,
         }
-    }
-}
-
-pub(crate) fn is_fatal(error: &Error) -> bool {
-    match error {
-        Error::NotFound { .. } | Error::InvalidArgument { .. } | Error::Config(_) => true,
-        Error::Rpc { code, .. } => matches!(
-            code,
-            tonic::Code::PermissionDenied
-                | tonic::Code::Unauthenticated
-                | tonic::Code::Unimplemented
-        ),
-        _ => false,
     }
 }
 

@@ -6,7 +6,6 @@ mod machine;
 pub(crate) mod replay;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use temporalio_protos::temporal::api::common::v1::{Payloads, WorkflowExecution};
 use temporalio_protos::temporal::api::enums::v1::{
@@ -26,10 +25,8 @@ use executor::{Executors, Outcome};
 pub use machine::TaskError;
 pub(crate) use machine::{RunIdentity, RunMachine};
 
+use crate::poll::{POLL_TIMEOUT, PollErrors};
 use crate::{WorkerError, WorkerOptions};
-
-const POLL_TIMEOUT: Duration = Duration::from_secs(70);
-const MAX_POLL_BACKOFF: Duration = Duration::from_secs(10);
 
 pub(crate) struct WorkflowWorker {
     client: Client,
@@ -151,7 +148,7 @@ impl WorkflowWorker {
         sticky: bool,
         mut stop: watch::Receiver<bool>,
     ) -> Result<(), WorkerError> {
-        let mut backoff = Duration::from_millis(100);
+        let mut errors = PollErrors::new("workflow task");
         loop {
             let permit = tokio::select! {
                 biased;
@@ -176,25 +173,11 @@ impl WorkflowWorker {
             match polled {
                 Ok(task) if task.task_token.is_empty() => {}
                 Ok(task) => {
-                    backoff = Duration::from_millis(100);
+                    errors.succeeded();
                     let worker = self.clone();
                     tokio::spawn(async move { worker.handle(Box::new(task), permit).await });
                 }
-                Err(Error::Rpc {
-                    code: tonic::Code::DeadlineExceeded,
-                    ..
-                }) => {}
-                Err(error) if crate::worker::is_fatal(&error) => {
-                    return Err(WorkerError::Poll {
-                        task_queue: self.task_queue.clone(),
-                        source: error,
-                    });
-                }
-                Err(error) => {
-                    tracing::warn!(%error, ?backoff, "workflow task poll failed; polling again");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(MAX_POLL_BACKOFF);
-                }
+                Err(error) => errors.failed(error, &self.task_queue).await?,
             }
         }
     }
