@@ -53,6 +53,24 @@ pub trait Activity: ActivityDefinition {
     ) -> impl Future<Output = Result<Self::Output, ActivityError>> + Send;
 }
 
+/// Activities that share one state value: the methods of a struct marked `#[activities]`
+/// (e.g. a struct holding a database pool), registered together with
+/// `Worker::register_activities`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a group of activities",
+    note = "mark its impl block `#[activities]` and its activity methods `#[activity]`"
+)]
+pub trait Activities: Send + Sync + Sized + 'static {
+    /// Adds each activity, bound to the shared state, to `sink`.
+    fn register<S: ActivitySink>(self: Arc<Self>, sink: S) -> S;
+}
+
+/// Something activities are registered with (a worker).
+pub trait ActivitySink: Sized {
+    /// Adds one activity.
+    fn add_activity<A: Activity>(self, activity: A) -> Self;
+}
+
 /// Facts about the running activity attempt.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActivityInfo {

@@ -24,7 +24,7 @@ pub mod options;
 pub mod payload;
 pub mod workflow;
 
-pub use workflow_macros::{activity, workflow};
+pub use workflow_macros::{activities, activity, workflow};
 
 /// Temporal's protobuf API (`temporalio-protos`), for values this crate does not wrap.
 pub use temporalio_protos as protos;
@@ -48,7 +48,7 @@ pub mod prelude {
         ActivityOptions, ChildWorkflowOptions, Workflow, WorkflowContext, WorkflowError,
         WorkflowInfo, WorkflowResult, WorkflowRun,
     };
-    pub use crate::{activity, workflow};
+    pub use crate::{activities, activity, workflow};
     pub use serde::{Deserialize, Serialize};
     pub use std::time::Duration;
 }

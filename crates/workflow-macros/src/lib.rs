@@ -6,6 +6,7 @@
 //! are spanned on the offending token and all of them are reported at once; the item is still
 //! emitted, so one mistake does not cascade into unrelated errors.
 
+mod activities;
 mod activity;
 mod attrs;
 mod workflow;
@@ -45,4 +46,16 @@ pub fn activity(args: TokenStream, item: TokenStream) -> TokenStream {
     let args = parse_macro_input!(args as attrs::Args);
     let item = parse_macro_input!(item as syn::ItemFn);
     activity::expand(args, item).into()
+}
+
+/// Declares activities that share state: on the impl block of a struct (e.g. one holding a
+/// database pool), whose activity methods are marked `#[activity]` (optionally with
+/// `name = "..."`) and take `&self`, then `ctx: ActivityContext`, then their inputs. Each
+/// method's name becomes its typed stub (`Db::fetch`); `Worker::register_activities(db)`
+/// registers them all with one shared value.
+#[proc_macro_attribute]
+pub fn activities(args: TokenStream, item: TokenStream) -> TokenStream {
+    let args = parse_macro_input!(args as attrs::Args);
+    let item = parse_macro_input!(item as syn::ItemImpl);
+    activities::expand(args, item).into()
 }

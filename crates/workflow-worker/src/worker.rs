@@ -12,7 +12,9 @@ use temporalio_protos::temporal::api::workflowservice::v1::{
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::{AbortHandle, JoinSet};
 use workflow_client::{Client, Error};
-use workflow_core::activity::{Activity, ActivityCanceller, CancelReason};
+use workflow_core::activity::{
+    Activities, Activity, ActivityCanceller, ActivitySink, CancelReason,
+};
 use workflow_core::workflow::Workflow;
 use workflow_core::workflow::runtime::WorkflowFactory;
 
@@ -33,6 +35,12 @@ pub struct Worker {
     activities: ActivityRegistry,
     workflows: WorkflowRegistry,
     shutdown: Arc<watch::Sender<bool>>,
+}
+
+impl ActivitySink for Worker {
+    fn add_activity<A: Activity>(self, activity: A) -> Self {
+        self.register_activity(activity)
+    }
 }
 
 /// Stops a running worker: polling ends, running activities get the grace period.
@@ -86,6 +94,12 @@ impl Worker {
     pub fn register_activity<A: Activity>(mut self, activity: A) -> Self {
         self.activities.register(activity);
         self
+    }
+
+    /// Registers every activity of a group sharing one state value (an `#[activities]`
+    /// impl block): one value serves all their tasks, concurrently.
+    pub fn register_activities<G: Activities>(self, group: G) -> Self {
+        Arc::new(group).register(self)
     }
 
     /// Registers a workflow type.
