@@ -53,6 +53,65 @@ pub trait Activity: ActivityDefinition {
     ) -> impl Future<Output = Result<Self::Output, ActivityError>> + Send;
 }
 
+/// An activity with its input and output types erased, as a worker stores it: payloads in,
+/// a payload out.
+pub trait DynActivity: Send + Sync {
+    /// The activity type name.
+    fn name(&self) -> &str;
+
+    /// Decodes the input, runs one attempt and encodes the result. Input or a result that
+    /// does not convert fails the attempt as non-retryable (retrying cannot fix it).
+    fn execute(
+        &self,
+        ctx: ActivityContext,
+        input: Vec<Payload>,
+        converter: crate::payload::PayloadConverter,
+    ) -> futures::future::BoxFuture<'static, Result<Payload, ActivityError>>;
+}
+
+struct Erased<A>(Arc<A>);
+
+impl<A: Activity> DynActivity for Erased<A> {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    fn execute(
+        &self,
+        ctx: ActivityContext,
+        input: Vec<Payload>,
+        converter: crate::payload::PayloadConverter,
+    ) -> futures::future::BoxFuture<'static, Result<Payload, ActivityError>> {
+        let activity = self.0.clone();
+        Box::pin(async move {
+            let input = converter.from_payloads::<A::Input>(&input).map_err(|e| {
+                ActivityError::failure(
+                    Failure::application(
+                        "PayloadError",
+                        format!("input of activity `{}`: {e}", activity.name()),
+                    )
+                    .non_retryable(),
+                )
+            })?;
+            let output = activity.execute(ctx, input).await?;
+            converter.to_payload(&output).map_err(|e| {
+                ActivityError::failure(
+                    Failure::application(
+                        "PayloadError",
+                        format!("result of activity `{}`: {e}", activity.name()),
+                    )
+                    .non_retryable(),
+                )
+            })
+        })
+    }
+}
+
+/// Erases an activity's types.
+pub fn erase<A: Activity>(activity: A) -> Arc<dyn DynActivity> {
+    Arc::new(Erased(Arc::new(activity)))
+}
+
 /// Activities that share one state value: the methods of a struct marked `#[activities]`
 /// (e.g. a struct holding a database pool), registered together with
 /// `Worker::register_activities`.

@@ -22,6 +22,7 @@ pub mod definition;
 pub mod failure;
 pub mod options;
 pub mod payload;
+pub mod registry;
 pub mod workflow;
 
 pub use workflow_macros::{activities, activity, workflow};
@@ -57,6 +58,7 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use futures;
+    pub use inventory;
     pub use serde;
     pub use serde_json;
 }

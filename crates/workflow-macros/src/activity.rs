@@ -180,6 +180,15 @@ pub fn expand(args: Args, item: ItemFn) -> TokenStream {
             }
         }
 
+        #krate::__private::inventory::submit! {
+            #krate::registry::Registration::activity::<#ident>(
+                #name,
+                ::core::module_path!(),
+                ::core::file!(),
+                ::core::line!(),
+            )
+        }
+
         impl #krate::activity::Activity for #ident {
             fn execute(
                 &self,

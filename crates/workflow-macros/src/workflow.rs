@@ -417,6 +417,15 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
 
         #(#markers)*
 
+        #krate::__private::inventory::submit! {
+            #krate::registry::Registration::workflow::<#self_ty>(
+                <#self_ty>::__WORKFLOW_NAME,
+                ::core::module_path!(),
+                ::core::file!(),
+                ::core::line!(),
+            )
+        }
+
         impl #krate::workflow::Workflow for #self_ty {
             const NAME: &'static str = <#self_ty>::__WORKFLOW_NAME;
             const SIGNALS: &'static [&'static str] = &[#(#signal_names),*];

@@ -16,6 +16,18 @@ pub enum WorkerError {
         /// The shared name.
         name: String,
     },
+    /// Two listed items (`#[workflow]` or `#[activity]`) share a type name.
+    #[error("{kind} type `{name}` is defined twice: at {first} and at {second}")]
+    DuplicateDefinition {
+        /// `workflow` or `activity`.
+        kind: &'static str,
+        /// The shared name.
+        name: String,
+        /// Where the first is defined (`file:line`).
+        first: String,
+        /// Where the second is defined.
+        second: String,
+    },
     /// Nothing was registered, so the worker would poll for nothing.
     #[error("no workflow or activity is registered on task queue `{task_queue}`")]
     NothingRegistered {

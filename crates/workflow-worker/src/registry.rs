@@ -3,69 +3,24 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use futures::future::BoxFuture;
-use workflow_core::activity::{Activity, ActivityContext, ActivityError};
-use workflow_core::failure::Failure;
-use workflow_core::payload::{Payload, PayloadConverter};
+use workflow_core::activity::{Activity, DynActivity, erase};
 
 use crate::WorkerError;
-
-/// An activity that takes and returns payloads.
-pub(crate) trait ErasedActivity: Send + Sync {
-    fn execute(
-        &self,
-        ctx: ActivityContext,
-        input: Vec<Payload>,
-        converter: PayloadConverter,
-    ) -> BoxFuture<'static, Result<Payload, ActivityError>>;
-}
-
-struct Registered<A>(Arc<A>);
-
-impl<A: Activity> ErasedActivity for Registered<A> {
-    fn execute(
-        &self,
-        ctx: ActivityContext,
-        input: Vec<Payload>,
-        converter: PayloadConverter,
-    ) -> BoxFuture<'static, Result<Payload, ActivityError>> {
-        let activity = self.0.clone();
-        Box::pin(async move {
-            // Input that does not decode will not decode on a retry either.
-            let input = converter.from_payloads::<A::Input>(&input).map_err(|e| {
-                ActivityError::failure(
-                    Failure::application(
-                        "PayloadError",
-                        format!("input of activity `{}`: {e}", activity.name()),
-                    )
-                    .non_retryable(),
-                )
-            })?;
-            let output = activity.execute(ctx, input).await?;
-            converter.to_payload(&output).map_err(|e| {
-                ActivityError::failure(
-                    Failure::application(
-                        "PayloadError",
-                        format!("result of activity `{}`: {e}", activity.name()),
-                    )
-                    .non_retryable(),
-                )
-            })
-        })
-    }
-}
 
 /// The activities of one worker, by type name.
 #[derive(Default)]
 pub(crate) struct ActivityRegistry {
-    activities: BTreeMap<String, Arc<dyn ErasedActivity>>,
+    activities: BTreeMap<String, Arc<dyn DynActivity>>,
     duplicate: Option<String>,
 }
 
 impl ActivityRegistry {
     pub(crate) fn register<A: Activity>(&mut self, activity: A) {
-        let name = activity.name().to_owned();
-        let erased: Arc<dyn ErasedActivity> = Arc::new(Registered(Arc::new(activity)));
+        self.register_erased(erase(activity));
+    }
+
+    pub(crate) fn register_erased(&mut self, erased: Arc<dyn DynActivity>) {
+        let name = erased.name().to_owned();
         if self.activities.insert(name.clone(), erased).is_some() && self.duplicate.is_none() {
             self.duplicate = Some(name);
         }
@@ -83,7 +38,7 @@ impl ActivityRegistry {
         self.activities.is_empty()
     }
 
-    pub(crate) fn get(&self, name: &str) -> Option<Arc<dyn ErasedActivity>> {
+    pub(crate) fn get(&self, name: &str) -> Option<Arc<dyn DynActivity>> {
         self.activities.get(name).cloned()
     }
 

@@ -15,6 +15,7 @@ use workflow_client::{Client, Error};
 use workflow_core::activity::{
     Activities, Activity, ActivityCanceller, ActivitySink, CancelReason,
 };
+use workflow_core::registry::{Kind, Registrable, Registration, registered};
 use workflow_core::workflow::Workflow;
 use workflow_core::workflow::runtime::WorkflowFactory;
 
@@ -100,6 +101,40 @@ impl Worker {
     /// impl block): one value serves all their tasks, concurrently.
     pub fn register_activities<G: Activities>(self, group: G) -> Self {
         Arc::new(group).register(self)
+    }
+
+    /// Registers every `#[workflow]` and `#[activity]` of the program (see
+    /// [`workflow_core::registry`]). Fails when two of the same kind share a type name,
+    /// naming both definitions.
+    pub fn register_all(self) -> Result<Self, WorkerError> {
+        self.register_all_matching(|_| true)
+    }
+
+    /// Registers the listed workflows and activities that `keep` accepts (e.g. those of one
+    /// module).
+    pub fn register_all_matching(
+        mut self,
+        keep: impl Fn(&Registration) -> bool,
+    ) -> Result<Self, WorkerError> {
+        let mut seen: HashMap<(Kind, &str), &Registration> = HashMap::new();
+        for item in registered().into_iter().filter(|r| keep(r)) {
+            if let Some(first) = seen.insert((item.kind(), item.name), item) {
+                return Err(WorkerError::DuplicateDefinition {
+                    kind: match item.kind() {
+                        Kind::Workflow => "workflow",
+                        Kind::Activity => "activity",
+                    },
+                    name: item.name.to_string(),
+                    first: first.location(),
+                    second: item.location(),
+                });
+            }
+            match item.make() {
+                Registrable::Workflow(factory) => self.workflows.register(factory),
+                Registrable::Activity(activity) => self.activities.register_erased(activity),
+            }
+        }
+        Ok(self)
     }
 
     /// Registers a workflow type.
