@@ -5,3 +5,8 @@
 
 #[path = "hello_defs.rs"]
 pub mod hello;
+
+/// The guide's Rust snippets compile (and run, where they need no server) as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/guide.md")]
+pub struct Guide;
