@@ -7,9 +7,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, mpsc};
 use workflow_client::{Client, Error};
-use workflow_core::activity::{Activity, ActivityContext, ActivityError, CancelReason};
-use workflow_core::definition::{ActivityDefinition, WorkflowRef};
+use workflow_core::activity::CancelReason;
+use workflow_core::definition::WorkflowRef;
 use workflow_core::failure::{Failure, FailureInfo};
+use workflow_core::prelude::*;
 use workflow_tests::*;
 use workflow_worker::{Worker, WorkerError, WorkerOptions};
 
@@ -44,34 +45,22 @@ fn activity_queue() -> String {
     unique_id("rust-activities")
 }
 
-struct Greet;
-
-impl ActivityDefinition for Greet {
-    type Input = GreetingInput;
-    type Output = GreetingOutput;
-    fn name(&self) -> &str {
-        "greet"
-    }
-}
-
-impl Activity for Greet {
-    async fn execute(
-        &self,
-        ctx: ActivityContext,
-        input: GreetingInput,
-    ) -> Result<GreetingOutput, ActivityError> {
-        let message = format!(
-            "{}, {}! (attempt {})",
-            input.greeting,
-            input.name,
-            ctx.info().attempt
-        );
-        Ok(GreetingOutput {
-            length: message.len(),
-            words: message.split(' ').map(str::to_owned).collect(),
-            message,
-        })
-    }
+#[activity]
+async fn greet(
+    ctx: ActivityContext,
+    input: GreetingInput,
+) -> Result<GreetingOutput, ActivityError> {
+    let message = format!(
+        "{}, {}! (attempt {})",
+        input.greeting,
+        input.name,
+        ctx.info().attempt
+    );
+    Ok(GreetingOutput {
+        length: message.len(),
+        words: message.split(' ').map(str::to_owned).collect(),
+        message,
+    })
 }
 
 /// Fails with a retryable error until its `succeed_on` attempt, recording each attempt and
@@ -81,16 +70,10 @@ struct Flaky {
     succeed_on: u32,
 }
 
-impl ActivityDefinition for Flaky {
-    type Input = ();
-    type Output = String;
-    fn name(&self) -> &str {
-        "flaky"
-    }
-}
-
-impl Activity for Flaky {
-    async fn execute(&self, ctx: ActivityContext, _: ()) -> Result<String, ActivityError> {
+#[activities]
+impl Flaky {
+    #[activity]
+    async fn flaky(&self, ctx: ActivityContext) -> Result<String, ActivityError> {
         self.attempts.fetch_add(1, Ordering::SeqCst);
         let attempt = ctx.info().attempt;
         let resumed: Option<String> = ctx.last_heartbeat_details().map(|d| d.unwrap());
@@ -105,29 +88,18 @@ impl Activity for Flaky {
     }
 }
 
-struct Refuse;
-
-impl ActivityDefinition for Refuse {
-    type Input = String;
-    type Output = String;
-    fn name(&self) -> &str {
-        "refuse"
+#[activity]
+async fn refuse(_ctx: ActivityContext, input: String) -> Result<String, ActivityError> {
+    if input == "parse" {
+        // Any std error converts with `?`, named after its type.
+        let n: u32 = "not a number".parse()?;
+        return Ok(n.to_string());
     }
-}
-
-impl Activity for Refuse {
-    async fn execute(&self, _: ActivityContext, input: String) -> Result<String, ActivityError> {
-        if input == "parse" {
-            // Any std error converts with `?`, named after its type.
-            let n: u32 = "not a number".parse()?;
-            return Ok(n.to_string());
-        }
-        Err(ActivityError::failure(
-            Failure::application("Refused", format!("will not do {input}"))
-                .non_retryable()
-                .with_cause(Failure::application("Policy", "rule 7")),
-        ))
-    }
+    Err(ActivityError::failure(
+        Failure::application("Refused", format!("will not do {input}"))
+            .non_retryable()
+            .with_cause(Failure::application("Policy", "rule 7")),
+    ))
 }
 
 /// Tells the test when it runs, heartbeats until cancelled, and reports why it stopped.
@@ -136,16 +108,10 @@ struct UntilCancelled {
     stopped: mpsc::UnboundedSender<CancelReason>,
 }
 
-impl ActivityDefinition for UntilCancelled {
-    type Input = ();
-    type Output = String;
-    fn name(&self) -> &str {
-        "until_cancelled"
-    }
-}
-
-impl Activity for UntilCancelled {
-    async fn execute(&self, ctx: ActivityContext, _: ()) -> Result<String, ActivityError> {
+#[activities]
+impl UntilCancelled {
+    #[activity]
+    async fn until_cancelled(&self, ctx: ActivityContext) -> Result<String, ActivityError> {
         self.started.send(()).unwrap();
         loop {
             ctx.heartbeat(&"waiting".to_string())?;
@@ -166,16 +132,10 @@ struct Gate {
     release: Arc<Notify>,
 }
 
-impl ActivityDefinition for Gate {
-    type Input = ();
-    type Output = String;
-    fn name(&self) -> &str {
-        "gate"
-    }
-}
-
-impl Activity for Gate {
-    async fn execute(&self, _: ActivityContext, _: ()) -> Result<String, ActivityError> {
+#[activities]
+impl Gate {
+    #[activity]
+    async fn gate(&self, _ctx: ActivityContext) -> Result<String, ActivityError> {
         self.started.send(()).unwrap();
         self.release.notified().await;
         Ok("released".into())
@@ -204,7 +164,7 @@ fn spawn_until_cancelled(
     let (shutdown, worker) = spawn_worker(
         Worker::new(client.clone(), queue)
             .options(options)
-            .register_activity(activity),
+            .register_activities(activity),
     );
     CancellableWorker {
         shutdown,
@@ -219,16 +179,10 @@ struct HandOff {
     tokens: mpsc::UnboundedSender<Vec<u8>>,
 }
 
-impl ActivityDefinition for HandOff {
-    type Input = ();
-    type Output = String;
-    fn name(&self) -> &str {
-        "hand_off"
-    }
-}
-
-impl Activity for HandOff {
-    async fn execute(&self, ctx: ActivityContext, _: ()) -> Result<String, ActivityError> {
+#[activities]
+impl HandOff {
+    #[activity]
+    async fn hand_off(&self, ctx: ActivityContext) -> Result<String, ActivityError> {
         self.tokens.send(ctx.info().task_token.clone()).unwrap();
         Err(ActivityError::WillCompleteAsync)
     }
@@ -245,7 +199,7 @@ async fn a_python_workflow_runs_a_rust_activity_with_structs_both_ways() {
     let client = client().await;
     let queue = activity_queue();
     let (shutdown, worker) =
-        spawn_worker(Worker::new(client.clone(), &queue).register_activity(Greet));
+        spawn_worker(Worker::new(client.clone(), &queue).register_activity(greet));
     let input = serde_json::json!({"name": "Ada", "greeting": "Hello", "times": 1});
     let output = run_call(&client, call("greet", &queue, vec![input]))
         .await
@@ -266,7 +220,7 @@ async fn retryable_failures_are_retried_and_the_next_attempt_sees_the_last_heart
         succeed_on: 3,
     };
     let (shutdown, worker) =
-        spawn_worker(Worker::new(client.clone(), &queue).register_activity(flaky));
+        spawn_worker(Worker::new(client.clone(), &queue).register_activities(flaky));
     let mut request = call("flaky", &queue, vec![]);
     request.maximum_attempts = 5;
     let output = run_call(&client, request).await.unwrap();
@@ -283,7 +237,7 @@ async fn a_non_retryable_failure_reaches_the_workflow_with_type_message_and_caus
     let client = client().await;
     let queue = activity_queue();
     let (shutdown, worker) =
-        spawn_worker(Worker::new(client.clone(), &queue).register_activity(Refuse));
+        spawn_worker(Worker::new(client.clone(), &queue).register_activity(refuse));
     let mut request = call("refuse", &queue, vec!["the dishes".into()]);
     request.maximum_attempts = 5;
     let Error::WorkflowFailed { failure } = run_call(&client, request).await.unwrap_err() else {
@@ -310,7 +264,7 @@ async fn a_std_error_returned_with_question_mark_is_named_after_its_type() {
     let client = client().await;
     let queue = activity_queue();
     let (shutdown, worker) =
-        spawn_worker(Worker::new(client.clone(), &queue).register_activity(Refuse));
+        spawn_worker(Worker::new(client.clone(), &queue).register_activity(refuse));
     let Error::WorkflowFailed { failure } =
         run_call(&client, call("refuse", &queue, vec!["parse".into()]))
             .await
@@ -331,8 +285,8 @@ async fn an_unregistered_activity_type_fails_naming_it_and_the_registered_ones()
     let queue = activity_queue();
     let (shutdown, worker) = spawn_worker(
         Worker::new(client.clone(), &queue)
-            .register_activity(Greet)
-            .register_activity(Refuse),
+            .register_activity(greet)
+            .register_activity(refuse),
     );
     let Error::WorkflowFailed { failure } =
         run_call(&client, call("no_such_activity", &queue, vec![]))
@@ -389,7 +343,7 @@ async fn shutdown_lets_a_running_activity_finish_and_report_its_result() {
     let (shutdown, worker) = spawn_worker(
         Worker::new(client.clone(), &queue)
             .options(WorkerOptions::default().graceful_shutdown_timeout(Duration::from_secs(60)))
-            .register_activity(gate),
+            .register_activities(gate),
     );
     let handle = client
         .start_workflow(
@@ -437,8 +391,8 @@ async fn after_the_grace_period_shutdown_cancels_running_activities() {
 async fn registering_two_activities_with_one_name_fails_before_polling() {
     let client = client().await;
     let err = Worker::new(client, activity_queue())
-        .register_activity(Greet)
-        .register_activity(Greet)
+        .register_activity(greet)
+        .register_activity(greet)
         .run()
         .await
         .unwrap_err();
@@ -466,7 +420,7 @@ async fn polling_an_unknown_namespace_stops_the_worker_with_the_error() {
         .await
         .unwrap();
     let err = Worker::new(client, activity_queue())
-        .register_activity(Greet)
+        .register_activity(greet)
         .run()
         .await
         .unwrap_err();
@@ -494,7 +448,7 @@ fn the_worker_future_is_send() {
     let future = async {
         let client = client().await;
         Worker::new(client, "q")
-            .register_activity(Greet)
+            .register_activity(greet)
             .run()
             .await
     };
@@ -507,7 +461,7 @@ async fn an_async_activity_learns_of_cancellation_by_heartbeat_and_reports_it_by
     let queue = activity_queue();
     let (tokens_tx, mut tokens) = mpsc::unbounded_channel();
     let (shutdown, worker) = spawn_worker(
-        Worker::new(client.clone(), &queue).register_activity(HandOff { tokens: tokens_tx }),
+        Worker::new(client.clone(), &queue).register_activities(HandOff { tokens: tokens_tx }),
     );
     let mut request = call("hand_off", &queue, vec![]);
     request.cancel_on_signal = true;

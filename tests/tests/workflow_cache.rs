@@ -54,15 +54,13 @@ async fn runs_evicted_from_a_full_cache_are_rebuilt_from_history() {
     stop_worker(worker).await;
 }
 
+#[workflow]
+#[derive(Default)]
 struct ManySteps;
 
-impl Workflow for ManySteps {
-    const NAME: &'static str = "ManySteps";
-    type Input = u32;
-    type Output = u32;
-    fn new(_: &WorkflowInfo, _: &u32) -> Self {
-        Self
-    }
+#[workflow]
+impl ManySteps {
+    #[run]
     async fn run(ctx: WorkflowContext<Self>, count: u32) -> WorkflowResult<u32> {
         for i in 0..count {
             let params = YourParams {
@@ -89,7 +87,7 @@ async fn long_histories_replay_from_the_first_event_on_every_task() {
     );
     let length = client
         .execute_workflow(
-            WorkflowRun::<ManySteps>::new(),
+            ManySteps::run,
             55,
             WorkflowOptions::new(unique_id("steps"), &queue),
         )
@@ -100,15 +98,13 @@ async fn long_histories_replay_from_the_first_event_on_every_task() {
 }
 
 /// Signals a collector and cancels another workflow, both by id.
+#[workflow]
+#[derive(Default)]
 struct Messenger;
 
-impl Workflow for Messenger {
-    const NAME: &'static str = "Messenger";
-    type Input = (String, String);
-    type Output = String;
-    fn new(_: &WorkflowInfo, _: &(String, String)) -> Self {
-        Self
-    }
+#[workflow]
+impl Messenger {
+    #[run]
     async fn run(
         ctx: WorkflowContext<Self>,
         (collector_id, victim_id): (String, String),
@@ -151,7 +147,7 @@ async fn workflows_signal_and_cancel_other_workflows() {
         .unwrap();
     let message = client
         .execute_workflow(
-            WorkflowRun::<Messenger>::new(),
+            Messenger::run,
             (
                 collector.workflow_id().to_string(),
                 victim.workflow_id().to_string(),

@@ -12,11 +12,10 @@ use temporalio_protos::temporal::api::enums::v1::WorkflowTaskFailedCause;
 use temporalio_protos::temporal::api::history::v1::History;
 use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 use tokio::sync::mpsc;
-use workflow_core::activity::{Activity, ActivityContext, ActivityError};
 use workflow_core::definition::{SignalRef, WorkflowRef};
 use workflow_core::failure::FailureInfo;
 use workflow_core::prelude::*;
-use workflow_core::workflow::{ChildWorkflowOptions, HandlerError, Invocation};
+use workflow_core::workflow::ChildWorkflowOptions;
 use workflow_tests::workflows::*;
 use workflow_tests::*;
 use workflow_worker::{ReplayError, Replayer, Worker, WorkerOptions};
@@ -28,15 +27,13 @@ fn no_cache() -> WorkerOptions {
 
 // ---- child workflows -------------------------------------------------------------------
 
+#[workflow]
+#[derive(Default)]
 struct Doubler;
 
-impl Workflow for Doubler {
-    const NAME: &'static str = "Doubler";
-    type Input = i64;
-    type Output = i64;
-    fn new(_: &WorkflowInfo, _: &i64) -> Self {
-        Self
-    }
+#[workflow]
+impl Doubler {
+    #[run]
     async fn run(ctx: WorkflowContext<Self>, n: i64) -> WorkflowResult<i64> {
         if n < 0 {
             return Err(WorkflowError::non_retryable(
@@ -57,32 +54,22 @@ struct ParentOutput {
     failure_type: Option<String>,
 }
 
+#[workflow]
+#[derive(Default)]
 struct Parent;
 
-impl Workflow for Parent {
-    const NAME: &'static str = "Parent";
-    type Input = i64;
-    type Output = ParentOutput;
-    fn new(_: &WorkflowInfo, _: &i64) -> Self {
-        Self
-    }
+#[workflow]
+impl Parent {
+    #[run]
     async fn run(ctx: WorkflowContext<Self>, n: i64) -> WorkflowResult<ParentOutput> {
         let child_id = format!("{}-child", ctx.info().workflow_id);
         let handle = ctx
-            .start_child_workflow(
-                WorkflowRun::<Doubler>::new(),
-                n,
-                ChildWorkflowOptions::new().id(&child_id),
-            )
+            .start_child_workflow(Doubler::run, n, ChildWorkflowOptions::new().id(&child_id))
             .await?;
         assert_eq!(handle.workflow_id(), child_id);
         let doubled = handle.result().await?;
         let failed = ctx
-            .execute_child_workflow(
-                WorkflowRun::<Doubler>::new(),
-                -1,
-                ChildWorkflowOptions::new(),
-            )
+            .execute_child_workflow(Doubler::run, -1, ChildWorkflowOptions::new())
             .await
             .expect_err("a negative input fails the child");
         assert!(matches!(failed.info, FailureInfo::ChildWorkflow(_)));
@@ -105,11 +92,7 @@ async fn child_workflows_return_results_and_failures_to_the_parent() {
     );
     let id = unique_id("parent");
     let out = client
-        .execute_workflow(
-            WorkflowRun::<Parent>::new(),
-            21,
-            WorkflowOptions::new(&id, &queue),
-        )
+        .execute_workflow(Parent::run, 21, WorkflowOptions::new(&id, &queue))
         .await
         .unwrap();
     assert_eq!(
@@ -125,15 +108,13 @@ async fn child_workflows_return_results_and_failures_to_the_parent() {
 
 // ---- continue-as-new -------------------------------------------------------------------
 
+#[workflow]
+#[derive(Default)]
 struct Countdown;
 
-impl Workflow for Countdown {
-    const NAME: &'static str = "Countdown";
-    type Input = u32;
-    type Output = String;
-    fn new(_: &WorkflowInfo, _: &u32) -> Self {
-        Self
-    }
+#[workflow]
+impl Countdown {
+    #[run]
     async fn run(ctx: WorkflowContext<Self>, n: u32) -> WorkflowResult<String> {
         if n > 0 {
             return ctx.continue_as_new(&(n - 1));
@@ -150,7 +131,7 @@ async fn continue_as_new_starts_fresh_runs_until_the_last_returns() {
     let worker = spawn_worker(Worker::new(client.clone(), &queue).register_workflow::<Countdown>());
     let handle = client
         .start_workflow(
-            WorkflowRun::<Countdown>::new(),
+            Countdown::run,
             3,
             WorkflowOptions::new(unique_id("countdown"), &queue),
         )
@@ -182,34 +163,26 @@ struct Draws {
     side_effect: String,
 }
 
-#[derive(Clone)]
-struct Record(mpsc::UnboundedSender<Draws>);
+/// Hands what the workflow drew to the test.
+struct Recorder(mpsc::UnboundedSender<Draws>);
 
-impl ActivityDefinition for Record {
-    type Input = Draws;
-    type Output = ();
-    fn name(&self) -> &str {
-        "record_draws"
-    }
-}
-
-impl Activity for Record {
-    async fn execute(&self, _: ActivityContext, draws: Draws) -> Result<(), ActivityError> {
+#[activities]
+impl Recorder {
+    #[activity(name = "record_draws")]
+    async fn record(&self, _ctx: ActivityContext, draws: Draws) -> Result<(), ActivityError> {
         let _ = self.0.send(draws);
         Ok(())
     }
 }
 
+#[workflow]
+#[derive(Default)]
 struct Dice;
 
-impl Workflow for Dice {
-    const NAME: &'static str = "Dice";
-    type Input = ();
-    type Output = Draws;
-    fn new(_: &WorkflowInfo, _: &()) -> Self {
-        Self
-    }
-    async fn run(ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<Draws> {
+#[workflow]
+impl Dice {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>) -> WorkflowResult<Draws> {
         let draws = Draws {
             uuid: ctx.uuid4().to_string(),
             random: ctx.random_u64(),
@@ -221,9 +194,9 @@ impl Workflow for Dice {
             // Not deterministic by itself: recorded once, replayed from history.
             side_effect: ctx.side_effect(|| uuid::Uuid::new_v4().to_string())?,
         };
-        let record = ActivityRef::<Draws, ()>::new("record_draws");
         let options = ActivityOptions::start_to_close(Duration::from_secs(10));
-        ctx.execute_activity(record, draws.clone(), options).await?;
+        ctx.execute_activity(Recorder::record, draws.clone(), options)
+            .await?;
         ctx.sleep(Duration::from_millis(10)).await?;
         Ok(draws)
     }
@@ -240,11 +213,11 @@ async fn time_randomness_and_side_effects_replay_identically() {
         Worker::new(client.clone(), &queue)
             .options(no_cache())
             .register_workflow::<Dice>()
-            .register_activity(Record(sender)),
+            .register_activities(Recorder(sender)),
     );
     let out = client
         .execute_workflow(
-            WorkflowRun::<Dice>::new(),
+            Dice::run,
             (),
             WorkflowOptions::new(unique_id("dice"), &queue),
         )
@@ -339,23 +312,14 @@ async fn an_unknown_workflow_type_fails_the_task_not_the_workflow() {
 
 // ---- versioning and the replayer -------------------------------------------------------
 
-const STEP_A: ActivityRef<(), String> = ActivityRef::new("step_a");
-const STEP_B: ActivityRef<(), String> = ActivityRef::new("step_b");
-
-struct Step(&'static str);
-
-impl ActivityDefinition for Step {
-    type Input = ();
-    type Output = String;
-    fn name(&self) -> &str {
-        self.0
-    }
+#[activity]
+async fn step_a(_ctx: ActivityContext) -> Result<String, ActivityError> {
+    Ok("step_a".into())
 }
 
-impl Activity for Step {
-    async fn execute(&self, _: ActivityContext, _: ()) -> Result<String, ActivityError> {
-        Ok(self.0.to_string())
-    }
+#[activity]
+async fn step_b(_ctx: ActivityContext) -> Result<String, ActivityError> {
+    Ok("step_b".into())
 }
 
 fn step_options() -> ActivityOptions {
@@ -363,30 +327,35 @@ fn step_options() -> ActivityOptions {
 }
 
 /// Version 1: runs `step_a`, waits for `go`, then `step_a` again.
+#[workflow(name = "Versioned")]
 #[derive(Default)]
 struct VersionedV1 {
     go: bool,
 }
 
 /// Version 2: the second step became `step_b`, behind a patch.
+#[workflow(name = "Versioned")]
 #[derive(Default)]
 struct VersionedV2 {
     go: bool,
 }
 
 /// Version 3: `step_b` without the patch (breaks runs started by version 1).
+#[workflow(name = "Versioned")]
 #[derive(Default)]
 struct VersionedV3 {
     go: bool,
 }
 
 /// Version 4: the patch is deprecated, its old path gone.
+#[workflow(name = "Versioned")]
 #[derive(Default)]
 struct VersionedV4 {
     go: bool,
 }
 
 /// A broken version: the first step changed.
+#[workflow(name = "Versioned")]
 #[derive(Default)]
 struct VersionedBroken {
     go: bool,
@@ -396,61 +365,51 @@ macro_rules! versioned {
     ($ty:ident, |$ctx:ident| $second:expr) => {
         versioned!(
             $ty,
-            |$ctx| $ctx.execute_activity(STEP_A, (), step_options()),
+            |$ctx| $ctx.execute_activity(step_a, (), step_options()),
             $second
         );
     };
     ($ty:ident, |$ctx:ident| $first:expr, $second:expr) => {
-        impl Workflow for $ty {
-            const NAME: &'static str = "Versioned";
-            const SIGNALS: &'static [&'static str] = &["go"];
-            type Input = ();
-            type Output = Vec<String>;
-            fn new(_: &WorkflowInfo, _: &()) -> Self {
-                Self::default()
-            }
-            async fn run($ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<Vec<String>> {
+        #[workflow]
+        impl $ty {
+            #[run]
+            async fn run($ctx: WorkflowContext<Self>) -> WorkflowResult<Vec<String>> {
                 let first: String = $first.await?;
                 $ctx.wait_condition(|s: &Self| s.go).await;
                 let second: String = $second.await?;
                 Ok(vec![first, second])
             }
-            fn handle_signal(&mut self, signal: &Invocation) -> Result<(), HandlerError> {
-                match signal.name.as_str() {
-                    "go" => {
-                        self.go = true;
-                        Ok(())
-                    }
-                    _ => Err(HandlerError::Unknown),
-                }
+            #[signal]
+            fn go(&mut self) {
+                self.go = true;
             }
         }
     };
 }
 
 versioned!(VersionedV1, |ctx| ctx.execute_activity(
-    STEP_A,
+    step_a,
     (),
     step_options()
 ));
 versioned!(VersionedV2, |ctx| if ctx.patched("use-step-b") {
-    ctx.execute_activity(STEP_B, (), step_options())
+    ctx.execute_activity(step_b, (), step_options())
 } else {
-    ctx.execute_activity(STEP_A, (), step_options())
+    ctx.execute_activity(step_a, (), step_options())
 });
 versioned!(VersionedV3, |ctx| ctx.execute_activity(
-    STEP_B,
+    step_b,
     (),
     step_options()
 ));
 versioned!(VersionedV4, |ctx| {
     ctx.deprecate_patch("use-step-b");
-    ctx.execute_activity(STEP_B, (), step_options())
+    ctx.execute_activity(step_b, (), step_options())
 });
 versioned!(
     VersionedBroken,
-    |ctx| ctx.execute_activity(STEP_B, (), step_options()),
-    ctx.execute_activity(STEP_A, (), step_options())
+    |ctx| ctx.execute_activity(step_b, (), step_options()),
+    ctx.execute_activity(step_a, (), step_options())
 );
 
 type VersionedRun = WorkflowRef<(), Vec<String>>;
@@ -458,9 +417,7 @@ const VERSIONED: VersionedRun = WorkflowRef::new("Versioned");
 const GO: SignalRef<VersionedRun, ()> = SignalRef::new("go");
 
 fn steps(worker: Worker) -> Worker {
-    worker
-        .register_activity(Step("step_a"))
-        .register_activity(Step("step_b"))
+    worker.register_activity(step_a).register_activity(step_b)
 }
 
 async fn run_versioned_v1(
@@ -681,16 +638,10 @@ struct Flaky {
     started: mpsc::UnboundedSender<u32>,
 }
 
-impl ActivityDefinition for Flaky {
-    type Input = ();
-    type Output = String;
-    fn name(&self) -> &str {
-        "flaky"
-    }
-}
-
-impl Activity for Flaky {
-    async fn execute(&self, ctx: ActivityContext, _: ()) -> Result<String, ActivityError> {
+#[activities]
+impl Flaky {
+    #[activity]
+    async fn flaky(&self, ctx: ActivityContext) -> Result<String, ActivityError> {
         self.attempts.fetch_add(1, Ordering::SeqCst);
         let _ = self.started.send(ctx.info().attempt);
         if ctx.info().attempt == 1 {
@@ -700,37 +651,26 @@ impl Activity for Flaky {
     }
 }
 
+#[workflow]
 #[derive(Default)]
 struct Survivor {
     go: bool,
 }
 
-impl Workflow for Survivor {
-    const NAME: &'static str = "Survivor";
-    const SIGNALS: &'static [&'static str] = &["go"];
-    type Input = ();
-    type Output = Vec<String>;
-    fn new(_: &WorkflowInfo, _: &()) -> Self {
-        Self::default()
-    }
-    async fn run(ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<Vec<String>> {
-        let first = ctx.execute_activity(STEP_A, (), step_options()).await?;
+#[workflow]
+impl Survivor {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>) -> WorkflowResult<Vec<String>> {
+        let first = ctx.execute_activity(step_a, (), step_options()).await?;
         ctx.wait_condition(|s: &Self| s.go).await;
         let options = ActivityOptions::start_to_close(Duration::from_secs(2))
             .retry_policy(RetryPolicy::default().initial_interval(Duration::from_millis(100)));
-        let second = ctx
-            .execute_activity(ActivityRef::<(), String>::new("flaky"), (), options)
-            .await?;
+        let second = ctx.execute_activity(Flaky::flaky, (), options).await?;
         Ok(vec![first, second])
     }
-    fn handle_signal(&mut self, signal: &Invocation) -> Result<(), HandlerError> {
-        match signal.name.as_str() {
-            "go" => {
-                self.go = true;
-                Ok(())
-            }
-            _ => Err(HandlerError::Unknown),
-        }
+    #[signal]
+    fn go(&mut self) {
+        self.go = true;
     }
 }
 
@@ -748,7 +688,7 @@ async fn a_workflow_survives_a_worker_crash_and_completes_on_a_new_worker() {
                         .sticky_queue_schedule_to_start_timeout(Duration::from_secs(1)),
                 )
                 .register_workflow::<Survivor>()
-                .register_activity(Flaky {
+                .register_activities(Flaky {
                     attempts: attempts.clone(),
                     started: started.clone(),
                 }),

@@ -9,6 +9,7 @@ use crate::activity::{destructure, input_type, is_type_named, result_ok_type};
 use crate::attrs::{Args, Errors};
 
 struct Method {
+    vis: syn::Visibility,
     ident: syn::Ident,
     wire_name: String,
     inputs: Vec<Type>,
@@ -126,6 +127,7 @@ pub fn expand(args: Args, item: ItemImpl) -> TokenStream {
         method.attrs.push(syn::parse_quote!(#[doc(hidden)]));
         if let Some(output) = output {
             methods.push(Method {
+                vis: method.vis.clone(),
                 ident,
                 wire_name,
                 inputs,
@@ -148,7 +150,7 @@ pub fn expand(args: Args, item: ItemImpl) -> TokenStream {
     let mut types = Vec::new();
     let mut registrations = Vec::new();
     for m in &methods {
-        let (ident, wire) = (&m.ident, &m.wire_name);
+        let (vis, ident, wire) = (&m.vis, &m.ident, &m.wire_name);
         let marker = format_ident!("__{}_activity_{}", struct_ident, ident);
         let bound = format_ident!("__{}_activity_{}_bound", struct_ident, ident);
         let hidden = format_ident!("__activity_{}", ident);
@@ -160,13 +162,13 @@ pub fn expand(args: Args, item: ItemImpl) -> TokenStream {
         stubs.push(quote! {
             #[allow(non_upper_case_globals)]
             /// Typed stub of the activity, for `ctx.execute_activity`.
-            pub const #ident: #marker = #marker;
+            #vis const #ident: #marker = #marker;
         });
         types.push(quote! {
             #[doc(hidden)]
             #[allow(non_camel_case_types)]
             #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
-            pub struct #marker;
+            #vis struct #marker;
             impl #krate::definition::ActivityDefinition for #marker {
                 #input_decl
                 #output_decl
@@ -175,7 +177,7 @@ pub fn expand(args: Args, item: ItemImpl) -> TokenStream {
 
             #[doc(hidden)]
             #[allow(non_camel_case_types)]
-            pub struct #bound(::std::sync::Arc<#self_ty>);
+            #vis struct #bound(::std::sync::Arc<#self_ty>);
             impl #krate::definition::ActivityDefinition for #bound {
                 type Input = <#marker as #krate::definition::ActivityDefinition>::Input;
                 type Output = <#marker as #krate::definition::ActivityDefinition>::Output;

@@ -20,7 +20,7 @@ use syn::parse_macro_input;
 ///
 /// The run method's name becomes its typed stub (`MyWorkflow::run`), and so do the signal
 /// and query methods' names: `client.execute_workflow(MyWorkflow::run, input, options)`,
-/// `handle.signal(MyWorkflow::add, item)`.
+/// `handle.signal(MyWorkflow::add, item)`. Each stub has the visibility of its method.
 #[proc_macro_attribute]
 pub fn workflow(args: TokenStream, item: TokenStream) -> TokenStream {
     let args = parse_macro_input!(args as attrs::Args);

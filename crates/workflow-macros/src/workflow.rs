@@ -102,6 +102,7 @@ fn receiver(method: &ImplItemFn) -> Option<&syn::Receiver> {
 }
 
 struct Handler {
+    vis: syn::Visibility,
     method: syn::Ident,
     wire_name: String,
     marker: syn::Ident,
@@ -144,6 +145,7 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
     }
 
     let mut run: Option<(syn::Ident, Vec<Type>, Option<Type>)> = None;
+    let mut run_vis = syn::Visibility::Inherited;
     let mut init: Option<syn::Ident> = None;
     let mut signals = Vec::new();
     let mut queries = Vec::new();
@@ -207,6 +209,7 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
                         None
                     }
                 };
+                run_vis = method.vis.clone();
                 run = Some((sig.ident.clone(), inputs, output));
             }
             Role::Init => {
@@ -233,6 +236,7 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
                     errors.push(Error::new_spanned(ty, "a signal handler returns nothing: signals cannot answer (read state with a `#[query]`)"));
                 }
                 signals.push(Handler {
+                    vis: method.vis.clone(),
                     method: sig.ident.clone(),
                     wire_name: args
                         .name
@@ -272,6 +276,7 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
                     }
                 };
                 queries.push(Handler {
+                    vis: method.vis.clone(),
                     method: sig.ident.clone(),
                     wire_name: args
                         .name
@@ -315,7 +320,7 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
     let run_stub = quote! {
         #[allow(non_upper_case_globals)]
         /// Typed stub of the run method, for `execute_workflow` and child workflows.
-        pub const #run_ident: #krate::workflow::WorkflowRun<#self_ty> = #krate::workflow::WorkflowRun::new();
+        #run_vis const #run_ident: #krate::workflow::WorkflowRun<#self_ty> = #krate::workflow::WorkflowRun::new();
     };
     let run_input = input_type(&krate, &run_inputs);
     let (run_bind, run_names) = destructure(&krate, run_inputs.len());
@@ -340,20 +345,20 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
     let mut markers = Vec::new();
     let mut signal_arms = Vec::new();
     for s in &signals {
-        let (method, marker, wire) = (&s.method, &s.marker, &s.wire_name);
+        let (vis, method, marker, wire) = (&s.vis, &s.method, &s.marker, &s.wire_name);
         let input = input_type(&krate, &s.inputs);
         let (bind, names) = destructure(&krate, s.inputs.len());
         let hidden_method = hidden(method);
         stubs.push(quote! {
             #[allow(non_upper_case_globals)]
             /// Typed stub of the signal.
-            pub const #method: #marker = #marker;
+            #vis const #method: #marker = #marker;
         });
         markers.push(quote! {
             #[doc(hidden)]
             #[allow(non_camel_case_types)]
             #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
-            pub struct #marker;
+            #vis struct #marker;
             impl #krate::definition::SignalDefinition for #marker {
                 type Workflow = #krate::workflow::WorkflowRun<#self_ty>;
                 type Input = #input;
@@ -371,7 +376,7 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
     }
     let mut query_arms = Vec::new();
     for q in &queries {
-        let (method, marker, wire) = (&q.method, &q.marker, &q.wire_name);
+        let (vis, method, marker, wire) = (&q.vis, &q.method, &q.marker, &q.wire_name);
         let input = input_type(&krate, &q.inputs);
         let output = q.output.as_ref().expect("checked above");
         let (bind, names) = destructure(&krate, q.inputs.len());
@@ -379,14 +384,14 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
         stubs.push(quote! {
             #[allow(non_upper_case_globals)]
             /// Typed stub of the query.
-            pub const #method: #marker = #marker;
+            #vis const #method: #marker = #marker;
         });
         let output_decl = quote_spanned!(output.span()=> type Output = #output;);
         markers.push(quote! {
             #[doc(hidden)]
             #[allow(non_camel_case_types)]
             #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
-            pub struct #marker;
+            #vis struct #marker;
             impl #krate::definition::QueryDefinition for #marker {
                 type Workflow = #krate::workflow::WorkflowRun<#self_ty>;
                 type Input = #input;
