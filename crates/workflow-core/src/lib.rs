@@ -57,6 +57,7 @@ pub mod prelude {
 /// Paths used by generated code; not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::{activity, definition, payload, registry, workflow};
     pub use futures;
     pub use inventory;
     pub use serde;

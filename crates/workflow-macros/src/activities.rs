@@ -169,7 +169,7 @@ pub fn expand(args: Args, item: ItemImpl) -> TokenStream {
             #[allow(non_camel_case_types)]
             #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
             #vis struct #marker;
-            impl #krate::definition::ActivityDefinition for #marker {
+            impl #krate::__private::definition::ActivityDefinition for #marker {
                 #input_decl
                 #output_decl
                 fn name(&self) -> &str { #wire }
@@ -178,20 +178,20 @@ pub fn expand(args: Args, item: ItemImpl) -> TokenStream {
             #[doc(hidden)]
             #[allow(non_camel_case_types)]
             #vis struct #bound(::std::sync::Arc<#self_ty>);
-            impl #krate::definition::ActivityDefinition for #bound {
-                type Input = <#marker as #krate::definition::ActivityDefinition>::Input;
-                type Output = <#marker as #krate::definition::ActivityDefinition>::Output;
+            impl #krate::__private::definition::ActivityDefinition for #bound {
+                type Input = <#marker as #krate::__private::definition::ActivityDefinition>::Input;
+                type Output = <#marker as #krate::__private::definition::ActivityDefinition>::Output;
                 fn name(&self) -> &str { #wire }
             }
-            impl #krate::activity::Activity for #bound {
+            impl #krate::__private::activity::Activity for #bound {
                 fn execute(
                     &self,
-                    ctx: #krate::activity::ActivityContext,
-                    input: <Self as #krate::definition::ActivityDefinition>::Input,
+                    ctx: #krate::__private::activity::ActivityContext,
+                    input: <Self as #krate::__private::definition::ActivityDefinition>::Input,
                 ) -> impl ::core::future::Future<
                     Output = ::core::result::Result<
-                        <Self as #krate::definition::ActivityDefinition>::Output,
-                        #krate::activity::ActivityError,
+                        <Self as #krate::__private::definition::ActivityDefinition>::Output,
+                        #krate::__private::activity::ActivityError,
                     >,
                 > + ::core::marker::Send {
                     let state = ::std::sync::Arc::clone(&self.0);
@@ -206,7 +206,7 @@ pub fn expand(args: Args, item: ItemImpl) -> TokenStream {
             }
         });
         registrations.push(quote! {
-            let sink = #krate::activity::ActivitySink::add_activity(
+            let sink = #krate::__private::activity::ActivitySink::add_activity(
                 sink,
                 #bound(::std::sync::Arc::clone(&self)),
             );
@@ -221,8 +221,8 @@ pub fn expand(args: Args, item: ItemImpl) -> TokenStream {
 
         #(#types)*
 
-        impl #krate::activity::Activities for #self_ty {
-            fn register<S: #krate::activity::ActivitySink>(self: ::std::sync::Arc<Self>, sink: S) -> S {
+        impl #krate::__private::activity::Activities for #self_ty {
+            fn register<S: #krate::__private::activity::ActivitySink>(self: ::std::sync::Arc<Self>, sink: S) -> S {
                 #(#registrations)*
                 sink
             }

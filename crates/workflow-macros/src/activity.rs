@@ -37,7 +37,7 @@ pub fn input_type(krate: &TokenStream, types: &[Type]) -> TokenStream {
     match types {
         [] => quote!(()),
         [one] => quote!(#one),
-        many => quote!(#krate::payload::Args<(#(#many,)*)>),
+        many => quote!(#krate::__private::payload::Args<(#(#many,)*)>),
     }
 }
 
@@ -50,7 +50,7 @@ pub fn destructure(krate: &TokenStream, count: usize) -> (TokenStream, Vec<syn::
             let n = &names[0];
             quote!(let #n = input;)
         }
-        _ => quote!(let #krate::payload::Args((#(#names,)*)) = input;),
+        _ => quote!(let #krate::__private::payload::Args((#(#names,)*)) = input;),
     };
     (bind, names)
 }
@@ -172,7 +172,7 @@ pub fn expand(args: Args, item: ItemFn) -> TokenStream {
     quote! {
         #definition
 
-        impl #krate::definition::ActivityDefinition for #ident {
+        impl #krate::__private::definition::ActivityDefinition for #ident {
             #input_decl
             #output_decl
             fn name(&self) -> &str {
@@ -181,7 +181,7 @@ pub fn expand(args: Args, item: ItemFn) -> TokenStream {
         }
 
         #krate::__private::inventory::submit! {
-            #krate::registry::Registration::activity::<#ident>(
+            #krate::__private::registry::Registration::activity::<#ident>(
                 #name,
                 ::core::module_path!(),
                 ::core::file!(),
@@ -189,15 +189,15 @@ pub fn expand(args: Args, item: ItemFn) -> TokenStream {
             )
         }
 
-        impl #krate::activity::Activity for #ident {
+        impl #krate::__private::activity::Activity for #ident {
             fn execute(
                 &self,
-                ctx: #krate::activity::ActivityContext,
-                input: <Self as #krate::definition::ActivityDefinition>::Input,
+                ctx: #krate::__private::activity::ActivityContext,
+                input: <Self as #krate::__private::definition::ActivityDefinition>::Input,
             ) -> impl ::core::future::Future<
                 Output = ::core::result::Result<
-                    <Self as #krate::definition::ActivityDefinition>::Output,
-                    #krate::activity::ActivityError,
+                    <Self as #krate::__private::definition::ActivityDefinition>::Output,
+                    #krate::__private::activity::ActivityError,
                 >,
             > + ::core::marker::Send {
                 #bind

@@ -83,7 +83,8 @@ impl Parse for Args {
 }
 
 impl Args {
-    /// The path generated code uses for `workflow_core`.
+    /// The path generated code uses for `workflow_core`; everything it names is under its
+    /// `__private` module, so the public API can change without breaking generated code.
     pub fn krate(&self) -> proc_macro2::TokenStream {
         match &self.krate {
             Some(path) => quote::quote!(::#path),

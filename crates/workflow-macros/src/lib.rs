@@ -1,8 +1,8 @@
 //! The `#[workflow]` and `#[activity]` attributes. Use them through `workflow_core`, which
 //! re-exports them (`use workflow_core::prelude::*`).
 //!
-//! Generated code names only `::workflow_core` paths (and `::core`), so users need no other
-//! dependency; `crate = "renamed"` points it at a renamed `workflow-core` dependency. Errors
+//! Generated code names only `::workflow_core::__private` paths (and `::core`/`::std`), so
+//! users need no other dependency; `crate = "renamed"` points it at a renamed `workflow-core` dependency. Errors
 //! are spanned on the offending token and all of them are reported at once; the item is still
 //! emitted, so one mistake does not cascade into unrelated errors.
 

@@ -297,7 +297,29 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
     }
     if let Err(e) = errors.finish() {
         let compile_errors = e.to_compile_error();
-        return quote!(#item #compile_errors);
+        // A stand-in implementation, so uses of the type (registering it with a worker) do
+        // not add errors of their own to the one that matters.
+        let stand_in = (item.generics.params.is_empty() && item.trait_.is_none()).then(|| {
+            quote! {
+                impl #krate::__private::workflow::Workflow for #self_ty {
+                    const NAME: &'static str = "";
+                    type Input = ();
+                    type Output = ();
+                    fn new(_: &#krate::__private::workflow::WorkflowInfo, _: &()) -> Self {
+                        ::core::unreachable!()
+                    }
+                    fn run(
+                        _: #krate::__private::workflow::WorkflowContext<Self>,
+                        _: (),
+                    ) -> impl ::core::future::Future<
+                        Output = #krate::__private::workflow::WorkflowResult<()>,
+                    > + 'static {
+                        async { ::core::unreachable!() }
+                    }
+                }
+            }
+        });
+        return quote!(#item #compile_errors #stand_in);
     }
     let (run_ident, run_inputs, run_output) = run.expect("checked above");
     let run_output = run_output.expect("checked above");
@@ -320,7 +342,7 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
     let run_stub = quote! {
         #[allow(non_upper_case_globals)]
         /// Typed stub of the run method, for `execute_workflow` and child workflows.
-        #run_vis const #run_ident: #krate::workflow::WorkflowRun<#self_ty> = #krate::workflow::WorkflowRun::new();
+        #run_vis const #run_ident: #krate::__private::workflow::WorkflowRun<#self_ty> = #krate::__private::workflow::WorkflowRun::new();
     };
     let run_input = input_type(&krate, &run_inputs);
     let (run_bind, run_names) = destructure(&krate, run_inputs.len());
@@ -359,8 +381,8 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
             #[allow(non_camel_case_types)]
             #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
             #vis struct #marker;
-            impl #krate::definition::SignalDefinition for #marker {
-                type Workflow = #krate::workflow::WorkflowRun<#self_ty>;
+            impl #krate::__private::definition::SignalDefinition for #marker {
+                type Workflow = #krate::__private::workflow::WorkflowRun<#self_ty>;
                 type Input = #input;
                 fn name(&self) -> &str { #wire }
             }
@@ -392,8 +414,8 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
             #[allow(non_camel_case_types)]
             #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
             #vis struct #marker;
-            impl #krate::definition::QueryDefinition for #marker {
-                type Workflow = #krate::workflow::WorkflowRun<#self_ty>;
+            impl #krate::__private::definition::QueryDefinition for #marker {
+                type Workflow = #krate::__private::workflow::WorkflowRun<#self_ty>;
                 type Input = #input;
                 #output_decl
                 fn name(&self) -> &str { #wire }
@@ -403,7 +425,7 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
             #wire => {
                 let input: #input = query.input()?;
                 #bind
-                #krate::workflow::Invocation::reply(&self.#hidden_method(#(#names),*))
+                #krate::__private::workflow::Invocation::reply(&self.#hidden_method(#(#names),*))
             }
         });
     }
@@ -423,7 +445,7 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
         #(#markers)*
 
         #krate::__private::inventory::submit! {
-            #krate::registry::Registration::workflow::<#self_ty>(
+            #krate::__private::registry::Registration::workflow::<#self_ty>(
                 <#self_ty>::__WORKFLOW_NAME,
                 ::core::module_path!(),
                 ::core::file!(),
@@ -431,7 +453,7 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
             )
         }
 
-        impl #krate::workflow::Workflow for #self_ty {
+        impl #krate::__private::workflow::Workflow for #self_ty {
             const NAME: &'static str = <#self_ty>::__WORKFLOW_NAME;
             const SIGNALS: &'static [&'static str] = &[#(#signal_names),*];
             const QUERIES: &'static [&'static str] = &[#(#query_names),*];
@@ -439,18 +461,18 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
             #output_decl
 
             fn new(
-                _info: &#krate::workflow::WorkflowInfo,
-                input: &<Self as #krate::workflow::Workflow>::Input,
+                _info: &#krate::__private::workflow::WorkflowInfo,
+                input: &<Self as #krate::__private::workflow::Workflow>::Input,
             ) -> Self {
                 let _ = input;
                 #new_body
             }
 
             fn run(
-                ctx: #krate::workflow::WorkflowContext<Self>,
-                input: <Self as #krate::workflow::Workflow>::Input,
+                ctx: #krate::__private::workflow::WorkflowContext<Self>,
+                input: <Self as #krate::__private::workflow::Workflow>::Input,
             ) -> impl ::core::future::Future<
-                Output = #krate::workflow::WorkflowResult<<Self as #krate::workflow::Workflow>::Output>,
+                Output = #krate::__private::workflow::WorkflowResult<<Self as #krate::__private::workflow::Workflow>::Output>,
             > + 'static {
                 #run_bind
                 Self::#run_hidden(ctx, #(#run_names),*)
@@ -458,24 +480,24 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
 
             fn handle_signal(
                 &mut self,
-                signal: &#krate::workflow::Invocation,
-            ) -> ::core::result::Result<(), #krate::workflow::HandlerError> {
+                signal: &#krate::__private::workflow::Invocation,
+            ) -> ::core::result::Result<(), #krate::__private::workflow::HandlerError> {
                 match signal.name.as_str() {
                     #(#signal_arms)*
-                    _ => ::core::result::Result::Err(#krate::workflow::HandlerError::Unknown),
+                    _ => ::core::result::Result::Err(#krate::__private::workflow::HandlerError::Unknown),
                 }
             }
 
             fn handle_query(
                 &self,
-                query: &#krate::workflow::Invocation,
+                query: &#krate::__private::workflow::Invocation,
             ) -> ::core::result::Result<
-                ::std::vec::Vec<#krate::payload::Payload>,
-                #krate::workflow::HandlerError,
+                ::std::vec::Vec<#krate::__private::payload::Payload>,
+                #krate::__private::workflow::HandlerError,
             > {
                 match query.name.as_str() {
                     #(#query_arms)*
-                    _ => ::core::result::Result::Err(#krate::workflow::HandlerError::Unknown),
+                    _ => ::core::result::Result::Err(#krate::__private::workflow::HandlerError::Unknown),
                 }
             }
         }
