@@ -62,7 +62,7 @@ pub(crate) struct Shared {
     pub(crate) identity: String,
     pub(crate) options: WorkerOptions,
     pub(crate) activities: ActivityRegistry,
-    slots: Arc<Semaphore>,
+    pub(crate) slots: Arc<Semaphore>,
     running: Mutex<HashMap<u64, Running>>,
     next_id: AtomicU64,
 }
@@ -172,25 +172,29 @@ impl Worker {
             .identity
             .clone()
             .unwrap_or_else(|| self.client.identity().to_owned());
-        let workflows = (!self.workflows.is_empty()).then(|| {
-            Arc::new(WorkflowWorker::new(
-                self.client.clone(),
-                self.task_queue.clone(),
-                identity.clone(),
-                self.options.clone(),
-                self.workflows.clone(),
-            ))
-        });
         let max = self.options.max_concurrent_activities.max(1);
         let shared = Arc::new(Shared {
-            identity,
-            client: self.client,
-            task_queue: self.task_queue,
-            options: self.options,
+            identity: identity.clone(),
+            client: self.client.clone(),
+            task_queue: self.task_queue.clone(),
+            options: self.options.clone(),
             activities: self.activities,
             slots: Arc::new(Semaphore::new(max)),
             running: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(0),
+        });
+        // Activities scheduled by this worker's workflows on its own queue can be handed
+        // straight back with the workflow task's answer (eager execution).
+        let eager = (!shared.activities.is_empty()).then(|| shared.clone());
+        let workflows = (!self.workflows.is_empty()).then(|| {
+            Arc::new(WorkflowWorker::new(
+                self.client,
+                self.task_queue,
+                identity,
+                self.options,
+                self.workflows.clone(),
+                eager,
+            ))
         });
         tracing::info!(
             task_queue = %shared.task_queue,
@@ -329,7 +333,11 @@ async fn poll(shared: &Shared) -> Result<PollActivityTaskQueueResponse, Error> {
 }
 
 /// Runs a polled task on its own tokio task; the permit is its concurrency slot.
-fn start(shared: &Arc<Shared>, task: PollActivityTaskQueueResponse, permit: OwnedSemaphorePermit) {
+pub(crate) fn start(
+    shared: &Arc<Shared>,
+    task: PollActivityTaskQueueResponse,
+    permit: OwnedSemaphorePermit,
+) {
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
     let (context, canceller, heartbeats) = activity_task::context_for(shared, &task);
     let canceller = Arc::new(canceller);

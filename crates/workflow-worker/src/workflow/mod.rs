@@ -36,7 +36,11 @@ pub(crate) struct WorkflowWorker {
     options: WorkerOptions,
     executors: Executors,
     slots: Arc<Semaphore>,
+    eager: Option<Arc<crate::worker::Shared>>,
 }
+
+/// At most this many activities are requested eagerly per workflow task, as other SDKs do.
+const MAX_EAGER_ACTIVITIES: usize = 3;
 
 impl WorkflowWorker {
     pub(crate) fn new(
@@ -45,6 +49,7 @@ impl WorkflowWorker {
         identity: String,
         options: WorkerOptions,
         registry: WorkflowRegistry,
+        eager: Option<Arc<crate::worker::Shared>>,
     ) -> Self {
         let sticky_queue = (options.max_cached_workflows > 0)
             .then(|| format!("{identity}-{}", uuid::Uuid::new_v4().simple()));
@@ -64,6 +69,7 @@ impl WorkflowWorker {
             identity,
             options,
             executors,
+            eager,
         }
     }
 
@@ -210,6 +216,46 @@ impl WorkflowWorker {
         }
     }
 
+    /// Marks activities this worker can run right away for eager execution, holding a slot
+    /// for each so the server's answer never exceeds the activity limit.
+    fn request_eager_activities(
+        &self,
+        commands: &mut [temporalio_protos::temporal::api::command::v1::Command],
+    ) -> Vec<OwnedSemaphorePermit> {
+        use temporalio_protos::temporal::api::command::v1::command::Attributes;
+        let Some(activities) = &self.eager else {
+            return Vec::new();
+        };
+        let mut permits = Vec::new();
+        for command in commands {
+            if permits.len() == MAX_EAGER_ACTIVITIES {
+                break;
+            }
+            let Some(Attributes::ScheduleActivityTaskCommandAttributes(a)) =
+                &mut command.attributes
+            else {
+                continue;
+            };
+            let same_queue = a
+                .task_queue
+                .as_ref()
+                .is_some_and(|q| q.name == self.task_queue);
+            let known = a
+                .activity_type
+                .as_ref()
+                .is_some_and(|t| activities.activities.get(&t.name).is_some());
+            if !(same_queue && known) {
+                continue;
+            }
+            let Ok(permit) = activities.slots.clone().try_acquire_owned() else {
+                break;
+            };
+            a.request_eager_execution = true;
+            permits.push(permit);
+        }
+        permits
+    }
+
     async fn history_page(
         &self,
         execution: &WorkflowExecution,
@@ -277,9 +323,10 @@ impl WorkflowWorker {
         let identity = self.identity.clone();
         match outcome {
             Outcome::Complete {
-                commands,
+                mut commands,
                 query_results,
             } => {
+                let permits = self.request_eager_activities(&mut commands);
                 let request = ws::RespondWorkflowTaskCompletedRequest {
                     task_token,
                     commands,
@@ -296,13 +343,19 @@ impl WorkflowWorker {
                     }),
                     ..Default::default()
                 };
-                self.client
+                let response = self
+                    .client
                     .call(|mut service| {
                         let request = request.clone();
                         async move { service.respond_workflow_task_completed(request).await }
                     })
-                    .await
-                    .map(drop)
+                    .await?;
+                if let Some(activities) = &self.eager {
+                    for (task, permit) in response.activity_tasks.into_iter().zip(permits) {
+                        crate::worker::start(activities, task, permit);
+                    }
+                }
+                Ok(())
             }
             Outcome::Fail { cause, message } => {
                 let request = ws::RespondWorkflowTaskFailedRequest {
