@@ -119,12 +119,16 @@ impl Error {
         let message = status.message().to_owned();
         match status.code() {
             tonic::Code::AlreadyExists => {
-                let run_id = detail::<WorkflowExecutionAlreadyStartedFailure>(&status)
-                    .map(|d| d.run_id)
-                    .unwrap_or_default();
-                Self::AlreadyStarted {
-                    workflow_id: String::new(),
-                    run_id,
+                match detail::<WorkflowExecutionAlreadyStartedFailure>(&status) {
+                    Some(d) => Self::AlreadyStarted {
+                        workflow_id: String::new(),
+                        run_id: d.run_id,
+                    },
+                    // Something else exists already (a namespace, a schedule).
+                    None => Self::Rpc {
+                        code: tonic::Code::AlreadyExists,
+                        message,
+                    },
                 }
             }
             tonic::Code::NotFound => Self::NotFound { message },

@@ -1,4 +1,33 @@
-//! The embedded Temporal-compatible dev server.
+#![warn(missing_docs)]
+//! An embedded Temporal-compatible dev server: the same gRPC API as `temporal server
+//! start-dev`, so this project's SDK and Temporal's own SDKs and CLI talk to it unchanged.
 //!
-//! Not implemented yet: this crate is a placeholder in the workspace layout and exports
-//! nothing. Until it lands, use a Temporal dev server (`temporal server start-dev`).
+//! This is its first slice: the gRPC front door (gzip accepted and sent), the system info,
+//! and namespaces (`default` plus any registered). Workflow execution is the next slice;
+//! calls not implemented yet answer `UNIMPLEMENTED`.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use workflow_server::{RunningServer, ServerOptions};
+//!
+//! let server = RunningServer::start(ServerOptions::new().namespace("orders")).await?;
+//! // Point a client at `server.target()`.
+//! server.shutdown().await?;
+//! # Ok(()) }
+//! ```
+
+mod frontend;
+mod namespaces;
+mod server;
+mod status;
+mod unimplemented;
+
+#[allow(clippy::all, missing_docs, unreachable_pub)]
+mod generated {
+    tonic::include_proto!("temporal.api.workflowservice.v1");
+}
+
+pub use frontend::SERVER_VERSION;
+pub use namespaces::DEFAULT_NAMESPACE;
+pub use server::{DEFAULT_PORT, RunningServer, ServerError, ServerOptions};

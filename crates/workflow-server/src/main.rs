@@ -1,0 +1,108 @@
+//! `workflow-server start-dev`: the embedded server as a process, a drop-in for
+//! `temporal server start-dev`.
+
+use std::net::IpAddr;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use workflow_server::{DEFAULT_PORT, RunningServer, ServerOptions};
+
+#[derive(Parser)]
+#[command(
+    name = "workflow-server",
+    version,
+    about = "A Temporal-compatible dev server"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs a development server until interrupted (SIGINT or SIGTERM).
+    StartDev(StartDev),
+}
+
+#[derive(clap::Args)]
+struct StartDev {
+    /// gRPC port.
+    #[arg(long, short = 'p', default_value_t = DEFAULT_PORT)]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    ip: IpAddr,
+    /// A namespace to create besides `default` (repeatable).
+    #[arg(long = "namespace", short = 'n')]
+    namespaces: Vec<String>,
+    /// How much to log.
+    #[arg(long, value_enum, default_value_t = LogLevel::Info)]
+    log_level: LogLevel,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl LogLevel {
+    fn filter(self) -> tracing::Level {
+        match self {
+            Self::Debug => tracing::Level::DEBUG,
+            Self::Info => tracing::Level::INFO,
+            Self::Warn => tracing::Level::WARN,
+            Self::Error => tracing::Level::ERROR,
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let Cli {
+        command: Command::StartDev(args),
+    } = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_max_level(args.log_level.filter())
+        .with_writer(std::io::stderr)
+        .init();
+    let options = ServerOptions {
+        ip: args.ip,
+        port: args.port,
+        namespaces: args.namespaces,
+    };
+    let server = match RunningServer::start(options).await {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("workflow-server: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "Temporal-compatible server listening on {}",
+        server.target()
+    );
+    if let Err(error) = stopped().await {
+        eprintln!("workflow-server: cannot watch for signals: {error}");
+    }
+    tracing::info!("shutting down");
+    match server.shutdown().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("workflow-server: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn stopped() -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result,
+        _ = terminate.recv() => Ok(()),
+    }
+}

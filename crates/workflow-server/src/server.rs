@@ -1,0 +1,174 @@
+//! Starting and stopping the server, in-process or from the `start-dev` command.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::codec::CompressionEncoding;
+use tonic::transport::server::TcpIncoming;
+
+use crate::frontend::Frontend;
+use crate::generated::workflow_service_server::WorkflowServiceServer;
+use crate::namespaces::Namespaces;
+use crate::unimplemented::NameUnimplemented;
+
+/// How long shutdown waits for open requests.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The gRPC port of `temporal server start-dev`.
+pub const DEFAULT_PORT: u16 = 7233;
+
+/// How to start a server.
+///
+/// ```
+/// use workflow_server::ServerOptions;
+/// let options = ServerOptions::new().port(0).namespace("orders");
+/// assert_eq!(options.port, 0);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerOptions {
+    /// Address to listen on. Default 127.0.0.1.
+    pub ip: IpAddr,
+    /// gRPC port; 0 picks a free one. Default 0 (the `start-dev` command defaults to 7233).
+    pub port: u16,
+    /// Namespaces to create besides `default`.
+    pub namespaces: Vec<String>,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            namespaces: Vec::new(),
+        }
+    }
+}
+
+impl ServerOptions {
+    /// Loopback, a free port, the `default` namespace.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the address to listen on.
+    pub fn ip(mut self, ip: IpAddr) -> Self {
+        self.ip = ip;
+        self
+    }
+
+    /// Sets the gRPC port (0: any free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Adds a namespace.
+    pub fn namespace(mut self, name: impl Into<String>) -> Self {
+        self.namespaces.push(name.into());
+        self
+    }
+}
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// The address could not be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// The address.
+        address: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The gRPC server failed.
+    #[error("the gRPC server failed: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    /// The server task panicked or was cancelled.
+    #[error("the server task ended abnormally: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// A server running on the current tokio runtime.
+#[derive(Debug)]
+pub struct RunningServer {
+    address: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<Result<(), tonic::transport::Error>>,
+}
+
+impl RunningServer {
+    /// Starts a server; it listens before this returns, so clients may connect at once.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use workflow_server::{RunningServer, ServerOptions};
+    /// let server = RunningServer::start(ServerOptions::new()).await?;
+    /// println!("listening on {}", server.target());
+    /// server.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn start(options: ServerOptions) -> Result<Self, ServerError> {
+        let wanted = SocketAddr::new(options.ip, options.port);
+        let listener = tokio::net::TcpListener::bind(wanted)
+            .await
+            .map_err(|source| ServerError::Bind {
+                address: wanted,
+                source,
+            })?;
+        let address = listener.local_addr().map_err(|source| ServerError::Bind {
+            address: wanted,
+            source,
+        })?;
+        let frontend = Frontend {
+            namespaces: Arc::new(Namespaces::new(&options.namespaces)),
+        };
+        // Real SDKs send gzip-compressed requests.
+        let service = WorkflowServiceServer::new(frontend)
+            .accept_compressed(CompressionEncoding::Gzip)
+            .send_compressed(CompressionEncoding::Gzip);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(NameUnimplemented(service))
+                .serve_with_incoming_shutdown(TcpIncoming::from(listener), async {
+                    let _ = stopped.await;
+                }),
+        );
+        tracing::info!(%address, "server listening");
+        Ok(Self {
+            address,
+            stop,
+            task,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// `host:port`, as clients take it.
+    pub fn target(&self) -> String {
+        self.address.to_string()
+    }
+
+    /// Stops accepting requests and returns once running ones finish, or after
+    /// [`SHUTDOWN_GRACE`] at most: open long polls would otherwise hold it for a minute.
+    pub async fn shutdown(self) -> Result<(), ServerError> {
+        let _ = self.stop.send(());
+        let mut task = self.task;
+        match tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await {
+            Ok(ended) => ended??,
+            Err(_) => {
+                tracing::warn!("requests still open after the grace period; closing them");
+                task.abort();
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,44 @@
+//! gRPC errors with the details Temporal attaches, so SDKs map them to typed errors.
+
+use prost::Message;
+use temporalio_protos::google::rpc::Status as RpcStatus;
+use temporalio_protos::temporal::api::errordetails::v1 as details;
+use tonic::{Code, Status};
+
+/// A status whose details carry `detail` as Temporal's servers encode it.
+fn with_detail<M: Message + prost::Name>(code: Code, message: String, detail: M) -> Status {
+    let rpc = RpcStatus {
+        code: code as i32,
+        message: message.clone(),
+        details: vec![prost_types::Any {
+            type_url: format!("type.googleapis.com/{}", M::full_name()),
+            value: detail.encode_to_vec(),
+        }],
+    };
+    Status::with_details(code, message, rpc.encode_to_vec().into())
+}
+
+/// The namespace does not exist.
+pub fn namespace_not_found(namespace: &str) -> Status {
+    with_detail(
+        Code::NotFound,
+        format!("Namespace {namespace} is not found."),
+        details::NamespaceNotFoundFailure {
+            namespace: namespace.to_string(),
+        },
+    )
+}
+
+/// The namespace exists already.
+pub fn namespace_already_exists(namespace: &str) -> Status {
+    with_detail(
+        Code::AlreadyExists,
+        format!("Namespace {namespace} already exists."),
+        details::NamespaceAlreadyExistsFailure {},
+    )
+}
+
+/// A request field is missing or malformed.
+pub fn invalid_argument(message: impl Into<String>) -> Status {
+    Status::invalid_argument(message)
+}
