@@ -3,9 +3,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use temporalio_protos::temporal::api::enums::v1::HistoryEventFilterType;
+use temporalio_protos::temporal::api::history::v1::History;
+use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
+use temporalio_protos::temporal::api::workflow::v1::{
+    WorkflowExecutionConfig, WorkflowExecutionInfo,
+};
 use temporalio_protos::temporal::api::workflowservice::v1::{self as ws, get_system_info_response};
 use tonic::{Request, Response, Status};
 
+use crate::engine::{Engine, is_close_event};
 use crate::generated::workflow_service_server::WorkflowService;
 use crate::namespaces::{Namespaces, RegisterError};
 use crate::status;
@@ -18,6 +25,52 @@ const MAX_NAMESPACE_PAGE: usize = 1000;
 #[derive(Debug)]
 pub struct Frontend {
     pub(crate) namespaces: Arc<Namespaces>,
+    pub(crate) engine: Arc<Engine>,
+}
+
+/// Longest a history long poll is held, so it answers before clients give up.
+const MAX_HISTORY_POLL: Duration = Duration::from_secs(20);
+/// Events per history page when the request sets no size.
+const DEFAULT_HISTORY_PAGE: usize = 256;
+
+impl Frontend {
+    fn check_namespace(&self, namespace: &str) -> Result<(), Status> {
+        if namespace.is_empty() {
+            return Err(status::invalid_argument("namespace is required"));
+        }
+        match self.namespaces.get(namespace) {
+            Some(_) => Ok(()),
+            None => Err(status::namespace_not_found(namespace)),
+        }
+    }
+}
+
+/// How long to hold a long poll: just under the client's deadline, at most the maximum.
+fn poll_budget<T>(request: &Request<T>) -> Duration {
+    let client_deadline = request
+        .metadata()
+        .get("grpc-timeout")
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_grpc_timeout);
+    client_deadline
+        .map(|d| d.saturating_sub(Duration::from_millis(500)))
+        .unwrap_or(MAX_HISTORY_POLL)
+        .min(MAX_HISTORY_POLL)
+}
+
+/// Parses the `grpc-timeout` header (`<digits><unit>`).
+fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
+    let n: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n * 3600),
+        "M" => Duration::from_secs(n * 60),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
 }
 
 #[tonic::async_trait]
@@ -122,5 +175,171 @@ impl WorkflowService for Frontend {
                 Err(status::namespace_already_exists(&request.namespace))
             }
         }
+    }
+
+    async fn start_workflow_execution(
+        &self,
+        request: Request<ws::StartWorkflowExecutionRequest>,
+    ) -> Result<Response<ws::StartWorkflowExecutionResponse>, Status> {
+        let request = request.into_inner();
+        self.check_namespace(&request.namespace)?;
+        let started = self.engine.start(request)?;
+        Ok(Response::new(ws::StartWorkflowExecutionResponse {
+            run_id: started.run_id,
+            started: started.started,
+            ..Default::default()
+        }))
+    }
+
+    async fn describe_workflow_execution(
+        &self,
+        request: Request<ws::DescribeWorkflowExecutionRequest>,
+    ) -> Result<Response<ws::DescribeWorkflowExecutionResponse>, Status> {
+        let request = request.into_inner();
+        self.check_namespace(&request.namespace)?;
+        let execution = request.execution.unwrap_or_default();
+        let described = self
+            .engine
+            .with_run(&request.namespace, &execution, |run| {
+                let queue = TaskQueue {
+                    name: run.task_queue.clone(),
+                    ..Default::default()
+                };
+                ws::DescribeWorkflowExecutionResponse {
+                    execution_config: Some(WorkflowExecutionConfig {
+                        task_queue: Some(queue.clone()),
+                        workflow_execution_timeout: run
+                            .execution_timeout
+                            .and_then(|d| d.try_into().ok()),
+                        workflow_run_timeout: run.run_timeout.and_then(|d| d.try_into().ok()),
+                        default_workflow_task_timeout: run.task_timeout.try_into().ok(),
+                        ..Default::default()
+                    }),
+                    workflow_execution_info: Some(WorkflowExecutionInfo {
+                        execution: Some(run.execution()),
+                        r#type: Some(temporalio_protos::temporal::api::common::v1::WorkflowType {
+                            name: run.workflow_type.clone(),
+                        }),
+                        start_time: Some(run.start_time.into()),
+                        close_time: run.close_time.map(Into::into),
+                        execution_time: Some(run.start_time.into()),
+                        status: run.status as i32,
+                        history_length: run.history.len() as i64,
+                        task_queue: run.task_queue.clone(),
+                        first_run_id: run.run_id.clone(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }
+            })?;
+        Ok(Response::new(described))
+    }
+
+    async fn get_workflow_execution_history(
+        &self,
+        request: Request<ws::GetWorkflowExecutionHistoryRequest>,
+    ) -> Result<Response<ws::GetWorkflowExecutionHistoryResponse>, Status> {
+        let budget = poll_budget(&request);
+        let request = request.into_inner();
+        self.check_namespace(&request.namespace)?;
+        let execution = request.execution.clone().unwrap_or_default();
+        let close_only = request.history_event_filter_type() == HistoryEventFilterType::CloseEvent;
+        // The token is the id of the first event still to send.
+        let from: i64 = if request.next_page_token.is_empty() {
+            1
+        } else {
+            std::str::from_utf8(&request.next_page_token)
+                .ok()
+                .and_then(|t| t.parse().ok())
+                .filter(|id| *id >= 1)
+                .ok_or_else(|| {
+                    status::invalid_argument(
+                        "GetWorkflowExecutionHistoryRequest.next_page_token is malformed",
+                    )
+                })?
+        };
+        let page_size = match usize::try_from(request.maximum_page_size) {
+            Ok(0) | Err(_) => DEFAULT_HISTORY_PAGE,
+            Ok(n) => n,
+        };
+        let deadline = tokio::time::Instant::now() + budget;
+        let mut changes = self
+            .engine
+            .with_run(&request.namespace, &execution, |run| run.subscribe())?;
+        loop {
+            let page = self
+                .engine
+                .with_run(&request.namespace, &execution, |run| {
+                    let closed = !run.is_running();
+                    if close_only {
+                        if closed {
+                            let last = run.history.last().filter(|e| is_close_event(e)).cloned();
+                            return Some((last.into_iter().collect::<Vec<_>>(), Vec::new()));
+                        }
+                        return None;
+                    }
+                    let start = usize::try_from(from - 1).unwrap_or(usize::MAX);
+                    let available: Vec<_> = run
+                        .history
+                        .iter()
+                        .skip(start)
+                        .take(page_size)
+                        .cloned()
+                        .collect();
+                    if available.is_empty() && request.wait_new_event && !closed {
+                        return None;
+                    }
+                    let next = from + available.len() as i64;
+                    let more =
+                        (next as usize) <= run.history.len() || (request.wait_new_event && !closed);
+                    let token = if more {
+                        next.to_string().into_bytes()
+                    } else {
+                        Vec::new()
+                    };
+                    Some((available, token))
+                })?;
+            if let Some((events, next_page_token)) = page {
+                return Ok(Response::new(ws::GetWorkflowExecutionHistoryResponse {
+                    history: Some(History { events }),
+                    next_page_token,
+                    ..Default::default()
+                }));
+            }
+            if !request.wait_new_event {
+                // Asked for the close event without waiting, of a run still open.
+                return Ok(Response::new(ws::GetWorkflowExecutionHistoryResponse {
+                    history: Some(History::default()),
+                    ..Default::default()
+                }));
+            }
+            if tokio::time::timeout_at(deadline, changes.changed())
+                .await
+                .is_err()
+            {
+                // Nothing new in time: an empty page that continues where this one started.
+                return Ok(Response::new(ws::GetWorkflowExecutionHistoryResponse {
+                    history: Some(History::default()),
+                    next_page_token: from.to_string().into_bytes(),
+                    ..Default::default()
+                }));
+            }
+        }
+    }
+
+    async fn terminate_workflow_execution(
+        &self,
+        request: Request<ws::TerminateWorkflowExecutionRequest>,
+    ) -> Result<Response<ws::TerminateWorkflowExecutionResponse>, Status> {
+        let request = request.into_inner();
+        self.check_namespace(&request.namespace)?;
+        let execution = request.workflow_execution.unwrap_or_default();
+        self.engine.terminate(
+            &request.namespace,
+            &execution,
+            &request.reason,
+            &request.identity,
+        )?;
+        Ok(Response::new(ws::TerminateWorkflowExecutionResponse {}))
     }
 }

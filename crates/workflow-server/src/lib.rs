@@ -2,9 +2,10 @@
 //! An embedded Temporal-compatible dev server: the same gRPC API as `temporal server
 //! start-dev`, so this project's SDK and Temporal's own SDKs and CLI talk to it unchanged.
 //!
-//! This is its first slice: the gRPC front door (gzip accepted and sent), the system info,
-//! and namespaces (`default` plus any registered). Workflow execution is the next slice;
-//! calls not implemented yet answer `UNIMPLEMENTED`.
+//! So far: the gRPC front door (gzip accepted and sent), the system info, namespaces
+//! (`default` plus any registered), and starting, describing, reading (with long polls) and
+//! terminating workflow executions, in memory. Workflow and activity tasks come next; calls
+//! not implemented yet answer `UNIMPLEMENTED` naming the method.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -17,6 +18,7 @@
 //! # Ok(()) }
 //! ```
 
+mod engine;
 mod frontend;
 mod namespaces;
 mod server;

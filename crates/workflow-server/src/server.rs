@@ -8,6 +8,7 @@ use tokio::task::JoinHandle;
 use tonic::codec::CompressionEncoding;
 use tonic::transport::server::TcpIncoming;
 
+use crate::engine::Engine;
 use crate::frontend::Frontend;
 use crate::generated::workflow_service_server::WorkflowServiceServer;
 use crate::namespaces::Namespaces;
@@ -126,6 +127,7 @@ impl RunningServer {
         })?;
         let frontend = Frontend {
             namespaces: Arc::new(Namespaces::new(&options.namespaces)),
+            engine: Arc::new(Engine::default()),
         };
         // Real SDKs send gzip-compressed requests.
         let service = WorkflowServiceServer::new(frontend)

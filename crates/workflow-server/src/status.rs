@@ -42,3 +42,18 @@ pub fn namespace_already_exists(namespace: &str) -> Status {
 pub fn invalid_argument(message: impl Into<String>) -> Status {
     Status::invalid_argument(message)
 }
+
+/// The workflow id is taken by a run the policies do not let a new start replace.
+pub fn workflow_already_started(workflow_id: &str, run_id: &str, request_id: &str) -> Status {
+    with_detail(
+        Code::AlreadyExists,
+        format!(
+            "Workflow execution is already running. WorkflowId: {workflow_id}, RunId: {run_id}."
+        ),
+        details::WorkflowExecutionAlreadyStartedFailure {
+            start_request_id: request_id.to_string(),
+            run_id: run_id.to_string(),
+            ..Default::default()
+        },
+    )
+}

@@ -1,0 +1,210 @@
+//! Starting, describing, reading and terminating workflow executions on our server, through
+//! our client; no worker runs them yet.
+
+use std::time::Duration;
+
+use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
+use workflow_client::{Client, Error, WorkflowExecutionStatus};
+use workflow_core::definition::WorkflowRef;
+use workflow_core::options::{WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowOptions};
+use workflow_server::{RunningServer, ServerOptions};
+
+const GREETER: WorkflowRef<String, String> = WorkflowRef::new("Greeter");
+
+async fn start() -> (RunningServer, Client) {
+    let server = RunningServer::start(ServerOptions::new()).await.unwrap();
+    let client = Client::connect(server.target()).await.unwrap();
+    (server, client)
+}
+
+#[tokio::test]
+async fn a_started_workflow_has_its_first_events_and_is_running() {
+    let (server, client) = start().await;
+    let handle = client
+        .start_workflow(
+            GREETER,
+            "Ada".to_string(),
+            WorkflowOptions::new("greet-ada", "greetings")
+                .execution_timeout(Duration::from_secs(60)),
+        )
+        .await
+        .unwrap();
+    let history = handle.fetch_history().await.unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(
+        history.iter().map(|e| e.event_id).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    let Some(Attributes::WorkflowExecutionStartedEventAttributes(started)) = &history[0].attributes
+    else {
+        panic!("the first event starts the workflow")
+    };
+    assert_eq!(started.workflow_type.as_ref().unwrap().name, "Greeter");
+    assert_eq!(started.task_queue.as_ref().unwrap().name, "greetings");
+    assert_eq!(started.original_execution_run_id, handle.run_id().unwrap());
+    assert!(matches!(
+        history[1].attributes,
+        Some(Attributes::WorkflowTaskScheduledEventAttributes(_))
+    ));
+    let described = handle.describe().await.unwrap();
+    assert_eq!(described.status, WorkflowExecutionStatus::Running);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_id_policies_and_the_request_id_decide_what_a_second_start_does() {
+    let (server, client) = start().await;
+    let options = || WorkflowOptions::new("order-1", "orders");
+    let first = client
+        .start_workflow(GREETER, "a".into(), options().request_id("req-1"))
+        .await
+        .unwrap();
+    // The same request again is the same run.
+    let again = client
+        .start_workflow(GREETER, "a".into(), options().request_id("req-1"))
+        .await
+        .unwrap();
+    assert_eq!(again.run_id(), first.run_id());
+    // Another request for a running id is refused, naming the running run.
+    let refused = client
+        .start_workflow(GREETER, "b".into(), options())
+        .await
+        .unwrap_err();
+    let Error::AlreadyStarted {
+        workflow_id,
+        run_id,
+    } = &refused
+    else {
+        panic!("expected AlreadyStarted, got {refused:?}")
+    };
+    assert_eq!(workflow_id, "order-1");
+    assert_eq!(Some(run_id.as_str()), first.run_id());
+    // ..unless the conflict policy says to use it.
+    let existing = client
+        .start_workflow(
+            GREETER,
+            "b".into(),
+            options().id_conflict_policy(WorkflowIdConflictPolicy::UseExisting),
+        )
+        .await
+        .unwrap();
+    assert_eq!(existing.run_id(), first.run_id());
+
+    first.terminate("replaced").await.unwrap();
+    assert!(matches!(
+        first.result().await,
+        Err(Error::Terminated { .. })
+    ));
+    let rejected = client
+        .start_workflow(
+            GREETER,
+            "c".into(),
+            options().id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(rejected, Error::AlreadyStarted { .. }),
+        "{rejected:?}"
+    );
+    let second = client
+        .start_workflow(GREETER, "c".into(), options())
+        .await
+        .unwrap();
+    assert_ne!(second.run_id(), first.run_id());
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_result_call_sees_the_termination() {
+    let (server, client) = start().await;
+    let handle = client
+        .start_workflow(GREETER, "x".into(), WorkflowOptions::new("waiting", "q"))
+        .await
+        .unwrap();
+    let waiting = tokio::spawn({
+        let handle = handle.clone();
+        async move { handle.result().await }
+    });
+    handle.terminate("stop waiting").await.unwrap();
+    let result = waiting.await.unwrap();
+    assert!(
+        matches!(result, Err(Error::Terminated { .. })),
+        "{result:?}"
+    );
+    let described = handle.describe().await.unwrap();
+    assert_eq!(described.status, WorkflowExecutionStatus::Terminated);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_starts_name_the_missing_field_and_unknown_runs_are_not_found() {
+    let (server, client) = start().await;
+    let error = client
+        .start_workflow(GREETER, "x".into(), WorkflowOptions::new("", "q"))
+        .await
+        .unwrap_err();
+    let Error::InvalidArgument { message } = &error else {
+        panic!("expected InvalidArgument, got {error:?}")
+    };
+    assert!(message.contains("workflow_id"), "{message}");
+    let error = client
+        .start_workflow(GREETER, "x".into(), WorkflowOptions::new("id", ""))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("task_queue"), "{error}");
+    let missing = client
+        .get_workflow_handle("no-such-workflow")
+        .describe()
+        .await
+        .unwrap_err();
+    assert!(matches!(missing, Error::NotFound { .. }), "{missing:?}");
+    let other_namespace = Client::connect_with(
+        workflow_client::ClientOptions::new(server.target()).namespace("unknown-ns"),
+    )
+    .await
+    .unwrap()
+    .start_workflow(GREETER, "x".into(), WorkflowOptions::new("id", "q"))
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(other_namespace, Error::NotFound { .. }),
+        "{other_namespace:?}"
+    );
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_history_long_poll_that_times_out_answers_an_empty_page_to_continue_from() {
+    use temporalio_protos::temporal::api::common::v1::WorkflowExecution;
+    use temporalio_protos::temporal::api::enums::v1::HistoryEventFilterType;
+    use temporalio_protos::temporal::api::workflowservice::v1 as ws;
+
+    let (server, client) = start().await;
+    client
+        .start_workflow(GREETER, "x".into(), WorkflowOptions::new("open", "q"))
+        .await
+        .unwrap();
+    let request = ws::GetWorkflowExecutionHistoryRequest {
+        namespace: "default".into(),
+        execution: Some(WorkflowExecution {
+            workflow_id: "open".into(),
+            run_id: String::new(),
+        }),
+        wait_new_event: true,
+        history_event_filter_type: HistoryEventFilterType::CloseEvent as i32,
+        ..Default::default()
+    };
+    let page = client
+        .call(|mut s| {
+            let mut request = tonic::Request::new(request.clone());
+            // The server answers just before the client's deadline.
+            request.set_timeout(Duration::from_secs(1));
+            async move { s.get_workflow_execution_history(request).await }
+        })
+        .await
+        .unwrap();
+    assert!(page.history.unwrap().events.is_empty());
+    assert!(!page.next_page_token.is_empty());
+    server.shutdown().await.unwrap();
+}
