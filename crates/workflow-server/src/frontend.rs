@@ -45,6 +45,29 @@ impl Frontend {
     }
 }
 
+/// Longest a task poll is held (Temporal holds them about a minute).
+const MAX_TASK_POLL: Duration = Duration::from_secs(60);
+
+fn task_queue_name(queue: &Option<TaskQueue>, what: &str) -> Result<String, Status> {
+    queue
+        .as_ref()
+        .map(|q| q.name.clone())
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| status::invalid_argument(format!("{what}.task_queue is required")))
+}
+
+/// How long to hold a task poll: just under the client's deadline, at most a minute.
+fn task_poll_budget<T>(request: &Request<T>) -> Duration {
+    request
+        .metadata()
+        .get("grpc-timeout")
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_grpc_timeout)
+        .map(|d| d.saturating_sub(Duration::from_millis(500)))
+        .unwrap_or(MAX_TASK_POLL)
+        .min(MAX_TASK_POLL)
+}
+
 /// How long to hold a long poll: just under the client's deadline, at most the maximum.
 fn poll_budget<T>(request: &Request<T>) -> Duration {
     let client_deadline = request
@@ -341,5 +364,78 @@ impl WorkflowService for Frontend {
             &request.identity,
         )?;
         Ok(Response::new(ws::TerminateWorkflowExecutionResponse {}))
+    }
+
+    async fn poll_workflow_task_queue(
+        &self,
+        request: Request<ws::PollWorkflowTaskQueueRequest>,
+    ) -> Result<Response<ws::PollWorkflowTaskQueueResponse>, Status> {
+        let budget = task_poll_budget(&request);
+        let request = request.into_inner();
+        self.check_namespace(&request.namespace)?;
+        let queue = task_queue_name(&request.task_queue, "PollWorkflowTaskQueueRequest")?;
+        Ok(Response::new(
+            self.engine
+                .poll_workflow_task(&request.namespace, &queue, &request.identity, budget)
+                .await,
+        ))
+    }
+
+    async fn respond_workflow_task_completed(
+        &self,
+        request: Request<ws::RespondWorkflowTaskCompletedRequest>,
+    ) -> Result<Response<ws::RespondWorkflowTaskCompletedResponse>, Status> {
+        Ok(Response::new(
+            self.engine.complete_workflow_task(request.into_inner())?,
+        ))
+    }
+
+    async fn respond_workflow_task_failed(
+        &self,
+        request: Request<ws::RespondWorkflowTaskFailedRequest>,
+    ) -> Result<Response<ws::RespondWorkflowTaskFailedResponse>, Status> {
+        self.engine.fail_workflow_task(request.into_inner())?;
+        Ok(Response::new(
+            ws::RespondWorkflowTaskFailedResponse::default(),
+        ))
+    }
+
+    async fn poll_activity_task_queue(
+        &self,
+        request: Request<ws::PollActivityTaskQueueRequest>,
+    ) -> Result<Response<ws::PollActivityTaskQueueResponse>, Status> {
+        let budget = task_poll_budget(&request);
+        let request = request.into_inner();
+        self.check_namespace(&request.namespace)?;
+        let queue = task_queue_name(&request.task_queue, "PollActivityTaskQueueRequest")?;
+        Ok(Response::new(
+            self.engine
+                .poll_activity_task(&request.namespace, &queue, &request.identity, budget)
+                .await,
+        ))
+    }
+
+    async fn respond_activity_task_completed(
+        &self,
+        request: Request<ws::RespondActivityTaskCompletedRequest>,
+    ) -> Result<Response<ws::RespondActivityTaskCompletedResponse>, Status> {
+        let request = request.into_inner();
+        self.engine
+            .complete_activity(&request.task_token, request.result, &request.identity)?;
+        Ok(Response::new(
+            ws::RespondActivityTaskCompletedResponse::default(),
+        ))
+    }
+
+    async fn respond_activity_task_failed(
+        &self,
+        request: Request<ws::RespondActivityTaskFailedRequest>,
+    ) -> Result<Response<ws::RespondActivityTaskFailedResponse>, Status> {
+        let request = request.into_inner();
+        self.engine
+            .fail_activity(&request.task_token, request.failure, &request.identity)?;
+        Ok(Response::new(
+            ws::RespondActivityTaskFailedResponse::default(),
+        ))
     }
 }

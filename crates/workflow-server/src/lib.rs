@@ -2,10 +2,12 @@
 //! An embedded Temporal-compatible dev server: the same gRPC API as `temporal server
 //! start-dev`, so this project's SDK and Temporal's own SDKs and CLI talk to it unchanged.
 //!
-//! So far: the gRPC front door (gzip accepted and sent), the system info, namespaces
-//! (`default` plus any registered), and starting, describing, reading (with long polls) and
-//! terminating workflow executions, in memory. Workflow and activity tasks come next; calls
-//! not implemented yet answer `UNIMPLEMENTED` naming the method.
+//! So far, in memory: the gRPC front door (gzip accepted and sent), the system info,
+//! namespaces (`default` plus any registered); starting, describing, reading (with long polls)
+//! and terminating workflow executions; workflow and activity tasks with long polls, eager
+//! activities, and the commands that schedule activities and complete or fail a workflow.
+//! Timers, retries, signals, queries and persistence come next; calls not implemented yet
+//! answer `UNIMPLEMENTED` naming the method.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]

@@ -36,6 +36,17 @@ impl EventBuilder {
 
 fn event_type(attributes: &Attributes) -> EventType {
     match attributes {
+        Attributes::WorkflowTaskStartedEventAttributes(_) => EventType::WorkflowTaskStarted,
+        Attributes::WorkflowTaskCompletedEventAttributes(_) => EventType::WorkflowTaskCompleted,
+        Attributes::WorkflowTaskFailedEventAttributes(_) => EventType::WorkflowTaskFailed,
+        Attributes::ActivityTaskScheduledEventAttributes(_) => EventType::ActivityTaskScheduled,
+        Attributes::ActivityTaskStartedEventAttributes(_) => EventType::ActivityTaskStarted,
+        Attributes::ActivityTaskCompletedEventAttributes(_) => EventType::ActivityTaskCompleted,
+        Attributes::ActivityTaskFailedEventAttributes(_) => EventType::ActivityTaskFailed,
+        Attributes::WorkflowExecutionCompletedEventAttributes(_) => {
+            EventType::WorkflowExecutionCompleted
+        }
+        Attributes::WorkflowExecutionFailedEventAttributes(_) => EventType::WorkflowExecutionFailed,
         Attributes::WorkflowExecutionStartedEventAttributes(_) => {
             EventType::WorkflowExecutionStarted
         }
@@ -47,7 +58,7 @@ fn event_type(attributes: &Attributes) -> EventType {
     }
 }
 
-fn normal_queue(name: &str) -> TaskQueue {
+pub fn normal_queue(name: &str) -> TaskQueue {
     TaskQueue {
         name: name.to_string(),
         kind: TaskQueueKind::Normal as i32,
@@ -81,11 +92,11 @@ pub fn started(
     })
 }
 
-pub fn task_scheduled(run: &Execution) -> Attributes {
+pub fn task_scheduled(run: &Execution, attempt: i32) -> Attributes {
     Attributes::WorkflowTaskScheduledEventAttributes(WorkflowTaskScheduledEventAttributes {
         task_queue: Some(normal_queue(&run.task_queue)),
         start_to_close_timeout: run.task_timeout.try_into().ok(),
-        attempt: 1,
+        attempt,
     })
 }
 

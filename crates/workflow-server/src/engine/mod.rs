@@ -2,6 +2,7 @@
 //! requests make to them. In memory in this slice; persistence comes next.
 
 mod events;
+mod tasks;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -42,6 +43,12 @@ pub struct Execution {
     pub history: Vec<HistoryEvent>,
     /// Announces the id of the last event to long polls.
     changed: watch::Sender<i64>,
+    /// The workflow task scheduled or running, if any.
+    workflow_task: Option<tasks::WorkflowTask>,
+    /// Event id of the last completed workflow task's start.
+    previous_started_event_id: i64,
+    /// Activities scheduled and not closed, by scheduled event id.
+    activities: HashMap<i64, tasks::PendingActivity>,
 }
 
 impl Execution {
@@ -56,10 +63,12 @@ impl Execution {
         }
     }
 
-    fn append(&mut self, events: &mut EventBuilder, attributes: Attributes) {
-        let event = events.event(self.history.len() as i64 + 1, attributes);
+    fn append(&mut self, events: &mut EventBuilder, attributes: Attributes) -> i64 {
+        let id = self.history.len() as i64 + 1;
+        let event = events.event(id, attributes);
         self.history.push(event);
-        self.changed.send_replace(self.history.len() as i64);
+        self.changed.send_replace(id);
+        id
     }
 
     /// Waits until history has more than `after` events or the run closed.
@@ -69,12 +78,13 @@ impl Execution {
 }
 
 #[derive(Default)]
-struct State {
+pub(crate) struct State {
     /// Runs by (namespace, run id).
     runs: HashMap<(String, String), Execution>,
     /// The latest run of each workflow id, by (namespace, workflow id).
     current: HashMap<(String, String), String>,
     events: EventBuilder,
+    queues: tasks::Queues,
 }
 
 /// What `start` did.
@@ -109,7 +119,7 @@ fn duration(value: Option<prost_types::Duration>, field: &str) -> Result<Option<
 }
 
 impl Engine {
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -239,12 +249,15 @@ impl Engine {
             task_timeout,
             history: Vec::new(),
             changed,
+            workflow_task: None,
+            previous_started_event_id: 0,
+            activities: HashMap::new(),
         };
         let State {
             events,
             runs,
             current,
-            ..
+            queues,
         } = &mut *state;
         run.append(
             events,
@@ -256,7 +269,7 @@ impl Engine {
                 },
             ),
         );
-        run.append(events, events::task_scheduled(&run));
+        tasks::schedule_workflow_task(&request.namespace, &mut run, events, queues, 1);
         current.insert(key, run_id.clone());
         runs.insert((request.namespace.clone(), run_id.clone()), run);
         tracing::debug!(%workflow_id, %run_id, "workflow started");
@@ -334,6 +347,8 @@ fn resolve(
 }
 
 fn terminate(run: &mut Execution, events: &mut EventBuilder, reason: &str, identity: &str) {
+    run.workflow_task = None;
+    run.activities.clear();
     run.status = WorkflowExecutionStatus::Terminated;
     run.close_time = Some(SystemTime::now());
     run.append(events, events::terminated(reason, identity));
