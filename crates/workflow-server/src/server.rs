@@ -137,9 +137,13 @@ impl RunningServer {
         let task = tokio::spawn(
             tonic::transport::Server::builder()
                 .add_service(NameUnimplemented(service))
-                .serve_with_incoming_shutdown(TcpIncoming::from(listener), async {
-                    let _ = stopped.await;
-                }),
+                // Without TCP_NODELAY, small answers wait on delayed ACKs (~40 ms each).
+                .serve_with_incoming_shutdown(
+                    TcpIncoming::from(listener).with_nodelay(Some(true)),
+                    async {
+                        let _ = stopped.await;
+                    },
+                ),
         );
         tracing::info!(%address, "server listening");
         Ok(Self {
