@@ -438,4 +438,16 @@ impl WorkflowService for Frontend {
             ws::RespondActivityTaskFailedResponse::default(),
         ))
     }
+
+    async fn signal_workflow_execution(
+        &self,
+        request: Request<ws::SignalWorkflowExecutionRequest>,
+    ) -> Result<Response<ws::SignalWorkflowExecutionResponse>, Status> {
+        let request = request.into_inner();
+        self.check_namespace(&request.namespace)?;
+        let execution = request.workflow_execution.clone().unwrap_or_default();
+        self.engine
+            .signal(&request.namespace, &execution, &request)?;
+        Ok(Response::new(ws::SignalWorkflowExecutionResponse::default()))
+    }
 }

@@ -5,8 +5,9 @@
 //! So far, in memory: the gRPC front door (gzip accepted and sent), the system info,
 //! namespaces (`default` plus any registered); starting, describing, reading (with long polls)
 //! and terminating workflow executions; workflow and activity tasks with long polls, eager
-//! activities, and the commands that schedule activities and complete or fail a workflow.
-//! Timers, retries, signals, queries and persistence come next; calls not implemented yet
+//! activities, the commands that schedule activities and complete or fail a workflow, and
+//! signals (buffered while a workflow task runs). Timers, retries, queries and persistence
+//! come next; calls not implemented yet
 //! answer `UNIMPLEMENTED` naming the method.
 //!
 //! ```

@@ -37,6 +37,9 @@ impl EventBuilder {
 fn event_type(attributes: &Attributes) -> EventType {
     match attributes {
         Attributes::WorkflowTaskStartedEventAttributes(_) => EventType::WorkflowTaskStarted,
+        Attributes::WorkflowExecutionSignaledEventAttributes(_) => {
+            EventType::WorkflowExecutionSignaled
+        }
         Attributes::WorkflowTaskCompletedEventAttributes(_) => EventType::WorkflowTaskCompleted,
         Attributes::WorkflowTaskFailedEventAttributes(_) => EventType::WorkflowTaskFailed,
         Attributes::ActivityTaskScheduledEventAttributes(_) => EventType::ActivityTaskScheduled,

@@ -49,6 +49,8 @@ pub struct Execution {
     previous_started_event_id: i64,
     /// Activities scheduled and not closed, by scheduled event id.
     activities: HashMap<i64, tasks::PendingActivity>,
+    /// Events that arrived while a workflow task ran, written after it.
+    buffered: Vec<Attributes>,
 }
 
 impl Execution {
@@ -252,6 +254,7 @@ impl Engine {
             workflow_task: None,
             previous_started_event_id: 0,
             activities: HashMap::new(),
+            buffered: Vec::new(),
         };
         let State {
             events,
@@ -349,6 +352,7 @@ fn resolve(
 fn terminate(run: &mut Execution, events: &mut EventBuilder, reason: &str, identity: &str) {
     run.workflow_task = None;
     run.activities.clear();
+    run.buffered.clear();
     run.status = WorkflowExecutionStatus::Terminated;
     run.close_time = Some(SystemTime::now());
     run.append(events, events::terminated(reason, identity));

@@ -7,7 +7,9 @@ use std::time::{Duration, SystemTime};
 
 use temporalio_protos::temporal::api::command::v1::{Command, command::Attributes as C};
 use temporalio_protos::temporal::api::common::v1::{ActivityType, Payloads, WorkflowType};
-use temporalio_protos::temporal::api::enums::v1::{RetryState, WorkflowExecutionStatus};
+use temporalio_protos::temporal::api::enums::v1::{
+    RetryState, WorkflowExecutionStatus, WorkflowTaskFailedCause,
+};
 use temporalio_protos::temporal::api::failure::v1::Failure;
 use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_protos::temporal::api::history::v1::{self as h, History};
@@ -313,6 +315,35 @@ impl Engine {
             .ok_or_else(|| Status::not_found("workflow execution not found"))?;
         let task = current_task(run, &token)?;
         let started = task.started_event_id.expect("checked");
+        let closes = request.commands.iter().any(|c| {
+            matches!(
+                c.attributes,
+                Some(C::CompleteWorkflowExecutionCommandAttributes(_))
+                    | Some(C::FailWorkflowExecutionCommandAttributes(_))
+                    | Some(C::CancelWorkflowExecutionCommandAttributes(_))
+                    | Some(C::ContinueAsNewWorkflowExecutionCommandAttributes(_))
+            )
+        });
+        if closes && !run.buffered.is_empty() {
+            // The run cannot close over events its code has not seen: as Temporal does, the
+            // task fails as UNHANDLED_COMMAND and a new one carries the events.
+            run.append(
+                events,
+                Attributes::WorkflowTaskFailedEventAttributes(
+                    h::WorkflowTaskFailedEventAttributes {
+                        scheduled_event_id: task.scheduled_event_id,
+                        started_event_id: started,
+                        cause: WorkflowTaskFailedCause::UnhandledCommand as i32,
+                        identity: request.identity.clone(),
+                        ..Default::default()
+                    },
+                ),
+            );
+            run.workflow_task = None;
+            flush_buffered(run, events);
+            schedule_workflow_task(&token.namespace, run, events, queues, 1);
+            return Ok(ws::RespondWorkflowTaskCompletedResponse::default());
+        }
         let completed = run.append(
             events,
             Attributes::WorkflowTaskCompletedEventAttributes(
@@ -337,6 +368,10 @@ impl Engine {
                 command,
                 &mut eager,
             )?;
+        }
+        if run.is_running() && !run.buffered.is_empty() {
+            flush_buffered(run, events);
+            schedule_workflow_task(&token.namespace, run, events, queues, 1);
         }
         Ok(ws::RespondWorkflowTaskCompletedResponse {
             activity_tasks: eager,
@@ -373,6 +408,7 @@ impl Engine {
             }),
         );
         run.workflow_task = None;
+        flush_buffered(run, events);
         schedule_workflow_task(&token.namespace, run, events, queues, task.attempt + 1);
         Ok(())
     }
@@ -460,6 +496,63 @@ impl Engine {
         run.append(events, closed(token.scheduled_event_id, started));
         run.activities.remove(&token.scheduled_event_id);
         schedule_workflow_task(&token.namespace, run, events, queues, 1);
+        Ok(())
+    }
+}
+
+/// Writes the events that arrived while a workflow task ran.
+fn flush_buffered(run: &mut Execution, events: &mut EventBuilder) {
+    for attributes in std::mem::take(&mut run.buffered) {
+        run.append(events, attributes);
+    }
+}
+
+impl Engine {
+    /// Delivers a signal: written at once, or after the running workflow task.
+    pub fn signal(
+        &self,
+        namespace: &str,
+        execution: &temporalio_protos::temporal::api::common::v1::WorkflowExecution,
+        request: &ws::SignalWorkflowExecutionRequest,
+    ) -> Result<(), Status> {
+        if request.signal_name.is_empty() {
+            return Err(status::invalid_argument(
+                "SignalWorkflowExecutionRequest.signal_name is required",
+            ));
+        }
+        let mut state = self.lock();
+        let run_id = super::resolve(&state, namespace, execution)?;
+        let State {
+            runs,
+            events,
+            queues,
+            ..
+        } = &mut *state;
+        let run = runs
+            .get_mut(&(namespace.to_string(), run_id))
+            .expect("resolved");
+        if !run.is_running() {
+            return Err(Status::not_found("workflow execution already completed"));
+        }
+        let signaled = Attributes::WorkflowExecutionSignaledEventAttributes(
+            h::WorkflowExecutionSignaledEventAttributes {
+                signal_name: request.signal_name.clone(),
+                input: request.input.clone(),
+                identity: request.identity.clone(),
+                header: request.header.clone(),
+                ..Default::default()
+            },
+        );
+        let task_running = run
+            .workflow_task
+            .as_ref()
+            .is_some_and(|t| t.started_event_id.is_some());
+        if task_running {
+            run.buffered.push(signaled);
+        } else {
+            run.append(events, signaled);
+            schedule_workflow_task(namespace, run, events, queues, 1);
+        }
         Ok(())
     }
 }
