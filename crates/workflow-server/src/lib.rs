@@ -6,8 +6,8 @@
 //! namespaces (`default` plus any registered); starting, describing, reading (with long polls)
 //! and terminating workflow executions; workflow and activity tasks with long polls, eager
 //! activities, the commands that schedule activities and complete or fail a workflow, and
-//! signals (buffered while a workflow task runs). Timers, retries, queries and persistence
-//! come next; calls not implemented yet
+//! signals (buffered while a workflow task runs), timers (started, fired, cancelled).
+//! Task timeouts, retries, queries and persistence come next; calls not implemented yet
 //! answer `UNIMPLEMENTED` naming the method.
 //!
 //! ```

@@ -37,6 +37,9 @@ impl EventBuilder {
 fn event_type(attributes: &Attributes) -> EventType {
     match attributes {
         Attributes::WorkflowTaskStartedEventAttributes(_) => EventType::WorkflowTaskStarted,
+        Attributes::TimerStartedEventAttributes(_) => EventType::TimerStarted,
+        Attributes::TimerFiredEventAttributes(_) => EventType::TimerFired,
+        Attributes::TimerCanceledEventAttributes(_) => EventType::TimerCanceled,
         Attributes::WorkflowExecutionSignaledEventAttributes(_) => {
             EventType::WorkflowExecutionSignaled
         }

@@ -51,6 +51,8 @@ pub struct Execution {
     activities: HashMap<i64, tasks::PendingActivity>,
     /// Events that arrived while a workflow task ran, written after it.
     buffered: Vec<Attributes>,
+    /// Running timers: timer id to its started event id.
+    timers: HashMap<String, i64>,
 }
 
 impl Execution {
@@ -255,6 +257,7 @@ impl Engine {
             previous_started_event_id: 0,
             activities: HashMap::new(),
             buffered: Vec::new(),
+            timers: HashMap::new(),
         };
         let State {
             events,
@@ -353,6 +356,7 @@ fn terminate(run: &mut Execution, events: &mut EventBuilder, reason: &str, ident
     run.workflow_task = None;
     run.activities.clear();
     run.buffered.clear();
+    run.timers.clear();
     run.status = WorkflowExecutionStatus::Terminated;
     run.close_time = Some(SystemTime::now());
     run.append(events, events::terminated(reason, identity));

@@ -43,6 +43,21 @@ pub(crate) struct PendingActivity {
     started_identity: Option<String>,
 }
 
+/// What a workflow task's commands start outside history: eager activity tasks to hand
+/// back, timers to arm.
+struct Effects<'a> {
+    eager: &'a mut Vec<ws::PollActivityTaskQueueResponse>,
+    timers: &'a mut Vec<ArmTimer>,
+}
+
+/// A timer to arm once the engine's lock is released.
+pub(crate) struct ArmTimer {
+    run_id: String,
+    timer_id: String,
+    started_event_id: i64,
+    after: Duration,
+}
+
 /// Identifies a task to the worker that answers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskToken {
@@ -299,8 +314,64 @@ impl Engine {
 
     /// Records a completed workflow task and carries out its commands.
     pub fn complete_workflow_task(
+        self: &Arc<Self>,
+        request: ws::RespondWorkflowTaskCompletedRequest,
+    ) -> Result<ws::RespondWorkflowTaskCompletedResponse, Status> {
+        let namespace = TaskToken::decode(&request.task_token)?.namespace;
+        let mut timers = Vec::new();
+        let response = self.complete_workflow_task_locked(request, &mut timers)?;
+        for timer in timers {
+            let engine = Arc::clone(self);
+            let namespace = namespace.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(timer.after).await;
+                engine.fire_timer(
+                    &namespace,
+                    &timer.run_id,
+                    &timer.timer_id,
+                    timer.started_event_id,
+                );
+            });
+        }
+        Ok(response)
+    }
+
+    /// Writes a timer's firing, unless it was cancelled or its run closed meanwhile.
+    fn fire_timer(&self, namespace: &str, run_id: &str, timer_id: &str, started_event_id: i64) {
+        let mut state = self.lock();
+        let State {
+            runs,
+            events,
+            queues,
+            ..
+        } = &mut *state;
+        let Some(run) = runs.get_mut(&(namespace.to_string(), run_id.to_string())) else {
+            return;
+        };
+        if !run.is_running() || run.timers.get(timer_id) != Some(&started_event_id) {
+            return;
+        }
+        run.timers.remove(timer_id);
+        let fired = Attributes::TimerFiredEventAttributes(h::TimerFiredEventAttributes {
+            timer_id: timer_id.to_string(),
+            started_event_id,
+        });
+        let task_running = run
+            .workflow_task
+            .as_ref()
+            .is_some_and(|t| t.started_event_id.is_some());
+        if task_running {
+            run.buffered.push(fired);
+        } else {
+            run.append(events, fired);
+            schedule_workflow_task(namespace, run, events, queues, 1);
+        }
+    }
+
+    fn complete_workflow_task_locked(
         &self,
         request: ws::RespondWorkflowTaskCompletedRequest,
+        timers: &mut Vec<ArmTimer>,
     ) -> Result<ws::RespondWorkflowTaskCompletedResponse, Status> {
         let token = TaskToken::decode(&request.task_token)?;
         let mut state = self.lock();
@@ -366,7 +437,10 @@ impl Engine {
                 queues,
                 completed,
                 command,
-                &mut eager,
+                &mut Effects {
+                    eager: &mut eager,
+                    timers: &mut *timers,
+                },
             )?;
         }
         if run.is_running() && !run.buffered.is_empty() {
@@ -577,9 +651,64 @@ fn apply_command(
     queues: &mut Queues,
     completed: i64,
     command: Command,
-    eager: &mut Vec<ws::PollActivityTaskQueueResponse>,
+    effects: &mut Effects<'_>,
 ) -> Result<(), Status> {
+    let Effects { eager, timers } = effects;
     match command.attributes {
+        Some(C::StartTimerCommandAttributes(a)) => {
+            if a.timer_id.is_empty() {
+                return Err(status::invalid_argument(
+                    "StartTimerCommandAttributes.timer_id is required",
+                ));
+            }
+            if run.timers.contains_key(&a.timer_id) {
+                return Err(status::invalid_argument(format!(
+                    "StartTimerCommandAttributes: timer {} is already running",
+                    a.timer_id
+                )));
+            }
+            let after = a
+                .start_to_fire_timeout
+                .and_then(|d| Duration::try_from(d).ok())
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
+                    status::invalid_argument(
+                        "StartTimerCommandAttributes.start_to_fire_timeout must be positive",
+                    )
+                })?;
+            let started = run.append(
+                events,
+                Attributes::TimerStartedEventAttributes(h::TimerStartedEventAttributes {
+                    timer_id: a.timer_id.clone(),
+                    start_to_fire_timeout: a.start_to_fire_timeout,
+                    workflow_task_completed_event_id: completed,
+                }),
+            );
+            run.timers.insert(a.timer_id.clone(), started);
+            timers.push(ArmTimer {
+                run_id: run.run_id.clone(),
+                timer_id: a.timer_id,
+                started_event_id: started,
+                after,
+            });
+        }
+        Some(C::CancelTimerCommandAttributes(a)) => {
+            let started = run.timers.remove(&a.timer_id).ok_or_else(|| {
+                status::invalid_argument(format!(
+                    "CancelTimerCommandAttributes: timer {} is not running",
+                    a.timer_id
+                ))
+            })?;
+            run.append(
+                events,
+                Attributes::TimerCanceledEventAttributes(h::TimerCanceledEventAttributes {
+                    timer_id: a.timer_id,
+                    started_event_id: started,
+                    workflow_task_completed_event_id: completed,
+                    ..Default::default()
+                }),
+            );
+        }
         Some(C::ScheduleActivityTaskCommandAttributes(a)) => {
             let activity_type = a.activity_type.clone().map(|t| t.name).unwrap_or_default();
             if a.activity_id.is_empty() || activity_type.is_empty() {
@@ -687,4 +816,5 @@ fn close(run: &mut Execution, status: WorkflowExecutionStatus) {
     run.close_time = Some(SystemTime::now());
     run.workflow_task = None;
     run.activities.clear();
+    run.timers.clear();
 }
