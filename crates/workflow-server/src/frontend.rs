@@ -3,19 +3,21 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use temporalio_protos::temporal::api::enums::v1::HistoryEventFilterType;
+use temporalio_protos::temporal::api::enums::v1::{HistoryEventFilterType, TaskQueueType};
 use temporalio_protos::temporal::api::history::v1::History;
+use temporalio_protos::temporal::api::query::v1::QueryRejected;
 use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
-use temporalio_protos::temporal::api::workflow::v1::{
-    WorkflowExecutionConfig, WorkflowExecutionInfo,
-};
 use temporalio_protos::temporal::api::workflowservice::v1::{self as ws, get_system_info_response};
+use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status};
 
-use crate::engine::{Engine, is_close_event};
+use crate::describe;
+use crate::engine::{Engine, Outcome, QueryOutcome, is_close_event};
 use crate::generated::workflow_service_server::WorkflowService;
+use crate::limits::{MAX_OPEN_POLLS, check_payloads};
 use crate::namespaces::{Namespaces, RegisterError};
 use crate::status;
+use crate::visibility;
 
 /// The version this server reports: the Temporal server release whose API it speaks.
 pub const SERVER_VERSION: &str = "1.32.0";
@@ -26,14 +28,28 @@ const MAX_NAMESPACE_PAGE: usize = 1000;
 pub struct Frontend {
     pub(crate) namespaces: Arc<Namespaces>,
     pub(crate) engine: Arc<Engine>,
+    /// Bounds the long polls open at once.
+    pub(crate) polls: Arc<Semaphore>,
 }
 
 /// Longest a history long poll is held, so it answers before clients give up.
 const MAX_HISTORY_POLL: Duration = Duration::from_secs(20);
 /// Events per history page when the request sets no size.
 const DEFAULT_HISTORY_PAGE: usize = 256;
+/// Executions per list page when the request sets no size, and at most.
+const DEFAULT_LIST_PAGE: usize = 100;
+const MAX_LIST_PAGE: usize = 1000;
 
 impl Frontend {
+    /// A slot for one long poll, or RESOURCE_EXHAUSTED when all are taken.
+    fn poll_slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, Status> {
+        Arc::clone(&self.polls).try_acquire_owned().map_err(|_| {
+            Status::resource_exhausted(format!(
+                "{MAX_OPEN_POLLS} long polls are open already; retry later"
+            ))
+        })
+    }
+
     fn check_namespace(&self, namespace: &str) -> Result<(), Status> {
         if namespace.is_empty() {
             return Err(status::invalid_argument("namespace is required"));
@@ -192,8 +208,12 @@ impl WorkflowService for Frontend {
                 )
             })?;
         }
+        let record = namespace.record();
         match self.namespaces.register(namespace) {
-            Ok(()) => Ok(Response::new(ws::RegisterNamespaceResponse {})),
+            Ok(()) => {
+                self.engine.store_namespace(record).await?;
+                Ok(Response::new(ws::RegisterNamespaceResponse {}))
+            }
             Err(RegisterError::AlreadyExists) => {
                 Err(status::namespace_already_exists(&request.namespace))
             }
@@ -206,12 +226,37 @@ impl WorkflowService for Frontend {
     ) -> Result<Response<ws::StartWorkflowExecutionResponse>, Status> {
         let request = request.into_inner();
         self.check_namespace(&request.namespace)?;
-        let started = self.engine.start(request)?;
+        check_payloads(&request.input, "StartWorkflowExecutionRequest.input")?;
+        let started = self.engine.start(request).await?;
         Ok(Response::new(ws::StartWorkflowExecutionResponse {
             run_id: started.run_id,
             started: started.started,
             ..Default::default()
         }))
+    }
+
+    async fn signal_with_start_workflow_execution(
+        &self,
+        request: Request<ws::SignalWithStartWorkflowExecutionRequest>,
+    ) -> Result<Response<ws::SignalWithStartWorkflowExecutionResponse>, Status> {
+        let request = request.into_inner();
+        self.check_namespace(&request.namespace)?;
+        check_payloads(
+            &request.input,
+            "SignalWithStartWorkflowExecutionRequest.input",
+        )?;
+        check_payloads(
+            &request.signal_input,
+            "SignalWithStartWorkflowExecutionRequest.signal_input",
+        )?;
+        let started = self.engine.signal_with_start(request).await?;
+        Ok(Response::new(
+            ws::SignalWithStartWorkflowExecutionResponse {
+                run_id: started.run_id,
+                started: started.started,
+                ..Default::default()
+            },
+        ))
     }
 
     async fn describe_workflow_execution(
@@ -223,39 +268,71 @@ impl WorkflowService for Frontend {
         let execution = request.execution.unwrap_or_default();
         let described = self
             .engine
-            .with_run(&request.namespace, &execution, |run| {
-                let queue = TaskQueue {
-                    name: run.task_queue.clone(),
-                    ..Default::default()
-                };
-                ws::DescribeWorkflowExecutionResponse {
-                    execution_config: Some(WorkflowExecutionConfig {
-                        task_queue: Some(queue.clone()),
-                        workflow_execution_timeout: run
-                            .execution_timeout
-                            .and_then(|d| d.try_into().ok()),
-                        workflow_run_timeout: run.run_timeout.and_then(|d| d.try_into().ok()),
-                        default_workflow_task_timeout: run.task_timeout.try_into().ok(),
-                        ..Default::default()
-                    }),
-                    workflow_execution_info: Some(WorkflowExecutionInfo {
-                        execution: Some(run.execution()),
-                        r#type: Some(temporalio_protos::temporal::api::common::v1::WorkflowType {
-                            name: run.workflow_type.clone(),
-                        }),
-                        start_time: Some(run.start_time.into()),
-                        close_time: run.close_time.map(Into::into),
-                        execution_time: Some(run.start_time.into()),
-                        status: run.status as i32,
-                        history_length: run.history.len() as i64,
-                        task_queue: run.task_queue.clone(),
-                        first_run_id: run.run_id.clone(),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                }
-            })?;
+            .with_run(&request.namespace, &execution, describe::describe)?;
         Ok(Response::new(described))
+    }
+
+    async fn list_workflow_executions(
+        &self,
+        request: Request<ws::ListWorkflowExecutionsRequest>,
+    ) -> Result<Response<ws::ListWorkflowExecutionsResponse>, Status> {
+        let request = request.into_inner();
+        self.check_namespace(&request.namespace)?;
+        let query = visibility::parse(&request.query)
+            .map_err(|e| status::invalid_argument(e.to_string()))?;
+        let offset: usize = if request.next_page_token.is_empty() {
+            0
+        } else {
+            std::str::from_utf8(&request.next_page_token)
+                .ok()
+                .and_then(|t| t.parse().ok())
+                .ok_or_else(|| {
+                    status::invalid_argument(
+                        "ListWorkflowExecutionsRequest.next_page_token is malformed",
+                    )
+                })?
+        };
+        let page_size = match usize::try_from(request.page_size) {
+            Ok(0) | Err(_) => DEFAULT_LIST_PAGE,
+            Ok(n) => n.min(MAX_LIST_PAGE),
+        };
+        let mut matching = self
+            .engine
+            .scan(&request.namespace, |run| Some(describe::info(run)));
+        matching.retain(|info| query.filter.matches(&describe::row(info)));
+        matching.sort_by(|a, b| describe::row(a).order(&describe::row(b), &query.order));
+        let total = matching.len();
+        let executions: Vec<_> = matching.into_iter().skip(offset).take(page_size).collect();
+        let next = offset + executions.len();
+        Ok(Response::new(ws::ListWorkflowExecutionsResponse {
+            executions,
+            next_page_token: if next < total {
+                next.to_string().into_bytes()
+            } else {
+                Vec::new()
+            },
+        }))
+    }
+
+    async fn count_workflow_executions(
+        &self,
+        request: Request<ws::CountWorkflowExecutionsRequest>,
+    ) -> Result<Response<ws::CountWorkflowExecutionsResponse>, Status> {
+        let request = request.into_inner();
+        self.check_namespace(&request.namespace)?;
+        let query = visibility::parse(&request.query)
+            .map_err(|e| status::invalid_argument(e.to_string()))?;
+        let count = self
+            .engine
+            .scan(&request.namespace, |run| {
+                let info = describe::info(run);
+                query.filter.matches(&describe::row(&info)).then_some(())
+            })
+            .len();
+        Ok(Response::new(ws::CountWorkflowExecutionsResponse {
+            count: count as i64,
+            groups: Vec::new(),
+        }))
     }
 
     async fn get_workflow_execution_history(
@@ -265,6 +342,11 @@ impl WorkflowService for Frontend {
         let budget = poll_budget(&request);
         let request = request.into_inner();
         self.check_namespace(&request.namespace)?;
+        let _slot = if request.wait_new_event {
+            Some(self.poll_slot()?)
+        } else {
+            None
+        };
         let execution = request.execution.clone().unwrap_or_default();
         let close_only = request.history_event_filter_type() == HistoryEventFilterType::CloseEvent;
         // The token is the id of the first event still to send.
@@ -357,13 +439,93 @@ impl WorkflowService for Frontend {
         let request = request.into_inner();
         self.check_namespace(&request.namespace)?;
         let execution = request.workflow_execution.unwrap_or_default();
-        self.engine.terminate(
-            &request.namespace,
-            &execution,
-            &request.reason,
-            &request.identity,
-        )?;
+        self.engine
+            .terminate(
+                &request.namespace,
+                &execution,
+                &request.reason,
+                &request.identity,
+            )
+            .await?;
         Ok(Response::new(ws::TerminateWorkflowExecutionResponse {}))
+    }
+
+    async fn request_cancel_workflow_execution(
+        &self,
+        request: Request<ws::RequestCancelWorkflowExecutionRequest>,
+    ) -> Result<Response<ws::RequestCancelWorkflowExecutionResponse>, Status> {
+        let request = request.into_inner();
+        self.check_namespace(&request.namespace)?;
+        let execution = request.workflow_execution.unwrap_or_default();
+        self.engine
+            .request_cancel(
+                &request.namespace,
+                &execution,
+                &request.reason,
+                &request.identity,
+            )
+            .await?;
+        Ok(Response::new(ws::RequestCancelWorkflowExecutionResponse {}))
+    }
+
+    async fn signal_workflow_execution(
+        &self,
+        request: Request<ws::SignalWorkflowExecutionRequest>,
+    ) -> Result<Response<ws::SignalWorkflowExecutionResponse>, Status> {
+        let request = request.into_inner();
+        self.check_namespace(&request.namespace)?;
+        check_payloads(&request.input, "SignalWorkflowExecutionRequest.input")?;
+        self.engine.signal(&request).await?;
+        Ok(Response::new(ws::SignalWorkflowExecutionResponse::default()))
+    }
+
+    async fn query_workflow(
+        &self,
+        request: Request<ws::QueryWorkflowRequest>,
+    ) -> Result<Response<ws::QueryWorkflowResponse>, Status> {
+        let budget = poll_budget(&request);
+        let request = request.into_inner();
+        self.check_namespace(&request.namespace)?;
+        let query = request
+            .query
+            .clone()
+            .ok_or_else(|| status::invalid_argument("QueryWorkflowRequest.query is required"))?;
+        check_payloads(&query.query_args, "QueryWorkflowRequest.query.query_args")?;
+        let execution = request.execution.clone().unwrap_or_default();
+        let outcome = self
+            .engine
+            .query(
+                &request.namespace,
+                &execution,
+                query,
+                request.query_reject_condition(),
+                budget,
+            )
+            .await?;
+        match outcome {
+            QueryOutcome::Answered(result) => Ok(Response::new(ws::QueryWorkflowResponse {
+                query_result: result,
+                ..Default::default()
+            })),
+            QueryOutcome::Rejected(status) => Ok(Response::new(ws::QueryWorkflowResponse {
+                query_result: None,
+                query_rejected: Some(QueryRejected {
+                    status: status as i32,
+                }),
+                ..Default::default()
+            })),
+            QueryOutcome::Failed { message, failure } => {
+                Err(status::query_failed(message, failure.map(|f| *f)))
+            }
+        }
+    }
+
+    async fn respond_query_task_completed(
+        &self,
+        request: Request<ws::RespondQueryTaskCompletedRequest>,
+    ) -> Result<Response<ws::RespondQueryTaskCompletedResponse>, Status> {
+        self.engine.respond_query(request.into_inner())?;
+        Ok(Response::new(ws::RespondQueryTaskCompletedResponse {}))
     }
 
     async fn poll_workflow_task_queue(
@@ -373,11 +535,12 @@ impl WorkflowService for Frontend {
         let budget = task_poll_budget(&request);
         let request = request.into_inner();
         self.check_namespace(&request.namespace)?;
+        let _slot = self.poll_slot()?;
         let queue = task_queue_name(&request.task_queue, "PollWorkflowTaskQueueRequest")?;
         Ok(Response::new(
             self.engine
                 .poll_workflow_task(&request.namespace, &queue, &request.identity, budget)
-                .await,
+                .await?,
         ))
     }
 
@@ -386,7 +549,9 @@ impl WorkflowService for Frontend {
         request: Request<ws::RespondWorkflowTaskCompletedRequest>,
     ) -> Result<Response<ws::RespondWorkflowTaskCompletedResponse>, Status> {
         Ok(Response::new(
-            self.engine.complete_workflow_task(request.into_inner())?,
+            self.engine
+                .complete_workflow_task(request.into_inner())
+                .await?,
         ))
     }
 
@@ -394,7 +559,7 @@ impl WorkflowService for Frontend {
         &self,
         request: Request<ws::RespondWorkflowTaskFailedRequest>,
     ) -> Result<Response<ws::RespondWorkflowTaskFailedResponse>, Status> {
-        self.engine.fail_workflow_task(request.into_inner())?;
+        self.engine.fail_workflow_task(request.into_inner()).await?;
         Ok(Response::new(
             ws::RespondWorkflowTaskFailedResponse::default(),
         ))
@@ -407,6 +572,7 @@ impl WorkflowService for Frontend {
         let budget = task_poll_budget(&request);
         let request = request.into_inner();
         self.check_namespace(&request.namespace)?;
+        let _slot = self.poll_slot()?;
         let queue = task_queue_name(&request.task_queue, "PollActivityTaskQueueRequest")?;
         Ok(Response::new(
             self.engine
@@ -420,10 +586,41 @@ impl WorkflowService for Frontend {
         request: Request<ws::RespondActivityTaskCompletedRequest>,
     ) -> Result<Response<ws::RespondActivityTaskCompletedResponse>, Status> {
         let request = request.into_inner();
+        check_payloads(
+            &request.result,
+            "RespondActivityTaskCompletedRequest.result",
+        )?;
         self.engine
-            .complete_activity(&request.task_token, request.result, &request.identity)?;
+            .respond_activity(
+                &request.task_token,
+                Outcome::Completed(request.result),
+                &request.identity,
+            )
+            .await?;
         Ok(Response::new(
             ws::RespondActivityTaskCompletedResponse::default(),
+        ))
+    }
+
+    async fn respond_activity_task_completed_by_id(
+        &self,
+        request: Request<ws::RespondActivityTaskCompletedByIdRequest>,
+    ) -> Result<Response<ws::RespondActivityTaskCompletedByIdResponse>, Status> {
+        let r = request.into_inner();
+        self.check_namespace(&r.namespace)?;
+        check_payloads(&r.result, "RespondActivityTaskCompletedByIdRequest.result")?;
+        self.engine
+            .respond_activity_by_id(
+                &r.namespace,
+                &r.workflow_id,
+                &r.run_id,
+                &r.activity_id,
+                Outcome::Completed(r.result),
+                &r.identity,
+            )
+            .await?;
+        Ok(Response::new(
+            ws::RespondActivityTaskCompletedByIdResponse::default(),
         ))
     }
 
@@ -433,21 +630,157 @@ impl WorkflowService for Frontend {
     ) -> Result<Response<ws::RespondActivityTaskFailedResponse>, Status> {
         let request = request.into_inner();
         self.engine
-            .fail_activity(&request.task_token, request.failure, &request.identity)?;
+            .respond_activity(
+                &request.task_token,
+                Outcome::Failed(
+                    request.failure.map(Box::new),
+                    request.last_heartbeat_details,
+                ),
+                &request.identity,
+            )
+            .await?;
         Ok(Response::new(
             ws::RespondActivityTaskFailedResponse::default(),
         ))
     }
 
-    async fn signal_workflow_execution(
+    async fn respond_activity_task_failed_by_id(
         &self,
-        request: Request<ws::SignalWorkflowExecutionRequest>,
-    ) -> Result<Response<ws::SignalWorkflowExecutionResponse>, Status> {
+        request: Request<ws::RespondActivityTaskFailedByIdRequest>,
+    ) -> Result<Response<ws::RespondActivityTaskFailedByIdResponse>, Status> {
+        let r = request.into_inner();
+        self.check_namespace(&r.namespace)?;
+        self.engine
+            .respond_activity_by_id(
+                &r.namespace,
+                &r.workflow_id,
+                &r.run_id,
+                &r.activity_id,
+                Outcome::Failed(r.failure.map(Box::new), r.last_heartbeat_details),
+                &r.identity,
+            )
+            .await?;
+        Ok(Response::new(
+            ws::RespondActivityTaskFailedByIdResponse::default(),
+        ))
+    }
+
+    async fn respond_activity_task_canceled(
+        &self,
+        request: Request<ws::RespondActivityTaskCanceledRequest>,
+    ) -> Result<Response<ws::RespondActivityTaskCanceledResponse>, Status> {
+        let request = request.into_inner();
+        self.engine
+            .respond_activity(
+                &request.task_token,
+                Outcome::Canceled(request.details),
+                &request.identity,
+            )
+            .await?;
+        Ok(Response::new(
+            ws::RespondActivityTaskCanceledResponse::default(),
+        ))
+    }
+
+    async fn respond_activity_task_canceled_by_id(
+        &self,
+        request: Request<ws::RespondActivityTaskCanceledByIdRequest>,
+    ) -> Result<Response<ws::RespondActivityTaskCanceledByIdResponse>, Status> {
+        let r = request.into_inner();
+        self.check_namespace(&r.namespace)?;
+        self.engine
+            .respond_activity_by_id(
+                &r.namespace,
+                &r.workflow_id,
+                &r.run_id,
+                &r.activity_id,
+                Outcome::Canceled(r.details),
+                &r.identity,
+            )
+            .await?;
+        Ok(Response::new(
+            ws::RespondActivityTaskCanceledByIdResponse::default(),
+        ))
+    }
+
+    async fn record_activity_task_heartbeat(
+        &self,
+        request: Request<ws::RecordActivityTaskHeartbeatRequest>,
+    ) -> Result<Response<ws::RecordActivityTaskHeartbeatResponse>, Status> {
+        let request = request.into_inner();
+        check_payloads(
+            &request.details,
+            "RecordActivityTaskHeartbeatRequest.details",
+        )?;
+        let cancel_requested = self
+            .engine
+            .heartbeat(&request.task_token, request.details)
+            .await?;
+        Ok(Response::new(ws::RecordActivityTaskHeartbeatResponse {
+            cancel_requested,
+            ..Default::default()
+        }))
+    }
+
+    async fn record_activity_task_heartbeat_by_id(
+        &self,
+        request: Request<ws::RecordActivityTaskHeartbeatByIdRequest>,
+    ) -> Result<Response<ws::RecordActivityTaskHeartbeatByIdResponse>, Status> {
+        let r = request.into_inner();
+        self.check_namespace(&r.namespace)?;
+        check_payloads(&r.details, "RecordActivityTaskHeartbeatByIdRequest.details")?;
+        let cancel_requested = self
+            .engine
+            .heartbeat_by_id(
+                &r.namespace,
+                &r.workflow_id,
+                &r.run_id,
+                &r.activity_id,
+                r.details,
+            )
+            .await?;
+        Ok(Response::new(ws::RecordActivityTaskHeartbeatByIdResponse {
+            cancel_requested,
+            ..Default::default()
+        }))
+    }
+
+    async fn reset_sticky_task_queue(
+        &self,
+        request: Request<ws::ResetStickyTaskQueueRequest>,
+    ) -> Result<Response<ws::ResetStickyTaskQueueResponse>, Status> {
         let request = request.into_inner();
         self.check_namespace(&request.namespace)?;
-        let execution = request.workflow_execution.clone().unwrap_or_default();
+        let execution = request.execution.unwrap_or_default();
         self.engine
-            .signal(&request.namespace, &execution, &request)?;
-        Ok(Response::new(ws::SignalWorkflowExecutionResponse::default()))
+            .reset_sticky_task_queue(&request.namespace, &execution)
+            .await?;
+        Ok(Response::new(ws::ResetStickyTaskQueueResponse {}))
+    }
+
+    async fn shutdown_worker(
+        &self,
+        request: Request<ws::ShutdownWorkerRequest>,
+    ) -> Result<Response<ws::ShutdownWorkerResponse>, Status> {
+        let request = request.into_inner();
+        self.check_namespace(&request.namespace)?;
+        self.engine
+            .shutdown_worker(&request.namespace, &request.sticky_task_queue)
+            .await?;
+        Ok(Response::new(ws::ShutdownWorkerResponse {}))
+    }
+
+    async fn describe_task_queue(
+        &self,
+        request: Request<ws::DescribeTaskQueueRequest>,
+    ) -> Result<Response<ws::DescribeTaskQueueResponse>, Status> {
+        let request = request.into_inner();
+        self.check_namespace(&request.namespace)?;
+        let queue = task_queue_name(&request.task_queue, "DescribeTaskQueueRequest")?;
+        let activity = request.task_queue_type() == TaskQueueType::Activity;
+        Ok(Response::new(ws::DescribeTaskQueueResponse {
+            pollers: self.engine.pollers(&request.namespace, &queue, activity),
+            ..Default::default()
+        }))
     }
 }

@@ -2,13 +2,15 @@
 //! An embedded Temporal-compatible dev server: the same gRPC API as `temporal server
 //! start-dev`, so this project's SDK and Temporal's own SDKs and CLI talk to it unchanged.
 //!
-//! So far, in memory: the gRPC front door (gzip accepted and sent), the system info,
-//! namespaces (`default` plus any registered); starting, describing, reading (with long polls)
-//! and terminating workflow executions; workflow and activity tasks with long polls, eager
-//! activities, the commands that schedule activities and complete or fail a workflow, and
-//! signals (buffered while a workflow task runs), timers (started, fired, cancelled).
-//! Task timeouts, retries, queries and persistence come next; calls not implemented yet
-//! answer `UNIMPLEMENTED` naming the method.
+//! Executions live in memory and, with a database file, in SQLite: every change is one
+//! transaction, written before the request that made it is answered, so a restarted server
+//! carries on where it stopped. The engine writes histories as Temporal does: workflow
+//! and activity tasks (sticky queues, timeouts, retries with backoff, heartbeats),
+//! timers, signals, queries, cancellation, termination, child workflows, continue-as-new,
+//! run timeouts and start delays. Lists take Temporal's filter language (see
+//! [`visibility`]). Time skipping, for tests, jumps the clock to the next deadline when
+//! no task is waiting or running. Calls not implemented answer `UNIMPLEMENTED` naming the
+//! method.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -21,12 +23,16 @@
 //! # Ok(()) }
 //! ```
 
+mod describe;
 mod engine;
 mod frontend;
+mod limits;
 mod namespaces;
 mod server;
 mod status;
+mod store;
 mod unimplemented;
+pub mod visibility;
 
 #[allow(clippy::all, missing_docs, unreachable_pub)]
 mod generated {
@@ -34,5 +40,7 @@ mod generated {
 }
 
 pub use frontend::SERVER_VERSION;
+pub use limits::{MAX_MESSAGE_SIZE, MAX_PAYLOAD_SIZE};
 pub use namespaces::DEFAULT_NAMESPACE;
 pub use server::{DEFAULT_PORT, RunningServer, ServerError, ServerOptions};
+pub use store::StoreError;

@@ -35,6 +35,12 @@ struct StartDev {
     /// A namespace to create besides `default` (repeatable).
     #[arg(long = "namespace", short = 'n')]
     namespaces: Vec<String>,
+    /// SQLite file to keep executions in (created if missing); without it, memory only.
+    #[arg(long, short = 'f')]
+    db_filename: Option<std::path::PathBuf>,
+    /// Jump the clock to the next timer or timeout when nothing is running (for tests).
+    #[arg(long)]
+    time_skipping: bool,
     /// How much to log.
     #[arg(long, value_enum, default_value_t = LogLevel::Info)]
     log_level: LogLevel,
@@ -72,6 +78,8 @@ async fn main() -> ExitCode {
         ip: args.ip,
         port: args.port,
         namespaces: args.namespaces,
+        db_filename: args.db_filename,
+        time_skipping: args.time_skipping,
     };
     let server = match RunningServer::start(options).await {
         Ok(server) => server,

@@ -5,6 +5,8 @@ use std::sync::RwLock;
 use std::time::Duration;
 
 use temporalio_protos::temporal::api::enums::v1::{ArchivalState, NamespaceState};
+
+use crate::engine::record::NamespaceRecord;
 use temporalio_protos::temporal::api::namespace::v1::{NamespaceConfig, NamespaceInfo};
 use temporalio_protos::temporal::api::replication::v1::{
     ClusterReplicationConfig, NamespaceReplicationConfig,
@@ -35,6 +37,17 @@ impl Namespace {
             description: String::new(),
             owner_email: String::new(),
             retention: DEFAULT_RETENTION,
+        }
+    }
+
+    /// The namespace as the store keeps it.
+    pub fn record(&self) -> NamespaceRecord {
+        NamespaceRecord {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            owner_email: self.owner_email.clone(),
+            retention: self.retention.try_into().ok(),
         }
     }
 
@@ -80,18 +93,6 @@ pub enum RegisterError {
 pub struct Namespaces(RwLock<BTreeMap<String, Namespace>>);
 
 impl Namespaces {
-    /// `default` plus `extra`.
-    pub fn new<S: AsRef<str>>(extra: impl IntoIterator<Item = S>) -> Self {
-        let mut all = BTreeMap::new();
-        for name in std::iter::once(DEFAULT_NAMESPACE.to_string())
-            .chain(extra.into_iter().map(|s| s.as_ref().to_string()))
-        {
-            all.entry(name.clone())
-                .or_insert_with(|| Namespace::new(&name));
-        }
-        Self(RwLock::new(all))
-    }
-
     pub fn get(&self, name: &str) -> Option<Namespace> {
         self.0
             .read()
@@ -128,6 +129,39 @@ impl Namespaces {
             .take(limit)
             .cloned()
             .collect()
+    }
+
+    /// The namespaces stored, plus `default` and `extra` where missing; returns the
+    /// ones created, to store.
+    pub fn restore<S: AsRef<str>>(
+        stored: Vec<NamespaceRecord>,
+        extra: impl IntoIterator<Item = S>,
+    ) -> (Self, Vec<Namespace>) {
+        let mut all: BTreeMap<String, Namespace> = stored
+            .into_iter()
+            .map(|r| {
+                let namespace = Namespace {
+                    id: r.id,
+                    name: r.name.clone(),
+                    description: r.description,
+                    owner_email: r.owner_email,
+                    retention: crate::engine::record::duration(&r.retention)
+                        .unwrap_or(DEFAULT_RETENTION),
+                };
+                (r.name, namespace)
+            })
+            .collect();
+        let mut created = Vec::new();
+        for name in std::iter::once(DEFAULT_NAMESPACE.to_string())
+            .chain(extra.into_iter().map(|s| s.as_ref().to_string()))
+        {
+            if let std::collections::btree_map::Entry::Vacant(slot) = all.entry(name) {
+                let namespace = Namespace::new(slot.key());
+                created.push(namespace.clone());
+                slot.insert(namespace);
+            }
+        }
+        (Self(RwLock::new(all)), created)
     }
 
     /// A namespace to register, with its defaults.

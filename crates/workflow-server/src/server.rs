@@ -8,10 +8,16 @@ use tokio::task::JoinHandle;
 use tonic::codec::CompressionEncoding;
 use tonic::transport::server::TcpIncoming;
 
+use std::path::PathBuf;
+
+use tokio::sync::Semaphore;
+
 use crate::engine::Engine;
 use crate::frontend::Frontend;
 use crate::generated::workflow_service_server::WorkflowServiceServer;
+use crate::limits::{MAX_MESSAGE_SIZE, MAX_OPEN_POLLS};
 use crate::namespaces::Namespaces;
+use crate::store::{self, StoreError, StoreFailure};
 use crate::unimplemented::NameUnimplemented;
 
 /// How long shutdown waits for open requests.
@@ -35,6 +41,11 @@ pub struct ServerOptions {
     pub port: u16,
     /// Namespaces to create besides `default`.
     pub namespaces: Vec<String>,
+    /// The SQLite file to keep executions in; `None` keeps them in memory only.
+    pub db_filename: Option<PathBuf>,
+    /// Whether the clock jumps to the next timer or timeout when no task is waiting or
+    /// running (as Temporal's test server does). Default off.
+    pub time_skipping: bool,
 }
 
 impl Default for ServerOptions {
@@ -43,6 +54,8 @@ impl Default for ServerOptions {
             ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             namespaces: Vec::new(),
+            db_filename: None,
+            time_skipping: false,
         }
     }
 }
@@ -62,6 +75,18 @@ impl ServerOptions {
     /// Sets the gRPC port (0: any free port).
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
+        self
+    }
+
+    /// Keeps executions in a SQLite file (created if missing), so they outlive the process.
+    pub fn db_filename(mut self, path: impl Into<PathBuf>) -> Self {
+        self.db_filename = Some(path.into());
+        self
+    }
+
+    /// Turns time skipping on or off.
+    pub fn time_skipping(mut self, on: bool) -> Self {
+        self.time_skipping = on;
         self
     }
 
@@ -88,6 +113,12 @@ pub enum ServerError {
     /// The gRPC server failed.
     #[error("the gRPC server failed: {0}")]
     Transport(#[from] tonic::transport::Error),
+    /// The store could not be opened or read.
+    #[error("the store: {0}")]
+    Store(#[from] StoreError),
+    /// A change could not be stored.
+    #[error("{0}")]
+    Write(#[from] StoreFailure),
     /// The server task panicked or was cancelled.
     #[error("the server task ended abnormally: {0}")]
     Task(#[from] tokio::task::JoinError),
@@ -99,6 +130,7 @@ pub struct RunningServer {
     address: SocketAddr,
     stop: oneshot::Sender<()>,
     task: JoinHandle<Result<(), tonic::transport::Error>>,
+    deadlines: JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -125,14 +157,28 @@ impl RunningServer {
             address: wanted,
             source,
         })?;
+        let store = store::open(options.db_filename.as_deref())?;
+        let (engine, stored) = Engine::open(store, options.time_skipping)?;
+        let engine = Arc::new(engine);
+        let (namespaces, created) = Namespaces::restore(stored, &options.namespaces);
+        for namespace in created {
+            engine
+                .store_namespace(namespace.record())
+                .await
+                .map_err(|s| StoreFailure(s.message().to_string()))?;
+        }
+        let deadlines = tokio::spawn(Arc::clone(&engine).run_deadlines());
         let frontend = Frontend {
-            namespaces: Arc::new(Namespaces::new(&options.namespaces)),
-            engine: Arc::new(Engine::default()),
+            namespaces: Arc::new(namespaces),
+            engine,
+            polls: Arc::new(Semaphore::new(MAX_OPEN_POLLS)),
         };
         // Real SDKs send gzip-compressed requests.
         let service = WorkflowServiceServer::new(frontend)
             .accept_compressed(CompressionEncoding::Gzip)
-            .send_compressed(CompressionEncoding::Gzip);
+            .send_compressed(CompressionEncoding::Gzip)
+            .max_decoding_message_size(MAX_MESSAGE_SIZE)
+            .max_encoding_message_size(usize::MAX);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(
             tonic::transport::Server::builder()
@@ -150,6 +196,7 @@ impl RunningServer {
             address,
             stop,
             task,
+            deadlines,
         })
     }
 
@@ -167,6 +214,7 @@ impl RunningServer {
     /// [`SHUTDOWN_GRACE`] at most: open long polls would otherwise hold it for a minute.
     pub async fn shutdown(self) -> Result<(), ServerError> {
         let _ = self.stop.send(());
+        self.deadlines.abort();
         let mut task = self.task;
         match tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await {
             Ok(ended) => ended??,

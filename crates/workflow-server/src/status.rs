@@ -57,3 +57,27 @@ pub fn workflow_already_started(workflow_id: &str, run_id: &str, request_id: &st
         },
     )
 }
+
+/// The execution (or task) does not exist.
+pub fn not_found(message: impl Into<String>) -> Status {
+    with_detail(
+        Code::NotFound,
+        message.into(),
+        details::NotFoundFailure {
+            current_cluster: "active".into(),
+            active_cluster: "active".into(),
+        },
+    )
+}
+
+/// The worker's query handler failed.
+pub fn query_failed(
+    message: String,
+    failure: Option<temporalio_protos::temporal::api::failure::v1::Failure>,
+) -> Status {
+    with_detail(
+        Code::InvalidArgument,
+        message,
+        details::QueryFailedFailure { failure },
+    )
+}

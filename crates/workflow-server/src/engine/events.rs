@@ -1,18 +1,11 @@
-//! History events as Temporal writes them: ids in order, times, task ids, types.
+//! History events as Temporal writes them: ids in order, times, increasing task ids, types.
 
 use std::time::SystemTime;
 
-use temporalio_protos::temporal::api::common::v1::WorkflowType;
 use temporalio_protos::temporal::api::enums::v1::{EventType, TaskQueueKind};
+use temporalio_protos::temporal::api::history::v1::HistoryEvent;
 use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
-use temporalio_protos::temporal::api::history::v1::{
-    HistoryEvent, WorkflowExecutionStartedEventAttributes,
-    WorkflowExecutionTerminatedEventAttributes, WorkflowTaskScheduledEventAttributes,
-};
 use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
-use temporalio_protos::temporal::api::workflowservice::v1 as ws;
-
-use super::Execution;
 
 /// Stamps events with the server's increasing task ids.
 #[derive(Debug, Default)]
@@ -21,11 +14,23 @@ pub struct EventBuilder {
 }
 
 impl EventBuilder {
-    pub fn event(&mut self, event_id: i64, attributes: Attributes) -> HistoryEvent {
+    /// A builder whose ids continue after `task_id` (the highest one stored).
+    pub fn after(task_id: i64) -> Self {
+        Self {
+            next_task_id: task_id,
+        }
+    }
+
+    pub fn event(
+        &mut self,
+        event_id: i64,
+        time: SystemTime,
+        attributes: Attributes,
+    ) -> HistoryEvent {
         self.next_task_id += 1;
         HistoryEvent {
             event_id,
-            event_time: Some(SystemTime::now().into()),
+            event_time: Some(time.into()),
             event_type: event_type(&attributes) as i32,
             task_id: self.next_task_id,
             attributes: Some(attributes),
@@ -34,33 +39,73 @@ impl EventBuilder {
     }
 }
 
-fn event_type(attributes: &Attributes) -> EventType {
+/// The type of an event with these attributes.
+pub fn event_type(attributes: &Attributes) -> EventType {
+    use Attributes as A;
+    use EventType as E;
     match attributes {
-        Attributes::WorkflowTaskStartedEventAttributes(_) => EventType::WorkflowTaskStarted,
-        Attributes::TimerStartedEventAttributes(_) => EventType::TimerStarted,
-        Attributes::TimerFiredEventAttributes(_) => EventType::TimerFired,
-        Attributes::TimerCanceledEventAttributes(_) => EventType::TimerCanceled,
-        Attributes::WorkflowExecutionSignaledEventAttributes(_) => {
-            EventType::WorkflowExecutionSignaled
+        A::WorkflowExecutionStartedEventAttributes(_) => E::WorkflowExecutionStarted,
+        A::WorkflowExecutionCompletedEventAttributes(_) => E::WorkflowExecutionCompleted,
+        A::WorkflowExecutionFailedEventAttributes(_) => E::WorkflowExecutionFailed,
+        A::WorkflowExecutionTimedOutEventAttributes(_) => E::WorkflowExecutionTimedOut,
+        A::WorkflowTaskScheduledEventAttributes(_) => E::WorkflowTaskScheduled,
+        A::WorkflowTaskStartedEventAttributes(_) => E::WorkflowTaskStarted,
+        A::WorkflowTaskCompletedEventAttributes(_) => E::WorkflowTaskCompleted,
+        A::WorkflowTaskTimedOutEventAttributes(_) => E::WorkflowTaskTimedOut,
+        A::WorkflowTaskFailedEventAttributes(_) => E::WorkflowTaskFailed,
+        A::ActivityTaskScheduledEventAttributes(_) => E::ActivityTaskScheduled,
+        A::ActivityTaskStartedEventAttributes(_) => E::ActivityTaskStarted,
+        A::ActivityTaskCompletedEventAttributes(_) => E::ActivityTaskCompleted,
+        A::ActivityTaskFailedEventAttributes(_) => E::ActivityTaskFailed,
+        A::ActivityTaskTimedOutEventAttributes(_) => E::ActivityTaskTimedOut,
+        A::TimerStartedEventAttributes(_) => E::TimerStarted,
+        A::TimerFiredEventAttributes(_) => E::TimerFired,
+        A::ActivityTaskCancelRequestedEventAttributes(_) => E::ActivityTaskCancelRequested,
+        A::ActivityTaskCanceledEventAttributes(_) => E::ActivityTaskCanceled,
+        A::TimerCanceledEventAttributes(_) => E::TimerCanceled,
+        A::MarkerRecordedEventAttributes(_) => E::MarkerRecorded,
+        A::WorkflowExecutionSignaledEventAttributes(_) => E::WorkflowExecutionSignaled,
+        A::WorkflowExecutionTerminatedEventAttributes(_) => E::WorkflowExecutionTerminated,
+        A::WorkflowExecutionCancelRequestedEventAttributes(_) => {
+            E::WorkflowExecutionCancelRequested
         }
-        Attributes::WorkflowTaskCompletedEventAttributes(_) => EventType::WorkflowTaskCompleted,
-        Attributes::WorkflowTaskFailedEventAttributes(_) => EventType::WorkflowTaskFailed,
-        Attributes::ActivityTaskScheduledEventAttributes(_) => EventType::ActivityTaskScheduled,
-        Attributes::ActivityTaskStartedEventAttributes(_) => EventType::ActivityTaskStarted,
-        Attributes::ActivityTaskCompletedEventAttributes(_) => EventType::ActivityTaskCompleted,
-        Attributes::ActivityTaskFailedEventAttributes(_) => EventType::ActivityTaskFailed,
-        Attributes::WorkflowExecutionCompletedEventAttributes(_) => {
-            EventType::WorkflowExecutionCompleted
+        A::WorkflowExecutionCanceledEventAttributes(_) => E::WorkflowExecutionCanceled,
+        A::RequestCancelExternalWorkflowExecutionInitiatedEventAttributes(_) => {
+            E::RequestCancelExternalWorkflowExecutionInitiated
         }
-        Attributes::WorkflowExecutionFailedEventAttributes(_) => EventType::WorkflowExecutionFailed,
-        Attributes::WorkflowExecutionStartedEventAttributes(_) => {
-            EventType::WorkflowExecutionStarted
+        A::RequestCancelExternalWorkflowExecutionFailedEventAttributes(_) => {
+            E::RequestCancelExternalWorkflowExecutionFailed
         }
-        Attributes::WorkflowTaskScheduledEventAttributes(_) => EventType::WorkflowTaskScheduled,
-        Attributes::WorkflowExecutionTerminatedEventAttributes(_) => {
-            EventType::WorkflowExecutionTerminated
+        A::ExternalWorkflowExecutionCancelRequestedEventAttributes(_) => {
+            E::ExternalWorkflowExecutionCancelRequested
         }
-        _ => EventType::Unspecified,
+        A::WorkflowExecutionContinuedAsNewEventAttributes(_) => E::WorkflowExecutionContinuedAsNew,
+        A::StartChildWorkflowExecutionInitiatedEventAttributes(_) => {
+            E::StartChildWorkflowExecutionInitiated
+        }
+        A::StartChildWorkflowExecutionFailedEventAttributes(_) => {
+            E::StartChildWorkflowExecutionFailed
+        }
+        A::ChildWorkflowExecutionStartedEventAttributes(_) => E::ChildWorkflowExecutionStarted,
+        A::ChildWorkflowExecutionCompletedEventAttributes(_) => E::ChildWorkflowExecutionCompleted,
+        A::ChildWorkflowExecutionFailedEventAttributes(_) => E::ChildWorkflowExecutionFailed,
+        A::ChildWorkflowExecutionCanceledEventAttributes(_) => E::ChildWorkflowExecutionCanceled,
+        A::ChildWorkflowExecutionTimedOutEventAttributes(_) => E::ChildWorkflowExecutionTimedOut,
+        A::ChildWorkflowExecutionTerminatedEventAttributes(_) => {
+            E::ChildWorkflowExecutionTerminated
+        }
+        A::SignalExternalWorkflowExecutionInitiatedEventAttributes(_) => {
+            E::SignalExternalWorkflowExecutionInitiated
+        }
+        A::SignalExternalWorkflowExecutionFailedEventAttributes(_) => {
+            E::SignalExternalWorkflowExecutionFailed
+        }
+        A::ExternalWorkflowExecutionSignaledEventAttributes(_) => {
+            E::ExternalWorkflowExecutionSignaled
+        }
+        A::UpsertWorkflowSearchAttributesEventAttributes(_) => E::UpsertWorkflowSearchAttributes,
+        A::WorkflowPropertiesModifiedEventAttributes(_) => E::WorkflowPropertiesModified,
+        _ => E::Unspecified,
     }
 }
 
@@ -70,48 +115,4 @@ pub fn normal_queue(name: &str) -> TaskQueue {
         kind: TaskQueueKind::Normal as i32,
         normal_name: String::new(),
     }
-}
-
-pub fn started(
-    request: &ws::StartWorkflowExecutionRequest,
-    run: &Execution,
-    workflow_type: WorkflowType,
-) -> Attributes {
-    Attributes::WorkflowExecutionStartedEventAttributes(WorkflowExecutionStartedEventAttributes {
-        workflow_type: Some(workflow_type),
-        task_queue: Some(normal_queue(&run.task_queue)),
-        input: request.input.clone(),
-        workflow_execution_timeout: run.execution_timeout.and_then(|d| d.try_into().ok()),
-        workflow_run_timeout: run.run_timeout.and_then(|d| d.try_into().ok()),
-        workflow_task_timeout: run.task_timeout.try_into().ok(),
-        identity: request.identity.clone(),
-        original_execution_run_id: run.run_id.clone(),
-        first_execution_run_id: run.run_id.clone(),
-        attempt: 1,
-        cron_schedule: request.cron_schedule.clone(),
-        retry_policy: request.retry_policy.clone(),
-        memo: request.memo.clone(),
-        search_attributes: request.search_attributes.clone(),
-        header: request.header.clone(),
-        workflow_id: run.workflow_id.clone(),
-        ..Default::default()
-    })
-}
-
-pub fn task_scheduled(run: &Execution, attempt: i32) -> Attributes {
-    Attributes::WorkflowTaskScheduledEventAttributes(WorkflowTaskScheduledEventAttributes {
-        task_queue: Some(normal_queue(&run.task_queue)),
-        start_to_close_timeout: run.task_timeout.try_into().ok(),
-        attempt,
-    })
-}
-
-pub fn terminated(reason: &str, identity: &str) -> Attributes {
-    Attributes::WorkflowExecutionTerminatedEventAttributes(
-        WorkflowExecutionTerminatedEventAttributes {
-            reason: reason.to_string(),
-            identity: identity.to_string(),
-            ..Default::default()
-        },
-    )
 }

@@ -1,63 +1,97 @@
 //! The history engine: each workflow execution's state and event history, and the changes
-//! requests make to them. In memory in this slice; persistence comes next.
+//! requests, workers and deadlines make to them.
+//!
+//! Every execution lives in memory behind one lock. A change marks its runs dirty; before
+//! the lock is released the dirty runs (state record plus new events) go to the store as
+//! one batch, and the request is answered once that batch is durable.
 
+mod activities;
+mod commands;
+mod deadlines;
 mod events;
+mod queries;
+pub(crate) mod record;
+mod runs;
 mod tasks;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use temporalio_protos::temporal::api::common::v1::{WorkflowExecution, WorkflowType};
-use temporalio_protos::temporal::api::enums::v1::{
-    WorkflowExecutionStatus, WorkflowIdConflictPolicy, WorkflowIdReusePolicy,
-};
+use prost::Message;
+use temporalio_protos::temporal::api::common::v1::WorkflowExecution;
+use temporalio_protos::temporal::api::enums::v1::WorkflowExecutionStatus;
 use temporalio_protos::temporal::api::history::v1::HistoryEvent;
 use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
-use temporalio_protos::temporal::api::workflowservice::v1 as ws;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tonic::Status;
 
-use crate::status;
+pub(crate) use crate::store::Ticket;
+use crate::store::{Batch, RunWrite, Store, StoreError};
+pub(crate) use activities::Outcome;
 use events::EventBuilder;
+pub(crate) use queries::QueryOutcome;
+use record::{NamespaceRecord, RunState};
 
 /// Temporal's default workflow task timeout.
 const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(10);
 /// Temporal's limit on the length of a workflow id.
 const MAX_ID_LENGTH: usize = 1000;
 
-/// One run of a workflow.
+/// `(namespace, run id)`.
+pub(crate) type RunKey = (String, String);
+
+/// One run of a workflow: its state record, its history, and who waits on it.
 #[derive(Debug)]
 pub struct Execution {
-    pub workflow_id: String,
-    pub run_id: String,
-    pub workflow_type: String,
-    pub task_queue: String,
-    pub status: WorkflowExecutionStatus,
-    pub start_time: SystemTime,
-    pub close_time: Option<SystemTime>,
-    pub request_id: String,
-    pub execution_timeout: Option<Duration>,
-    pub run_timeout: Option<Duration>,
-    pub task_timeout: Duration,
+    pub namespace: String,
+    state: RunState,
     pub history: Vec<HistoryEvent>,
     /// Announces the id of the last event to long polls.
     changed: watch::Sender<i64>,
-    /// The workflow task scheduled or running, if any.
-    workflow_task: Option<tasks::WorkflowTask>,
-    /// Event id of the last completed workflow task's start.
-    previous_started_event_id: i64,
-    /// Activities scheduled and not closed, by scheduled event id.
-    activities: HashMap<i64, tasks::PendingActivity>,
-    /// Events that arrived while a workflow task ran, written after it.
-    buffered: Vec<Attributes>,
-    /// Running timers: timer id to its started event id.
-    timers: HashMap<String, i64>,
+    /// How many events the store has.
+    persisted: usize,
+    /// Queries handed out with the current workflow task.
+    attached_queries: Vec<String>,
+    /// Queries waiting for the running workflow task to end.
+    waiting_queries: Vec<String>,
+}
+
+impl Deref for Execution {
+    type Target = RunState;
+    fn deref(&self) -> &RunState {
+        &self.state
+    }
+}
+
+impl DerefMut for Execution {
+    fn deref_mut(&mut self) -> &mut RunState {
+        &mut self.state
+    }
 }
 
 impl Execution {
+    fn new(namespace: &str, state: RunState, history: Vec<HistoryEvent>) -> Self {
+        let last = history.len() as i64;
+        let persisted = history.len();
+        Self {
+            namespace: namespace.to_string(),
+            state,
+            history,
+            changed: watch::channel(last).0,
+            persisted,
+            attached_queries: Vec::new(),
+            waiting_queries: Vec::new(),
+        }
+    }
+
     pub fn is_running(&self) -> bool {
-        self.status == WorkflowExecutionStatus::Running
+        self.status() == WorkflowExecutionStatus::Running
+    }
+
+    pub fn key(&self) -> RunKey {
+        (self.namespace.clone(), self.run_id.clone())
     }
 
     pub fn execution(&self) -> WorkflowExecution {
@@ -67,222 +101,335 @@ impl Execution {
         }
     }
 
-    fn append(&mut self, events: &mut EventBuilder, attributes: Attributes) -> i64 {
+    /// Appends an event now.
+    fn append(&mut self, sh: &mut Shared, attributes: Attributes) -> i64 {
         let id = self.history.len() as i64 + 1;
-        let event = events.event(id, attributes);
+        if let Attributes::ChildWorkflowExecutionStartedEventAttributes(a) = &attributes
+            && let Some(child) = self.state.children.get_mut(&a.initiated_event_id)
+        {
+            // A child's close event names the event that announced its start.
+            child.started_event_id = id;
+        }
+        let event = sh.events.event(id, sh.clock.now(), attributes);
         self.history.push(event);
         self.changed.send_replace(id);
+        sh.dirty.insert(self.key());
         id
+    }
+
+    /// Whether a worker holds this run's workflow task.
+    fn task_running(&self) -> bool {
+        self.workflow_task
+            .as_ref()
+            .is_some_and(|t| t.started_event_id != 0)
+    }
+
+    /// Writes events and schedules a workflow task to see them, or keeps them until the
+    /// running workflow task ends, as Temporal does.
+    fn deliver(&mut self, sh: &mut Shared, attributes: Vec<Attributes>) {
+        if !self.is_running() {
+            return;
+        }
+        sh.dirty.insert(self.key());
+        if self.task_running() {
+            for a in attributes {
+                self.state.buffered.push(HistoryEvent {
+                    attributes: Some(a),
+                    ..Default::default()
+                });
+            }
+        } else {
+            for a in attributes {
+                self.append(sh, a);
+            }
+            tasks::schedule_workflow_task(self, sh, 1);
+        }
+    }
+
+    /// Writes the events that arrived while a workflow task ran.
+    fn flush_buffered(&mut self, sh: &mut Shared) {
+        let mut last = 0;
+        for event in std::mem::take(&mut self.state.buffered) {
+            if let Some(mut a) = event.attributes {
+                // An activity's close names its started event, buffered right before it.
+                match &mut a {
+                    Attributes::ActivityTaskCompletedEventAttributes(x)
+                        if x.started_event_id < 0 =>
+                    {
+                        x.started_event_id = last
+                    }
+                    Attributes::ActivityTaskFailedEventAttributes(x) if x.started_event_id < 0 => {
+                        x.started_event_id = last
+                    }
+                    Attributes::ActivityTaskTimedOutEventAttributes(x)
+                        if x.started_event_id < 0 =>
+                    {
+                        x.started_event_id = last
+                    }
+                    Attributes::ActivityTaskCanceledEventAttributes(x)
+                        if x.started_event_id < 0 =>
+                    {
+                        x.started_event_id = last
+                    }
+                    _ => {}
+                }
+                last = self.append(sh, a);
+            }
+        }
     }
 
     /// Waits until history has more than `after` events or the run closed.
     pub fn subscribe(&self) -> watch::Receiver<i64> {
         self.changed.subscribe()
     }
+
+    fn write(&mut self, current: bool) -> RunWrite {
+        let events = self.history[self.persisted..]
+            .iter()
+            .map(|e| (e.event_id, e.encode_to_vec()))
+            .collect();
+        self.persisted = self.history.len();
+        RunWrite {
+            namespace: self.namespace.clone(),
+            run_id: self.run_id.clone(),
+            workflow_id: self.workflow_id.clone(),
+            state: self.state.encode_to_vec(),
+            events,
+            current,
+        }
+    }
 }
 
-#[derive(Default)]
-pub(crate) struct State {
-    /// Runs by (namespace, run id).
-    runs: HashMap<(String, String), Execution>,
-    /// The latest run of each workflow id, by (namespace, workflow id).
-    current: HashMap<(String, String), String>,
+/// The server's clock: the wall clock, plus what time skipping has skipped.
+#[derive(Debug, Default)]
+pub(crate) struct Clock {
+    skipped: Duration,
+    skipping: bool,
+}
+
+impl Clock {
+    pub fn now(&self) -> SystemTime {
+        SystemTime::now() + self.skipped
+    }
+}
+
+/// A change to another run that a change to one run causes, carried out after it.
+#[derive(Debug)]
+pub(crate) enum Effect {
+    StartChild {
+        parent: RunKey,
+        initiated_event_id: i64,
+        command: Box<
+            temporalio_protos::temporal::api::command::v1::StartChildWorkflowExecutionCommandAttributes,
+        >,
+    },
+    ChildClosed {
+        parent: record::ParentState,
+        child: WorkflowExecution,
+        workflow_type: String,
+        close: Box<Attributes>,
+    },
+    SignalExternal {
+        source: RunKey,
+        initiated_event_id: i64,
+        target_namespace: String,
+        target: WorkflowExecution,
+        signal: Box<temporalio_protos::temporal::api::command::v1::SignalExternalWorkflowExecutionCommandAttributes>,
+    },
+    CancelExternal {
+        source: RunKey,
+        initiated_event_id: i64,
+        target_namespace: String,
+        target: WorkflowExecution,
+        reason: String,
+    },
+    /// A parent closed: its child is terminated or asked to cancel.
+    ParentClosed {
+        namespace: String,
+        child: WorkflowExecution,
+        terminate: bool,
+    },
+}
+
+/// Everything a change may touch besides the run itself.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
     events: EventBuilder,
     queues: tasks::Queues,
+    clock: Clock,
+    /// When each run next needs attention: `(time, run)`.
+    deadlines: BTreeSet<(SystemTime, RunKey)>,
+    /// Runs changed since the last commit.
+    dirty: BTreeSet<RunKey>,
+    /// Namespaces changed since the last commit.
+    namespaces: Vec<NamespaceRecord>,
+    effects: VecDeque<Effect>,
+    queries: queries::Queries,
 }
 
-/// What `start` did.
-pub struct Started {
-    pub run_id: String,
-    pub started: bool,
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    runs: HashMap<RunKey, Execution>,
+    /// The latest run of each workflow id, by (namespace, workflow id).
+    current: HashMap<(String, String), String>,
+    sh: Shared,
+}
+
+impl State {
+    fn run_mut(&mut self, key: &RunKey) -> Option<(&mut Execution, &mut Shared)> {
+        let run = self.runs.get_mut(key)?;
+        self.sh.dirty.insert(key.clone());
+        Some((run, &mut self.sh))
+    }
+
+    fn resolve(&self, namespace: &str, execution: &WorkflowExecution) -> Result<RunKey, Status> {
+        if execution.workflow_id.is_empty() {
+            return Err(crate::status::invalid_argument(
+                "WorkflowExecution.workflow_id is required",
+            ));
+        }
+        let run_id = if execution.run_id.is_empty() {
+            self.current
+                .get(&(namespace.to_string(), execution.workflow_id.clone()))
+                .cloned()
+        } else {
+            Some(execution.run_id.clone())
+        };
+        run_id
+            .map(|id| (namespace.to_string(), id))
+            .filter(|key| {
+                self.runs
+                    .get(key)
+                    .is_some_and(|r| r.workflow_id == execution.workflow_id)
+            })
+            .ok_or_else(|| {
+                crate::status::not_found(format!(
+                    "workflow execution not found for workflow id {} and run id {}",
+                    execution.workflow_id, execution.run_id
+                ))
+            })
+    }
+
+    /// Carries out the effects changes queued, and the ones those queue.
+    fn drain_effects(&mut self) {
+        while let Some(effect) = self.sh.effects.pop_front() {
+            runs::apply_effect(self, effect);
+        }
+    }
 }
 
 /// All executions of the server.
-#[derive(Default)]
 pub struct Engine {
     state: Mutex<State>,
+    store: Box<dyn Store>,
+    /// Wakes the deadline loop when deadlines or idleness may have changed.
+    deadline_changed: Notify,
 }
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").finish_non_exhaustive()
+        f.debug_struct("Engine")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
     }
 }
 
-fn duration(value: Option<prost_types::Duration>, field: &str) -> Result<Option<Duration>, Status> {
-    value
-        .map(|d| {
-            Duration::try_from(d).map_err(|_| {
-                status::invalid_argument(format!(
-                    "StartWorkflowExecutionRequest.{field} is negative"
-                ))
-            })
-        })
-        .transpose()
-        .map(|d| d.filter(|d| !d.is_zero()))
-}
-
 impl Engine {
+    /// An engine over `store`, with what it holds loaded. Returns the stored namespaces.
+    pub fn open(
+        store: Box<dyn Store>,
+        time_skipping: bool,
+    ) -> Result<(Self, Vec<NamespaceRecord>), StoreError> {
+        let loaded = store.load()?;
+        let mut state = State::default();
+        state.sh.clock.skipping = time_skipping;
+        let corrupt = |what| move |source| StoreError::Corrupt { what, source };
+        let namespaces = loaded
+            .namespaces
+            .iter()
+            .map(|bytes| NamespaceRecord::decode(bytes.as_slice()).map_err(corrupt("namespace")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut max_task_id = 0;
+        for stored in loaded.runs {
+            let run_state =
+                RunState::decode(stored.state.as_slice()).map_err(corrupt("run state"))?;
+            let history = stored
+                .events
+                .iter()
+                .map(|bytes| HistoryEvent::decode(bytes.as_slice()).map_err(corrupt("event")))
+                .collect::<Result<Vec<_>, _>>()?;
+            max_task_id = history
+                .iter()
+                .map(|e| e.task_id)
+                .fold(max_task_id, i64::max);
+            let run = Execution::new(&stored.namespace, run_state, history);
+            state.runs.insert(run.key(), run);
+        }
+        state.sh.events = EventBuilder::after(max_task_id);
+        for (namespace, workflow_id, run_id) in loaded.current {
+            state.current.insert((namespace, workflow_id), run_id);
+        }
+        // Hand out again what was waiting; a task a worker held times out as it would have.
+        let keys: Vec<RunKey> = state.runs.keys().cloned().collect();
+        for key in keys {
+            let State { runs, sh, .. } = &mut state;
+            let run = runs.get_mut(&key).expect("listed");
+            if run.is_running() {
+                tasks::requeue_after_restart(run, sh);
+                deadlines::arm(run, sh);
+            }
+        }
+        let engine = Self {
+            state: Mutex::new(state),
+            store,
+            deadline_changed: Notify::new(),
+        };
+        Ok((engine, namespaces))
+    }
+
     pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Starts a run, following the id reuse and conflict policies and the request id.
-    pub fn start(&self, request: ws::StartWorkflowExecutionRequest) -> Result<Started, Status> {
-        let workflow_id = request.workflow_id.clone();
-        if workflow_id.is_empty() {
-            return Err(status::invalid_argument(
-                "StartWorkflowExecutionRequest.workflow_id is required",
-            ));
-        }
-        if workflow_id.len() > MAX_ID_LENGTH {
-            return Err(status::invalid_argument(format!(
-                "StartWorkflowExecutionRequest.workflow_id is {} bytes; the limit is {MAX_ID_LENGTH}",
-                workflow_id.len()
-            )));
-        }
-        let workflow_type = request
-            .workflow_type
-            .as_ref()
-            .map(|t| t.name.clone())
-            .filter(|n| !n.is_empty())
-            .ok_or_else(|| {
-                status::invalid_argument("StartWorkflowExecutionRequest.workflow_type is required")
-            })?;
-        let task_queue = request
-            .task_queue
-            .as_ref()
-            .map(|q| q.name.clone())
-            .filter(|n| !n.is_empty())
-            .ok_or_else(|| {
-                status::invalid_argument("StartWorkflowExecutionRequest.task_queue is required")
-            })?;
-        if request
-            .workflow_start_delay
-            .is_some_and(|d| d.seconds > 0 || d.nanos > 0)
-        {
-            return Err(Status::unimplemented(
-                "StartWorkflowExecutionRequest.workflow_start_delay is not implemented by this server yet",
-            ));
-        }
-        let execution_timeout = duration(
-            request.workflow_execution_timeout,
-            "workflow_execution_timeout",
-        )?;
-        let run_timeout = duration(request.workflow_run_timeout, "workflow_run_timeout")?;
-        let task_timeout = duration(request.workflow_task_timeout, "workflow_task_timeout")?
-            .unwrap_or(DEFAULT_TASK_TIMEOUT);
-        let request_id = if request.request_id.is_empty() {
-            uuid::Uuid::new_v4().to_string()
-        } else {
-            request.request_id.clone()
-        };
+    /// Sends what changed under `state` to the store and re-arms the changed runs'
+    /// deadlines. Called before the lock is released, so batches queue in order.
+    fn commit(&self, state: &mut State) -> Ticket {
+        let ticket = self.commit_quietly(state);
+        self.deadline_changed.notify_one();
+        ticket
+    }
 
-        let mut state = self.lock();
-        let key = (request.namespace.clone(), workflow_id.clone());
-        if let Some(current) = state.current.get(&key).cloned() {
-            let run = &state.runs[&(request.namespace.clone(), current.clone())];
-            if run.is_running() {
-                if run.request_id == request_id {
-                    // The same request again: idempotent.
-                    return Ok(Started {
-                        run_id: current,
-                        started: true,
-                    });
-                }
-                match request.workflow_id_conflict_policy() {
-                    WorkflowIdConflictPolicy::UseExisting => {
-                        return Ok(Started {
-                            run_id: current,
-                            started: false,
-                        });
-                    }
-                    WorkflowIdConflictPolicy::TerminateExisting => {
-                        let identity = request.identity.clone();
-                        let State { runs, events, .. } = &mut *state;
-                        let run = runs
-                            .get_mut(&(request.namespace.clone(), current))
-                            .expect("current run exists");
-                        terminate(
-                            run,
-                            events,
-                            "terminated by a start with TerminateExisting",
-                            &identity,
-                        );
-                    }
-                    _ => {
-                        return Err(status::workflow_already_started(
-                            &workflow_id,
-                            &current,
-                            &run.request_id,
-                        ));
-                    }
-                }
-            } else {
-                let reusable = match request.workflow_id_reuse_policy() {
-                    WorkflowIdReusePolicy::RejectDuplicate => false,
-                    WorkflowIdReusePolicy::AllowDuplicateFailedOnly => {
-                        run.status != WorkflowExecutionStatus::Completed
-                    }
-                    _ => true,
-                };
-                if !reusable {
-                    return Err(status::workflow_already_started(
-                        &workflow_id,
-                        &current,
-                        &run.request_id,
-                    ));
-                }
-            }
+    /// `commit`, without waking the deadline loop (which calls it).
+    fn commit_quietly(&self, state: &mut State) -> Ticket {
+        state.drain_effects();
+        let State { runs, current, sh } = state;
+        let mut batch = Batch::default();
+        for key in std::mem::take(&mut sh.dirty) {
+            let Some(run) = runs.get_mut(&key) else {
+                continue;
+            };
+            deadlines::arm(run, sh);
+            let is_current = current
+                .get(&(key.0.clone(), run.workflow_id.clone()))
+                .is_some_and(|id| *id == key.1);
+            batch.runs.push(run.write(is_current));
         }
+        for namespace in std::mem::take(&mut sh.namespaces) {
+            batch
+                .namespaces
+                .push((namespace.name.clone(), namespace.encode_to_vec()));
+        }
+        self.store.commit(batch)
+    }
 
-        let run_id = uuid::Uuid::new_v4().to_string();
-        let now = SystemTime::now();
-        let (changed, _) = watch::channel(0);
-        let mut run = Execution {
-            workflow_id: workflow_id.clone(),
-            run_id: run_id.clone(),
-            workflow_type: workflow_type.clone(),
-            task_queue: task_queue.clone(),
-            status: WorkflowExecutionStatus::Running,
-            start_time: now,
-            close_time: None,
-            request_id,
-            execution_timeout,
-            run_timeout,
-            task_timeout,
-            history: Vec::new(),
-            changed,
-            workflow_task: None,
-            previous_started_event_id: 0,
-            activities: HashMap::new(),
-            buffered: Vec::new(),
-            timers: HashMap::new(),
+    /// Stores a namespace.
+    pub async fn store_namespace(&self, namespace: NamespaceRecord) -> Result<(), Status> {
+        let ticket = {
+            let mut state = self.lock();
+            state.sh.namespaces.push(namespace);
+            self.commit(&mut state)
         };
-        let State {
-            events,
-            runs,
-            current,
-            queues,
-        } = &mut *state;
-        run.append(
-            events,
-            events::started(
-                &request,
-                &run,
-                WorkflowType {
-                    name: workflow_type,
-                },
-            ),
-        );
-        tasks::schedule_workflow_task(&request.namespace, &mut run, events, queues, 1);
-        current.insert(key, run_id.clone());
-        runs.insert((request.namespace.clone(), run_id.clone()), run);
-        tracing::debug!(%workflow_id, %run_id, "workflow started");
-        Ok(Started {
-            run_id,
-            started: true,
-        })
+        Ok(ticket.wait().await?)
     }
 
     /// Runs `read` on the run `execution` names (its latest run when the run id is empty).
@@ -293,73 +440,24 @@ impl Engine {
         read: impl FnOnce(&Execution) -> R,
     ) -> Result<R, Status> {
         let state = self.lock();
-        let run_id = resolve(&state, namespace, execution)?;
-        Ok(read(&state.runs[&(namespace.to_string(), run_id)]))
+        let key = state.resolve(namespace, execution)?;
+        Ok(read(&state.runs[&key]))
     }
 
-    /// Terminates a running run.
-    pub fn terminate(
+    /// Runs `read` on every run of `namespace`.
+    pub fn scan<R>(
         &self,
         namespace: &str,
-        execution: &WorkflowExecution,
-        reason: &str,
-        identity: &str,
-    ) -> Result<(), Status> {
-        let mut state = self.lock();
-        let run_id = resolve(&state, namespace, execution)?;
-        let State { runs, events, .. } = &mut *state;
-        let run = runs
-            .get_mut(&(namespace.to_string(), run_id))
-            .expect("resolved");
-        if !run.is_running() {
-            return Err(Status::not_found("workflow execution already completed"));
-        }
-        terminate(run, events, reason, identity);
-        Ok(())
-    }
-}
-
-fn resolve(
-    state: &State,
-    namespace: &str,
-    execution: &WorkflowExecution,
-) -> Result<String, Status> {
-    if execution.workflow_id.is_empty() {
-        return Err(status::invalid_argument(
-            "WorkflowExecution.workflow_id is required",
-        ));
-    }
-    let run_id = if execution.run_id.is_empty() {
+        mut read: impl FnMut(&Execution) -> Option<R>,
+    ) -> Vec<R> {
+        let state = self.lock();
         state
-            .current
-            .get(&(namespace.to_string(), execution.workflow_id.clone()))
-            .cloned()
-    } else {
-        Some(execution.run_id.clone())
-    };
-    run_id
-        .filter(|id| {
-            state
-                .runs
-                .get(&(namespace.to_string(), id.clone()))
-                .is_some_and(|r| r.workflow_id == execution.workflow_id)
-        })
-        .ok_or_else(|| {
-            Status::not_found(format!(
-                "workflow execution not found for workflow id {} and run id {}",
-                execution.workflow_id, execution.run_id
-            ))
-        })
-}
-
-fn terminate(run: &mut Execution, events: &mut EventBuilder, reason: &str, identity: &str) {
-    run.workflow_task = None;
-    run.activities.clear();
-    run.buffered.clear();
-    run.timers.clear();
-    run.status = WorkflowExecutionStatus::Terminated;
-    run.close_time = Some(SystemTime::now());
-    run.append(events, events::terminated(reason, identity));
+            .runs
+            .values()
+            .filter(|r| r.namespace == namespace)
+            .filter_map(&mut read)
+            .collect()
+    }
 }
 
 /// Whether an event closes its run.

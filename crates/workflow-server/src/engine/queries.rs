@@ -1,0 +1,229 @@
+//! Queries. A query rides on the run's scheduled workflow task when there is one (the
+//! worker answers it with the task), waits while a task runs, and otherwise goes out as a
+//! query task of its own, answered with `RespondQueryTaskCompleted`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use temporalio_protos::temporal::api::common::v1::{Payloads, WorkflowExecution, WorkflowType};
+use temporalio_protos::temporal::api::enums::v1::{
+    QueryRejectCondition, QueryResultType, WorkflowExecutionStatus,
+};
+use temporalio_protos::temporal::api::failure::v1::Failure;
+use temporalio_protos::temporal::api::history::v1::History;
+use temporalio_protos::temporal::api::query::v1::{WorkflowQuery, WorkflowQueryResult};
+use temporalio_protos::temporal::api::workflowservice::v1 as ws;
+use tokio::sync::oneshot;
+use tonic::Status;
+
+use super::events::normal_queue;
+use super::{Engine, Execution, Shared, State};
+use crate::status;
+
+const QUERY_TOKEN_PREFIX: &str = "query\n";
+
+/// What a query got.
+#[derive(Debug)]
+pub(crate) enum QueryOutcome {
+    Answered(Option<Payloads>),
+    Failed {
+        message: String,
+        failure: Option<Box<Failure>>,
+    },
+    /// The reject condition held: the run's status.
+    Rejected(WorkflowExecutionStatus),
+}
+
+#[derive(Debug)]
+pub(crate) struct PendingQuery {
+    namespace: String,
+    run_id: String,
+    pub query: WorkflowQuery,
+    reply: oneshot::Sender<QueryOutcome>,
+}
+
+/// Queries not answered yet, by id.
+#[derive(Debug, Default)]
+pub(crate) struct Queries(HashMap<String, PendingQuery>);
+
+impl Queries {
+    pub fn get(&self, id: &str) -> Option<&PendingQuery> {
+        self.0.get(id)
+    }
+}
+
+/// Where a query waits: on the scheduled task, behind the running one, or on its own.
+fn place(run: &mut Execution, sh: &mut Shared, id: String) {
+    match &run.workflow_task {
+        Some(t) if t.started_event_id == 0 && t.not_before.is_none() => {
+            run.attached_queries.push(id)
+        }
+        Some(t) if t.started_event_id != 0 => run.waiting_queries.push(id),
+        _ => {
+            let queue = sh.queues.queue(&run.namespace, &run.state.task_queue);
+            queue.queries.push_back(id);
+            queue.workflow_ready.notify_one();
+        }
+    }
+}
+
+/// The task that carried queries ended without answering them: they go out again.
+pub(crate) fn redispatch_attached(run: &mut Execution, sh: &mut Shared) {
+    for id in std::mem::take(&mut run.attached_queries) {
+        place(run, sh, id);
+    }
+}
+
+/// A workflow task completed: queries it did not answer, and those waiting behind it, go out.
+pub(crate) fn after_task(run: &mut Execution, sh: &mut Shared) {
+    let pending: Vec<String> = std::mem::take(&mut run.attached_queries)
+        .into_iter()
+        .chain(std::mem::take(&mut run.waiting_queries))
+        .collect();
+    for id in pending {
+        place(run, sh, id);
+    }
+}
+
+/// The run closed: waiting queries go out as query tasks (a closed run can be queried).
+pub(crate) fn flush_waiting(run: &mut Execution, sh: &mut Shared) {
+    after_task(run, sh);
+}
+
+/// Answers the queries a completed workflow task carried.
+pub(crate) fn answer(
+    run: &mut Execution,
+    sh: &mut Shared,
+    results: &HashMap<String, WorkflowQueryResult>,
+) {
+    for (id, result) in results {
+        run.attached_queries.retain(|q| q != id);
+        let Some(pending) = sh.queries.0.remove(id) else {
+            continue;
+        };
+        let outcome = if result.result_type() == QueryResultType::Answered {
+            QueryOutcome::Answered(result.answer.clone())
+        } else {
+            QueryOutcome::Failed {
+                message: result.error_message.clone(),
+                failure: result.failure.clone().map(Box::new),
+            }
+        };
+        let _ = pending.reply.send(outcome);
+    }
+}
+
+/// The query task for a legacy query, if it is still wanted.
+pub(crate) fn query_task(state: &State, id: &str) -> Option<ws::PollWorkflowTaskQueueResponse> {
+    let pending = state.sh.queries.get(id)?;
+    if pending.reply.is_closed() {
+        return None;
+    }
+    let run = state
+        .runs
+        .get(&(pending.namespace.clone(), pending.run_id.clone()))?;
+    Some(ws::PollWorkflowTaskQueueResponse {
+        task_token: format!("{QUERY_TOKEN_PREFIX}{}\n{id}", pending.namespace).into_bytes(),
+        workflow_execution: Some(run.execution()),
+        workflow_type: Some(WorkflowType {
+            name: run.workflow_type.clone(),
+        }),
+        previous_started_event_id: run.previous_started_event_id,
+        started_event_id: run.previous_started_event_id,
+        attempt: 1,
+        history: Some(History {
+            events: run.history.clone(),
+        }),
+        query: Some(pending.query.clone()),
+        workflow_execution_task_queue: Some(normal_queue(&run.state.task_queue)),
+        ..Default::default()
+    })
+}
+
+fn rejected(condition: QueryRejectCondition, status: WorkflowExecutionStatus) -> bool {
+    match condition {
+        QueryRejectCondition::NotOpen => status != WorkflowExecutionStatus::Running,
+        QueryRejectCondition::NotCompletedCleanly => !matches!(
+            status,
+            WorkflowExecutionStatus::Running | WorkflowExecutionStatus::Completed
+        ),
+        _ => false,
+    }
+}
+
+impl Engine {
+    /// Asks the run's worker a query and waits up to `budget` for the answer.
+    pub async fn query(
+        &self,
+        namespace: &str,
+        execution: &WorkflowExecution,
+        query: WorkflowQuery,
+        condition: QueryRejectCondition,
+        budget: Duration,
+    ) -> Result<QueryOutcome, Status> {
+        if query.query_type.is_empty() {
+            return Err(status::invalid_argument(
+                "QueryWorkflowRequest.query.query_type is required",
+            ));
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let answer = {
+            let mut state = self.lock();
+            let key = state.resolve(namespace, execution)?;
+            let run_status = state.runs[&key].status();
+            if rejected(condition, run_status) {
+                return Ok(QueryOutcome::Rejected(run_status));
+            }
+            let (reply, answer) = oneshot::channel();
+            state.sh.queries.0.insert(
+                id.clone(),
+                PendingQuery {
+                    namespace: key.0.clone(),
+                    run_id: key.1.clone(),
+                    query,
+                    reply,
+                },
+            );
+            let State { runs, sh, .. } = &mut *state;
+            let run = runs.get_mut(&key).expect("resolved");
+            place(run, sh, id.clone());
+            answer
+        };
+        let outcome = tokio::time::timeout(budget, answer).await;
+        self.lock().sh.queries.0.remove(&id);
+        match outcome {
+            Ok(Ok(outcome)) => Ok(outcome),
+            Ok(Err(_)) => Err(Status::unavailable("the query was dropped")),
+            Err(_) => Err(Status::deadline_exceeded(
+                "no worker answered the query in time (is a worker polling the workflow's task queue?)",
+            )),
+        }
+    }
+
+    /// A worker's answer to a query task.
+    pub fn respond_query(
+        &self,
+        request: ws::RespondQueryTaskCompletedRequest,
+    ) -> Result<(), Status> {
+        let malformed = || status::invalid_argument("task_token is malformed");
+        let text = std::str::from_utf8(&request.task_token).map_err(|_| malformed())?;
+        let id = text
+            .strip_prefix(QUERY_TOKEN_PREFIX)
+            .and_then(|rest| rest.split('\n').nth(1))
+            .ok_or_else(malformed)?;
+        let pending =
+            self.lock().sh.queries.0.remove(id).ok_or_else(|| {
+                status::not_found("query not found (it timed out or was answered)")
+            })?;
+        let outcome = if request.completed_type() == QueryResultType::Answered {
+            QueryOutcome::Answered(request.query_result)
+        } else {
+            QueryOutcome::Failed {
+                message: request.error_message,
+                failure: request.failure.map(Box::new),
+            }
+        };
+        let _ = pending.reply.send(outcome);
+        Ok(())
+    }
+}

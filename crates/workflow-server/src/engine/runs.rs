@@ -1,0 +1,1076 @@
+//! Runs begin and end: starts (with the id policies), signals, cancellation, termination,
+//! timeouts, continue-as-new, and what a run's close means for its parent and children.
+
+use std::time::{Duration, SystemTime};
+
+use temporalio_protos::temporal::api::common::v1::{
+    Header, Memo, Payloads, RetryPolicy, SearchAttributes, WorkflowExecution, WorkflowType,
+};
+use temporalio_protos::temporal::api::enums::v1::{
+    CancelExternalWorkflowExecutionFailedCause, ContinueAsNewInitiator, ParentClosePolicy,
+    RetryState, SignalExternalWorkflowExecutionFailedCause, StartChildWorkflowExecutionFailedCause,
+    WorkflowExecutionStatus, WorkflowIdConflictPolicy, WorkflowIdReusePolicy,
+};
+use temporalio_protos::temporal::api::failure::v1::Failure;
+use temporalio_protos::temporal::api::history::v1::{self as h, history_event::Attributes};
+use temporalio_protos::temporal::api::workflowservice::v1 as ws;
+use tonic::Status;
+
+use super::events::normal_queue;
+use super::record::{self, ParentState, RunState, duration, proto_duration, stamp};
+use super::{
+    DEFAULT_TASK_TIMEOUT, Effect, Engine, Execution, MAX_ID_LENGTH, RunKey, Shared, State, tasks,
+};
+use crate::status;
+
+/// What `start` did.
+pub struct Started {
+    pub run_id: String,
+    pub started: bool,
+}
+
+/// A run about to be created.
+#[derive(Default)]
+pub(crate) struct NewRun {
+    pub namespace: String,
+    pub workflow_id: String,
+    pub workflow_type: String,
+    pub task_queue: String,
+    pub input: Option<Payloads>,
+    pub execution_timeout: Option<Duration>,
+    pub run_timeout: Option<Duration>,
+    pub task_timeout: Option<Duration>,
+    pub request_id: String,
+    pub identity: String,
+    pub header: Option<Header>,
+    pub memo: Option<Memo>,
+    pub search_attributes: Option<SearchAttributes>,
+    pub retry_policy: Option<RetryPolicy>,
+    pub parent: Option<ParentState>,
+    pub start_delay: Option<Duration>,
+    /// A continue-as-new: the run continued, its initiator, and what it carries.
+    pub continued: Option<Continued>,
+    /// Signal-with-start: the signal written right after the start.
+    pub signal: Option<ws::SignalWithStartWorkflowExecutionRequest>,
+}
+
+pub(crate) struct Continued {
+    pub run_id: String,
+    pub first_execution_run_id: String,
+    pub execution_deadline: Option<SystemTime>,
+    pub initiator: i32,
+    pub failure: Option<Failure>,
+    pub last_completion_result: Option<Payloads>,
+}
+
+fn field_duration(
+    value: Option<prost_types::Duration>,
+    what: &str,
+) -> Result<Option<Duration>, Status> {
+    match value {
+        Some(d) if d.seconds < 0 || d.nanos < 0 => {
+            Err(status::invalid_argument(format!("{what} is negative")))
+        }
+        other => Ok(duration(&other)),
+    }
+}
+
+fn required(value: Option<String>, what: &str) -> Result<String, Status> {
+    value
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| status::invalid_argument(format!("{what} is required")))
+}
+
+impl NewRun {
+    fn from_start(request: &ws::StartWorkflowExecutionRequest) -> Result<Self, Status> {
+        let what = "StartWorkflowExecutionRequest";
+        Ok(Self {
+            namespace: request.namespace.clone(),
+            workflow_id: checked_id(&request.workflow_id, what)?,
+            workflow_type: required(
+                request.workflow_type.as_ref().map(|t| t.name.clone()),
+                &format!("{what}.workflow_type"),
+            )?,
+            task_queue: required(
+                request.task_queue.as_ref().map(|q| q.name.clone()),
+                &format!("{what}.task_queue"),
+            )?,
+            input: request.input.clone(),
+            execution_timeout: field_duration(
+                request.workflow_execution_timeout,
+                &format!("{what}.workflow_execution_timeout"),
+            )?,
+            run_timeout: field_duration(
+                request.workflow_run_timeout,
+                &format!("{what}.workflow_run_timeout"),
+            )?,
+            task_timeout: field_duration(
+                request.workflow_task_timeout,
+                &format!("{what}.workflow_task_timeout"),
+            )?,
+            request_id: request_id(&request.request_id),
+            identity: request.identity.clone(),
+            header: request.header.clone(),
+            memo: request.memo.clone(),
+            search_attributes: request.search_attributes.clone(),
+            retry_policy: request.retry_policy.clone(),
+            start_delay: field_duration(
+                request.workflow_start_delay,
+                &format!("{what}.workflow_start_delay"),
+            )?,
+            ..Default::default()
+        })
+    }
+
+    fn from_signal_with_start(
+        request: &ws::SignalWithStartWorkflowExecutionRequest,
+    ) -> Result<Self, Status> {
+        let what = "SignalWithStartWorkflowExecutionRequest";
+        if request.signal_name.is_empty() {
+            return Err(status::invalid_argument(format!(
+                "{what}.signal_name is required"
+            )));
+        }
+        Ok(Self {
+            namespace: request.namespace.clone(),
+            workflow_id: checked_id(&request.workflow_id, what)?,
+            workflow_type: required(
+                request.workflow_type.as_ref().map(|t| t.name.clone()),
+                &format!("{what}.workflow_type"),
+            )?,
+            task_queue: required(
+                request.task_queue.as_ref().map(|q| q.name.clone()),
+                &format!("{what}.task_queue"),
+            )?,
+            input: request.input.clone(),
+            execution_timeout: field_duration(
+                request.workflow_execution_timeout,
+                &format!("{what}.workflow_execution_timeout"),
+            )?,
+            run_timeout: field_duration(
+                request.workflow_run_timeout,
+                &format!("{what}.workflow_run_timeout"),
+            )?,
+            task_timeout: field_duration(
+                request.workflow_task_timeout,
+                &format!("{what}.workflow_task_timeout"),
+            )?,
+            request_id: request_id(&request.request_id),
+            identity: request.identity.clone(),
+            header: request.header.clone(),
+            memo: request.memo.clone(),
+            search_attributes: request.search_attributes.clone(),
+            retry_policy: request.retry_policy.clone(),
+            start_delay: field_duration(
+                request.workflow_start_delay,
+                &format!("{what}.workflow_start_delay"),
+            )?,
+            signal: Some(request.clone()),
+            ..Default::default()
+        })
+    }
+}
+
+fn checked_id(id: &str, what: &str) -> Result<String, Status> {
+    if id.is_empty() {
+        return Err(status::invalid_argument(format!(
+            "{what}.workflow_id is required"
+        )));
+    }
+    if id.len() > MAX_ID_LENGTH {
+        return Err(status::invalid_argument(format!(
+            "{what}.workflow_id is {} bytes; the limit is {MAX_ID_LENGTH}",
+            id.len()
+        )));
+    }
+    Ok(id.to_string())
+}
+
+fn request_id(given: &str) -> String {
+    if given.is_empty() {
+        uuid::Uuid::new_v4().to_string()
+    } else {
+        given.to_string()
+    }
+}
+
+/// What the id policies decide about a start whose workflow id has a run already.
+enum Admission {
+    /// Start a new run.
+    Start,
+    /// Answer with this existing run.
+    Existing { run_id: String, started: bool },
+}
+
+fn admit(
+    state: &mut State,
+    new: &NewRun,
+    reuse: WorkflowIdReusePolicy,
+    conflict: WorkflowIdConflictPolicy,
+) -> Result<Admission, Status> {
+    let key = (new.namespace.clone(), new.workflow_id.clone());
+    let Some(current) = state.current.get(&key).cloned() else {
+        return Ok(Admission::Start);
+    };
+    let run_key = (new.namespace.clone(), current.clone());
+    let run = &state.runs[&run_key];
+    if run.is_running() {
+        if run.request_id == new.request_id {
+            // The same request again: idempotent.
+            return Ok(Admission::Existing {
+                run_id: current,
+                started: true,
+            });
+        }
+        return match conflict {
+            WorkflowIdConflictPolicy::UseExisting => Ok(Admission::Existing {
+                run_id: current,
+                started: false,
+            }),
+            WorkflowIdConflictPolicy::TerminateExisting => {
+                let (run, sh) = state.run_mut(&run_key).expect("current run exists");
+                terminate_run(
+                    run,
+                    sh,
+                    "terminated by a start with TerminateExisting",
+                    &new.identity,
+                );
+                Ok(Admission::Start)
+            }
+            _ => Err(status::workflow_already_started(
+                &new.workflow_id,
+                &current,
+                &run.request_id,
+            )),
+        };
+    }
+    let reusable = match reuse {
+        WorkflowIdReusePolicy::RejectDuplicate => false,
+        WorkflowIdReusePolicy::AllowDuplicateFailedOnly => {
+            run.status() != WorkflowExecutionStatus::Completed
+        }
+        _ => true,
+    };
+    if reusable {
+        Ok(Admission::Start)
+    } else {
+        Err(status::workflow_already_started(
+            &new.workflow_id,
+            &current,
+            &run.request_id,
+        ))
+    }
+}
+
+/// Creates a run and its first events; returns its run id.
+pub(crate) fn create_run(state: &mut State, new: NewRun) -> String {
+    let sh = &mut state.sh;
+    let now = sh.clock.now();
+    let run_id = uuid::Uuid::new_v4().to_string();
+    let task_timeout = new.task_timeout.unwrap_or(DEFAULT_TASK_TIMEOUT);
+    let continued = new.continued.as_ref();
+    let first_execution_run_id = continued
+        .map(|c| c.first_execution_run_id.clone())
+        .unwrap_or_else(|| run_id.clone());
+    let execution_deadline = continued
+        .and_then(|c| c.execution_deadline)
+        .or_else(|| new.execution_timeout.map(|t| now + t));
+    let run_deadline = new
+        .run_timeout
+        .map(|t| now + t)
+        .into_iter()
+        .chain(execution_deadline)
+        .min();
+    let run_state = RunState {
+        workflow_id: new.workflow_id.clone(),
+        run_id: run_id.clone(),
+        workflow_type: new.workflow_type.clone(),
+        task_queue: new.task_queue.clone(),
+        status: WorkflowExecutionStatus::Running as i32,
+        start_time: stamp(now),
+        request_id: new.request_id.clone(),
+        execution_timeout: new.execution_timeout.and_then(proto_duration),
+        run_timeout: new.run_timeout.and_then(proto_duration),
+        task_timeout: proto_duration(task_timeout),
+        run_deadline: run_deadline.and_then(stamp),
+        execution_deadline: execution_deadline.and_then(stamp),
+        parent: new.parent.clone(),
+        first_execution_run_id: first_execution_run_id.clone(),
+        search_attributes: new.search_attributes.clone(),
+        memo: new.memo.clone(),
+        first_task_at: new.start_delay.map(|d| now + d).and_then(stamp),
+        retry_policy: new.retry_policy.clone(),
+        attempt: 1,
+        continued_from: continued.map(|c| c.run_id.clone()).unwrap_or_default(),
+        ..Default::default()
+    };
+    let mut run = Execution::new(&new.namespace, run_state, Vec::new());
+    let parent = new.parent.as_ref();
+    run.append(
+        sh,
+        Attributes::WorkflowExecutionStartedEventAttributes(
+            h::WorkflowExecutionStartedEventAttributes {
+                workflow_type: Some(WorkflowType {
+                    name: new.workflow_type.clone(),
+                }),
+                parent_workflow_namespace: parent.map(|p| p.namespace.clone()).unwrap_or_default(),
+                parent_workflow_execution: parent.map(|p| WorkflowExecution {
+                    workflow_id: p.workflow_id.clone(),
+                    run_id: p.run_id.clone(),
+                }),
+                parent_initiated_event_id: parent.map_or(0, |p| p.initiated_event_id),
+                task_queue: Some(normal_queue(&new.task_queue)),
+                input: new.input.clone(),
+                workflow_execution_timeout: new.execution_timeout.and_then(proto_duration),
+                workflow_run_timeout: new.run_timeout.and_then(proto_duration),
+                workflow_task_timeout: proto_duration(task_timeout),
+                continued_execution_run_id: continued.map(|c| c.run_id.clone()).unwrap_or_default(),
+                initiator: continued.map_or(0, |c| c.initiator),
+                continued_failure: continued.and_then(|c| c.failure.clone()),
+                last_completion_result: continued.and_then(|c| c.last_completion_result.clone()),
+                original_execution_run_id: run_id.clone(),
+                identity: new.identity.clone(),
+                first_execution_run_id,
+                retry_policy: new.retry_policy.clone(),
+                attempt: 1,
+                workflow_execution_expiration_time: execution_deadline.and_then(stamp),
+                first_workflow_task_backoff: new.start_delay.and_then(proto_duration),
+                memo: new.memo.clone(),
+                search_attributes: new.search_attributes.clone(),
+                header: new.header.clone(),
+                workflow_id: new.workflow_id.clone(),
+                ..Default::default()
+            },
+        ),
+    );
+    if let Some(signal) = &new.signal {
+        run.append(
+            sh,
+            signaled(
+                signal.signal_name.clone(),
+                signal.signal_input.clone(),
+                &signal.identity,
+                signal.header.clone(),
+                None,
+            ),
+        );
+        run.signal_request_ids.push(new.request_id.clone());
+    }
+    if new.start_delay.is_none() {
+        tasks::schedule_workflow_task(&mut run, sh, 1);
+    }
+    tracing::debug!(workflow_id = %new.workflow_id, %run_id, "workflow started");
+    state.current.insert(
+        (new.namespace.clone(), new.workflow_id.clone()),
+        run_id.clone(),
+    );
+    sh.dirty.insert(run.key());
+    state.runs.insert(run.key(), run);
+    run_id
+}
+
+pub(crate) fn signaled(
+    signal_name: String,
+    input: Option<Payloads>,
+    identity: &str,
+    header: Option<Header>,
+    external: Option<WorkflowExecution>,
+) -> Attributes {
+    Attributes::WorkflowExecutionSignaledEventAttributes(
+        h::WorkflowExecutionSignaledEventAttributes {
+            signal_name,
+            input,
+            identity: identity.to_string(),
+            header,
+            external_workflow_execution: external,
+            ..Default::default()
+        },
+    )
+}
+
+/// Ends a run with `close` (its close event) and `status`, and tells its parent and
+/// children.
+pub(crate) fn close_run(
+    run: &mut Execution,
+    sh: &mut Shared,
+    status: WorkflowExecutionStatus,
+    close: Attributes,
+) {
+    run.append(sh, close.clone());
+    run.status = status as i32;
+    run.close_time = stamp(sh.clock.now());
+    run.workflow_task = None;
+    run.activities.clear();
+    run.timers.clear();
+    run.buffered.clear();
+    run.sticky = None;
+    run.run_deadline = None;
+    run.first_task_at = None;
+    if let Some(parent) = run.parent.clone()
+        && status != WorkflowExecutionStatus::ContinuedAsNew
+    {
+        sh.effects.push_back(Effect::ChildClosed {
+            parent,
+            child: run.execution(),
+            workflow_type: run.workflow_type.clone(),
+            close: Box::new(close),
+        });
+    }
+    for child in std::mem::take(&mut run.children).into_values() {
+        let terminate = match child.parent_close_policy() {
+            ParentClosePolicy::Abandon => continue,
+            ParentClosePolicy::RequestCancel => false,
+            _ => true,
+        };
+        if child.run_id.is_empty() {
+            continue;
+        }
+        sh.effects.push_back(Effect::ParentClosed {
+            namespace: child.namespace,
+            child: WorkflowExecution {
+                workflow_id: child.workflow_id,
+                run_id: String::new(),
+            },
+            terminate,
+        });
+    }
+    queries::flush_waiting(run, sh);
+}
+
+use super::queries;
+
+pub(crate) fn terminate_run(run: &mut Execution, sh: &mut Shared, reason: &str, identity: &str) {
+    close_run(
+        run,
+        sh,
+        WorkflowExecutionStatus::Terminated,
+        Attributes::WorkflowExecutionTerminatedEventAttributes(
+            h::WorkflowExecutionTerminatedEventAttributes {
+                reason: reason.to_string(),
+                identity: identity.to_string(),
+                ..Default::default()
+            },
+        ),
+    );
+}
+
+/// The run timed out (its run timeout or the execution timeout).
+pub(crate) fn time_out_run(run: &mut Execution, sh: &mut Shared) {
+    close_run(
+        run,
+        sh,
+        WorkflowExecutionStatus::TimedOut,
+        Attributes::WorkflowExecutionTimedOutEventAttributes(
+            h::WorkflowExecutionTimedOutEventAttributes {
+                retry_state: RetryState::Timeout as i32,
+                ..Default::default()
+            },
+        ),
+    );
+}
+
+fn request_cancel(
+    run: &mut Execution,
+    sh: &mut Shared,
+    reason: &str,
+    identity: &str,
+    external: Option<(i64, WorkflowExecution)>,
+) {
+    if run.cancel_requested {
+        return;
+    }
+    run.cancel_requested = true;
+    let (external_initiated_event_id, external_workflow_execution) = match external {
+        Some((id, execution)) => (id, Some(execution)),
+        None => (0, None),
+    };
+    run.deliver(
+        sh,
+        vec![Attributes::WorkflowExecutionCancelRequestedEventAttributes(
+            h::WorkflowExecutionCancelRequestedEventAttributes {
+                cause: reason.to_string(),
+                identity: identity.to_string(),
+                external_initiated_event_id,
+                external_workflow_execution,
+            },
+        )],
+    );
+}
+
+fn already_closed() -> Status {
+    status::not_found("workflow execution already completed")
+}
+
+impl Engine {
+    /// Starts a run, following the id reuse and conflict policies and the request id.
+    pub async fn start(
+        &self,
+        request: ws::StartWorkflowExecutionRequest,
+    ) -> Result<Started, Status> {
+        let new = NewRun::from_start(&request)?;
+        let (started, ticket) = {
+            let mut state = self.lock();
+            let started = match admit(
+                &mut state,
+                &new,
+                request.workflow_id_reuse_policy(),
+                request.workflow_id_conflict_policy(),
+            )? {
+                Admission::Existing { run_id, started } => Started { run_id, started },
+                Admission::Start => Started {
+                    run_id: create_run(&mut state, new),
+                    started: true,
+                },
+            };
+            (started, self.commit(&mut state))
+        };
+        ticket.wait().await?;
+        Ok(started)
+    }
+
+    /// Signals the running run of a workflow id, or starts one with the signal.
+    pub async fn signal_with_start(
+        &self,
+        request: ws::SignalWithStartWorkflowExecutionRequest,
+    ) -> Result<Started, Status> {
+        let new = NewRun::from_signal_with_start(&request)?;
+        let (started, ticket) = {
+            let mut state = self.lock();
+            let key = (new.namespace.clone(), new.workflow_id.clone());
+            let running = state
+                .current
+                .get(&key)
+                .map(|run_id| (new.namespace.clone(), run_id.clone()))
+                .filter(|k| state.runs[k].is_running());
+            let started = match running {
+                Some(run_key)
+                    if request.workflow_id_conflict_policy()
+                        != WorkflowIdConflictPolicy::TerminateExisting =>
+                {
+                    let (run, sh) = state.run_mut(&run_key).expect("running");
+                    run.deliver(
+                        sh,
+                        vec![signaled(
+                            request.signal_name.clone(),
+                            request.signal_input.clone(),
+                            &request.identity,
+                            request.header.clone(),
+                            None,
+                        )],
+                    );
+                    Started {
+                        run_id: run_key.1,
+                        started: false,
+                    }
+                }
+                _ => match admit(
+                    &mut state,
+                    &new,
+                    request.workflow_id_reuse_policy(),
+                    request.workflow_id_conflict_policy(),
+                )? {
+                    Admission::Existing { run_id, started } => Started { run_id, started },
+                    Admission::Start => Started {
+                        run_id: create_run(&mut state, new),
+                        started: true,
+                    },
+                },
+            };
+            (started, self.commit(&mut state))
+        };
+        ticket.wait().await?;
+        Ok(started)
+    }
+
+    /// Terminates a running run.
+    pub async fn terminate(
+        &self,
+        namespace: &str,
+        execution: &WorkflowExecution,
+        reason: &str,
+        identity: &str,
+    ) -> Result<(), Status> {
+        let ticket = {
+            let mut state = self.lock();
+            let key = state.resolve(namespace, execution)?;
+            let (run, sh) = state.run_mut(&key).expect("resolved");
+            if !run.is_running() {
+                return Err(already_closed());
+            }
+            terminate_run(run, sh, reason, identity);
+            self.commit(&mut state)
+        };
+        Ok(ticket.wait().await?)
+    }
+
+    /// Asks a running run to cancel.
+    pub async fn request_cancel(
+        &self,
+        namespace: &str,
+        execution: &WorkflowExecution,
+        reason: &str,
+        identity: &str,
+    ) -> Result<(), Status> {
+        let ticket = {
+            let mut state = self.lock();
+            let key = state.resolve(namespace, execution)?;
+            let (run, sh) = state.run_mut(&key).expect("resolved");
+            if !run.is_running() {
+                return Err(already_closed());
+            }
+            request_cancel(run, sh, reason, identity, None);
+            self.commit(&mut state)
+        };
+        Ok(ticket.wait().await?)
+    }
+
+    /// Delivers a signal: written at once, or after the running workflow task.
+    pub async fn signal(&self, request: &ws::SignalWorkflowExecutionRequest) -> Result<(), Status> {
+        if request.signal_name.is_empty() {
+            return Err(status::invalid_argument(
+                "SignalWorkflowExecutionRequest.signal_name is required",
+            ));
+        }
+        let execution = request.workflow_execution.clone().unwrap_or_default();
+        let ticket = {
+            let mut state = self.lock();
+            let key = state.resolve(&request.namespace, &execution)?;
+            let (run, sh) = state.run_mut(&key).expect("resolved");
+            if !run.is_running() {
+                return Err(already_closed());
+            }
+            let repeated = !request.request_id.is_empty()
+                && run.signal_request_ids.contains(&request.request_id);
+            if !repeated {
+                if !request.request_id.is_empty() {
+                    run.signal_request_ids.push(request.request_id.clone());
+                }
+                run.deliver(
+                    sh,
+                    vec![signaled(
+                        request.signal_name.clone(),
+                        request.input.clone(),
+                        &request.identity,
+                        request.header.clone(),
+                        None,
+                    )],
+                );
+            }
+            self.commit(&mut state)
+        };
+        Ok(ticket.wait().await?)
+    }
+}
+
+/// Closes the run with continue-as-new and starts the next one.
+pub(crate) fn continue_as_new(
+    state: &mut State,
+    key: &RunKey,
+    completed: i64,
+    command: temporalio_protos::temporal::api::command::v1::ContinueAsNewWorkflowExecutionCommandAttributes,
+) {
+    let run = &state.runs[key];
+    let workflow_type = command
+        .workflow_type
+        .clone()
+        .map(|t| t.name)
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| run.workflow_type.clone());
+    let task_queue = command
+        .task_queue
+        .clone()
+        .map(|q| q.name)
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| run.task_queue.clone());
+    let run_timeout = duration(&command.workflow_run_timeout).or(duration(&run.run_timeout));
+    let task_timeout = duration(&command.workflow_task_timeout).or(duration(&run.task_timeout));
+    let new = NewRun {
+        namespace: key.0.clone(),
+        workflow_id: run.workflow_id.clone(),
+        workflow_type: workflow_type.clone(),
+        task_queue: task_queue.clone(),
+        input: command.input.clone(),
+        execution_timeout: duration(&run.execution_timeout),
+        run_timeout,
+        task_timeout,
+        request_id: uuid::Uuid::new_v4().to_string(),
+        identity: String::new(),
+        header: command.header.clone(),
+        memo: command.memo.clone().or_else(|| run.memo.clone()),
+        search_attributes: command
+            .search_attributes
+            .clone()
+            .or_else(|| run.search_attributes.clone()),
+        retry_policy: command.retry_policy.clone(),
+        parent: run.parent.clone(),
+        start_delay: duration(&command.backoff_start_interval),
+        continued: Some(Continued {
+            run_id: run.run_id.clone(),
+            first_execution_run_id: run.first_execution_run_id.clone(),
+            execution_deadline: record::time(&run.execution_deadline),
+            initiator: if command.initiator == 0 {
+                ContinueAsNewInitiator::Workflow as i32
+            } else {
+                command.initiator
+            },
+            failure: command.failure.clone(),
+            last_completion_result: command.last_completion_result.clone(),
+        }),
+        signal: None,
+    };
+    let new_run_id = create_run(state, new);
+    let (run, sh) = state.run_mut(key).expect("still there");
+    close_run(
+        run,
+        sh,
+        WorkflowExecutionStatus::ContinuedAsNew,
+        Attributes::WorkflowExecutionContinuedAsNewEventAttributes(
+            h::WorkflowExecutionContinuedAsNewEventAttributes {
+                new_execution_run_id: new_run_id,
+                workflow_type: Some(WorkflowType {
+                    name: workflow_type,
+                }),
+                task_queue: Some(normal_queue(&task_queue)),
+                input: command.input,
+                workflow_run_timeout: run_timeout.and_then(proto_duration),
+                workflow_task_timeout: task_timeout.and_then(proto_duration),
+                workflow_task_completed_event_id: completed,
+                backoff_start_interval: command.backoff_start_interval,
+                initiator: command.initiator,
+                last_completion_result: command.last_completion_result,
+                header: command.header,
+                memo: command.memo,
+                search_attributes: command.search_attributes,
+                ..Default::default()
+            },
+        ),
+    );
+}
+
+/// Carries out one effect.
+pub(crate) fn apply_effect(state: &mut State, effect: Effect) {
+    match effect {
+        Effect::StartChild {
+            parent,
+            initiated_event_id,
+            command,
+        } => start_child(state, parent, initiated_event_id, *command),
+        Effect::ChildClosed {
+            parent,
+            child,
+            workflow_type,
+            close,
+        } => {
+            let key = (parent.namespace.clone(), parent.run_id.clone());
+            let Some((run, sh)) = state.run_mut(&key) else {
+                return;
+            };
+            let Some(entry) = run.children.remove(&parent.initiated_event_id) else {
+                return;
+            };
+            let common = (
+                entry.namespace.clone(),
+                Some(child),
+                Some(WorkflowType {
+                    name: workflow_type,
+                }),
+                parent.initiated_event_id,
+                entry.started_event_id,
+            );
+            let (
+                namespace,
+                workflow_execution,
+                workflow_type,
+                initiated_event_id,
+                started_event_id,
+            ) = common;
+            let event = match *close {
+                Attributes::WorkflowExecutionCompletedEventAttributes(a) => {
+                    Attributes::ChildWorkflowExecutionCompletedEventAttributes(
+                        h::ChildWorkflowExecutionCompletedEventAttributes {
+                            result: a.result,
+                            namespace,
+                            workflow_execution,
+                            workflow_type,
+                            initiated_event_id,
+                            started_event_id,
+                            ..Default::default()
+                        },
+                    )
+                }
+                Attributes::WorkflowExecutionFailedEventAttributes(a) => {
+                    Attributes::ChildWorkflowExecutionFailedEventAttributes(
+                        h::ChildWorkflowExecutionFailedEventAttributes {
+                            failure: a.failure,
+                            namespace,
+                            workflow_execution,
+                            workflow_type,
+                            initiated_event_id,
+                            started_event_id,
+                            retry_state: a.retry_state,
+                            ..Default::default()
+                        },
+                    )
+                }
+                Attributes::WorkflowExecutionCanceledEventAttributes(a) => {
+                    Attributes::ChildWorkflowExecutionCanceledEventAttributes(
+                        h::ChildWorkflowExecutionCanceledEventAttributes {
+                            details: a.details,
+                            namespace,
+                            workflow_execution,
+                            workflow_type,
+                            initiated_event_id,
+                            started_event_id,
+                            ..Default::default()
+                        },
+                    )
+                }
+                Attributes::WorkflowExecutionTimedOutEventAttributes(a) => {
+                    Attributes::ChildWorkflowExecutionTimedOutEventAttributes(
+                        h::ChildWorkflowExecutionTimedOutEventAttributes {
+                            namespace,
+                            workflow_execution,
+                            workflow_type,
+                            initiated_event_id,
+                            started_event_id,
+                            retry_state: a.retry_state,
+                            ..Default::default()
+                        },
+                    )
+                }
+                _ => Attributes::ChildWorkflowExecutionTerminatedEventAttributes(
+                    h::ChildWorkflowExecutionTerminatedEventAttributes {
+                        namespace,
+                        workflow_execution,
+                        workflow_type,
+                        initiated_event_id,
+                        started_event_id,
+                        ..Default::default()
+                    },
+                ),
+            };
+            run.deliver(sh, vec![event]);
+        }
+        Effect::SignalExternal {
+            source,
+            initiated_event_id,
+            target_namespace,
+            target,
+            signal,
+        } => {
+            let source_execution = state.runs.get(&source).map(|r| r.execution());
+            let delivered = match state.resolve(&target_namespace, &target) {
+                Ok(key) => {
+                    let (run, sh) = state.run_mut(&key).expect("resolved");
+                    if run.is_running() {
+                        run.deliver(
+                            sh,
+                            vec![signaled(
+                                signal.signal_name.clone(),
+                                signal.input.clone(),
+                                "",
+                                signal.header.clone(),
+                                source_execution,
+                            )],
+                        );
+                        true
+                    } else {
+                        false
+                    }
+                }
+                Err(_) => false,
+            };
+            let Some((run, sh)) = state.run_mut(&source) else {
+                return;
+            };
+            let event = if delivered {
+                Attributes::ExternalWorkflowExecutionSignaledEventAttributes(
+                    h::ExternalWorkflowExecutionSignaledEventAttributes {
+                        initiated_event_id,
+                        namespace: target_namespace,
+                        workflow_execution: Some(target),
+                        ..Default::default()
+                    },
+                )
+            } else {
+                Attributes::SignalExternalWorkflowExecutionFailedEventAttributes(
+                    h::SignalExternalWorkflowExecutionFailedEventAttributes {
+                        cause: SignalExternalWorkflowExecutionFailedCause::ExternalWorkflowExecutionNotFound
+                            as i32,
+                        initiated_event_id,
+                        namespace: target_namespace,
+                        workflow_execution: Some(target),
+                        ..Default::default()
+                    },
+                )
+            };
+            run.deliver(sh, vec![event]);
+        }
+        Effect::CancelExternal {
+            source,
+            initiated_event_id,
+            target_namespace,
+            target,
+            reason,
+        } => {
+            let source_execution = state.runs.get(&source).map(|r| r.execution());
+            let delivered = match state.resolve(&target_namespace, &target) {
+                Ok(key) => {
+                    let (run, sh) = state.run_mut(&key).expect("resolved");
+                    if run.is_running() {
+                        request_cancel(
+                            run,
+                            sh,
+                            &reason,
+                            "",
+                            source_execution.map(|e| (initiated_event_id, e)),
+                        );
+                        true
+                    } else {
+                        false
+                    }
+                }
+                Err(_) => false,
+            };
+            let Some((run, sh)) = state.run_mut(&source) else {
+                return;
+            };
+            let event = if delivered {
+                Attributes::ExternalWorkflowExecutionCancelRequestedEventAttributes(
+                    h::ExternalWorkflowExecutionCancelRequestedEventAttributes {
+                        initiated_event_id,
+                        namespace: target_namespace,
+                        workflow_execution: Some(target),
+                        ..Default::default()
+                    },
+                )
+            } else {
+                Attributes::RequestCancelExternalWorkflowExecutionFailedEventAttributes(
+                    h::RequestCancelExternalWorkflowExecutionFailedEventAttributes {
+                        cause: CancelExternalWorkflowExecutionFailedCause::ExternalWorkflowExecutionNotFound
+                            as i32,
+                        initiated_event_id,
+                        namespace: target_namespace,
+                        workflow_execution: Some(target),
+                        ..Default::default()
+                    },
+                )
+            };
+            run.deliver(sh, vec![event]);
+        }
+        Effect::ParentClosed {
+            namespace,
+            child,
+            terminate,
+        } => {
+            let Ok(key) = state.resolve(&namespace, &child) else {
+                return;
+            };
+            let (run, sh) = state.run_mut(&key).expect("resolved");
+            if !run.is_running() {
+                return;
+            }
+            if terminate {
+                terminate_run(run, sh, "by parent close policy", "");
+            } else {
+                request_cancel(run, sh, "by parent close policy", "", None);
+            }
+        }
+    }
+}
+
+fn start_child(
+    state: &mut State,
+    parent: RunKey,
+    initiated_event_id: i64,
+    command: temporalio_protos::temporal::api::command::v1::StartChildWorkflowExecutionCommandAttributes,
+) {
+    let Some(parent_run) = state.runs.get(&parent) else {
+        return;
+    };
+    if !parent_run.is_running() {
+        return;
+    }
+    let namespace = parent.0.clone();
+    let workflow_type = command
+        .workflow_type
+        .clone()
+        .map(|t| t.name)
+        .unwrap_or_default();
+    let new = NewRun {
+        namespace: namespace.clone(),
+        workflow_id: command.workflow_id.clone(),
+        workflow_type: workflow_type.clone(),
+        task_queue: command
+            .task_queue
+            .clone()
+            .map(|q| q.name)
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| parent_run.task_queue.clone()),
+        input: command.input.clone(),
+        execution_timeout: duration(&command.workflow_execution_timeout),
+        run_timeout: duration(&command.workflow_run_timeout),
+        task_timeout: duration(&command.workflow_task_timeout),
+        request_id: uuid::Uuid::new_v4().to_string(),
+        identity: String::new(),
+        header: command.header.clone(),
+        memo: command.memo.clone(),
+        search_attributes: command.search_attributes.clone(),
+        retry_policy: command.retry_policy.clone(),
+        parent: Some(ParentState {
+            namespace: parent.0.clone(),
+            workflow_id: parent_run.workflow_id.clone(),
+            run_id: parent_run.run_id.clone(),
+            initiated_event_id,
+        }),
+        ..Default::default()
+    };
+    let admitted = admit(
+        state,
+        &new,
+        command.workflow_id_reuse_policy(),
+        WorkflowIdConflictPolicy::Fail,
+    );
+    let event = match admitted {
+        Ok(Admission::Start) => {
+            let run_id = create_run(state, new);
+            let (run, _) = state.run_mut(&parent).expect("checked");
+            if let Some(child) = run.children.get_mut(&initiated_event_id) {
+                child.run_id = run_id.clone();
+            }
+            Attributes::ChildWorkflowExecutionStartedEventAttributes(
+                h::ChildWorkflowExecutionStartedEventAttributes {
+                    namespace,
+                    initiated_event_id,
+                    workflow_execution: Some(WorkflowExecution {
+                        workflow_id: command.workflow_id.clone(),
+                        run_id,
+                    }),
+                    workflow_type: Some(WorkflowType {
+                        name: workflow_type,
+                    }),
+                    header: command.header.clone(),
+                    ..Default::default()
+                },
+            )
+        }
+        _ => {
+            let (run, _) = state.run_mut(&parent).expect("checked");
+            run.children.remove(&initiated_event_id);
+            Attributes::StartChildWorkflowExecutionFailedEventAttributes(
+                h::StartChildWorkflowExecutionFailedEventAttributes {
+                    namespace,
+                    workflow_id: command.workflow_id.clone(),
+                    workflow_type: Some(WorkflowType {
+                        name: workflow_type,
+                    }),
+                    cause: StartChildWorkflowExecutionFailedCause::WorkflowAlreadyExists as i32,
+                    initiated_event_id,
+                    ..Default::default()
+                },
+            )
+        }
+    };
+    let (run, sh) = state.run_mut(&parent).expect("checked");
+    run.deliver(sh, vec![event]);
+}

@@ -1,0 +1,141 @@
+//! Persistence: one trait, two backends. The engine keeps every execution in memory and
+//! hands each change to the store as one write; the store makes it durable before the
+//! request that caused it is answered.
+
+mod sqlite;
+
+use std::path::Path;
+
+use tokio::sync::oneshot;
+
+pub use sqlite::SqliteStore;
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused an operation.
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A stored record does not decode.
+    #[error("a stored {what} does not decode: {source}")]
+    Corrupt {
+        /// Which record.
+        what: &'static str,
+        /// The decoder's complaint.
+        #[source]
+        source: prost::DecodeError,
+    },
+    /// The writer thread is gone.
+    #[error("the store's writer stopped")]
+    Closed,
+}
+
+/// One run's change: its state record, and the events appended since the last write.
+#[derive(Debug, Clone)]
+pub struct RunWrite {
+    pub namespace: String,
+    pub run_id: String,
+    pub workflow_id: String,
+    /// The encoded `RunState`.
+    pub state: Vec<u8>,
+    /// `(event id, encoded HistoryEvent)`, in order.
+    pub events: Vec<(i64, Vec<u8>)>,
+    /// Whether this run is the latest of its workflow id.
+    pub current: bool,
+}
+
+/// What one transaction writes.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    pub runs: Vec<RunWrite>,
+    /// Encoded `NamespaceRecord`s, by name.
+    pub namespaces: Vec<(String, Vec<u8>)>,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.runs.is_empty() && self.namespaces.is_empty()
+    }
+}
+
+/// Everything stored, as read at start-up.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub namespaces: Vec<Vec<u8>>,
+    pub runs: Vec<LoadedRun>,
+    /// `(namespace, workflow id, run id)` of each workflow id's latest run.
+    pub current: Vec<(String, String, String)>,
+}
+
+/// One stored run.
+#[derive(Debug)]
+pub struct LoadedRun {
+    pub namespace: String,
+    pub state: Vec<u8>,
+    pub events: Vec<Vec<u8>>,
+}
+
+/// Resolves once a batch is durable.
+#[must_use = "a write is durable only once its ticket resolves"]
+pub struct Ticket(Option<oneshot::Receiver<Result<(), String>>>);
+
+impl Ticket {
+    /// Already durable (or nothing to make durable).
+    pub fn done() -> Self {
+        Self(None)
+    }
+
+    /// Waits for the write.
+    pub async fn wait(self) -> Result<(), StoreFailure> {
+        match self.0 {
+            None => Ok(()),
+            Some(receiver) => match receiver.await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(message)) => Err(StoreFailure(message)),
+                Err(_) => Err(StoreFailure(StoreError::Closed.to_string())),
+            },
+        }
+    }
+}
+
+/// A write that did not become durable.
+#[derive(Debug, thiserror::Error)]
+#[error("the change was not stored: {0}")]
+pub struct StoreFailure(pub String);
+
+impl From<StoreFailure> for tonic::Status {
+    fn from(failure: StoreFailure) -> Self {
+        tonic::Status::unavailable(failure.to_string())
+    }
+}
+
+/// Where executions are kept.
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Reads everything stored.
+    fn load(&self) -> Result<Loaded, StoreError>;
+    /// Queues a batch; the ticket resolves once it is durable. Batches become durable in
+    /// the order they were queued.
+    fn commit(&self, batch: Batch) -> Ticket;
+}
+
+/// Keeps nothing: the engine's memory is the only copy.
+#[derive(Debug, Default)]
+pub struct MemoryStore;
+
+impl Store for MemoryStore {
+    fn load(&self) -> Result<Loaded, StoreError> {
+        Ok(Loaded::default())
+    }
+
+    fn commit(&self, _batch: Batch) -> Ticket {
+        Ticket::done()
+    }
+}
+
+/// Opens the store a `--db-filename` names, or memory when there is none.
+pub fn open(path: Option<&Path>) -> Result<Box<dyn Store>, StoreError> {
+    Ok(match path {
+        Some(path) => Box::new(SqliteStore::open(path)?),
+        None => Box::new(MemoryStore),
+    })
+}

@@ -1,0 +1,191 @@
+//! A SQLite file in WAL mode. One writer thread commits batches in order; batches queued
+//! while a commit runs share the next one (group commit), so one fsync covers many changes.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::mpsc;
+
+use rusqlite::{Connection, params};
+use tokio::sync::oneshot;
+
+use super::{Batch, Loaded, LoadedRun, Store, StoreError, Ticket};
+
+/// Most batches one transaction takes.
+const MAX_GROUP: usize = 512;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS namespaces (
+    name TEXT PRIMARY KEY,
+    record BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    namespace TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    workflow_id TEXT NOT NULL,
+    state BLOB NOT NULL,
+    PRIMARY KEY (namespace, run_id)
+);
+CREATE TABLE IF NOT EXISTS events (
+    namespace TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    event_id INTEGER NOT NULL,
+    event BLOB NOT NULL,
+    PRIMARY KEY (namespace, run_id, event_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS current_runs (
+    namespace TEXT NOT NULL,
+    workflow_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    PRIMARY KEY (namespace, workflow_id)
+) WITHOUT ROWID;
+";
+
+type Job = (Batch, oneshot::Sender<Result<(), String>>);
+
+/// The SQLite backend.
+#[derive(Debug)]
+pub struct SqliteStore {
+    path: std::path::PathBuf,
+    writer: Mutex<mpsc::Sender<Job>>,
+}
+
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let connection = Connection::open(path)?;
+    // FULL: a commit is on disk before the request is answered, even across power loss.
+    connection.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;",
+    )?;
+    connection.execute_batch(SCHEMA)?;
+    Ok(connection)
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the file and starts its writer thread.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let connection = connect(path)?;
+        let (sender, receiver) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || write_loop(connection, receiver))
+            .map_err(|e| StoreError::Sqlite(rusqlite::Error::ToSqlConversionFailure(e.into())))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            writer: Mutex::new(sender),
+        })
+    }
+}
+
+fn write_loop(mut connection: Connection, jobs: mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let outcome = write_group(&mut connection, group.iter().map(|(batch, _)| batch))
+            .map_err(|e| e.to_string());
+        if let Err(message) = &outcome {
+            tracing::error!(error = %message, "a write to the SQLite store failed");
+        }
+        for (_, done) in group {
+            let _ = done.send(outcome.clone());
+        }
+    }
+}
+
+fn write_group<'a>(
+    connection: &mut Connection,
+    batches: impl Iterator<Item = &'a Batch>,
+) -> Result<(), rusqlite::Error> {
+    let tx = connection.transaction()?;
+    {
+        let mut namespace = tx.prepare_cached(
+            "INSERT INTO namespaces (name, record) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET record = excluded.record",
+        )?;
+        let mut run = tx.prepare_cached(
+            "INSERT INTO runs (namespace, run_id, workflow_id, state) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (namespace, run_id) DO UPDATE SET state = excluded.state",
+        )?;
+        let mut event = tx.prepare_cached(
+            "INSERT INTO events (namespace, run_id, event_id, event) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        let mut current = tx.prepare_cached(
+            "INSERT INTO current_runs (namespace, workflow_id, run_id) VALUES (?1, ?2, ?3)
+             ON CONFLICT (namespace, workflow_id) DO UPDATE SET run_id = excluded.run_id",
+        )?;
+        for batch in batches {
+            for (name, record) in &batch.namespaces {
+                namespace.execute(params![name, record])?;
+            }
+            for write in &batch.runs {
+                run.execute(params![
+                    write.namespace,
+                    write.run_id,
+                    write.workflow_id,
+                    write.state
+                ])?;
+                for (id, bytes) in &write.events {
+                    event.execute(params![write.namespace, write.run_id, id, bytes])?;
+                }
+                if write.current {
+                    current.execute(params![write.namespace, write.workflow_id, write.run_id])?;
+                }
+            }
+        }
+    }
+    tx.commit()
+}
+
+impl Store for SqliteStore {
+    fn load(&self) -> Result<Loaded, StoreError> {
+        let connection = connect(&self.path)?;
+        let mut loaded = Loaded::default();
+        let mut statement = connection.prepare("SELECT record FROM namespaces ORDER BY name")?;
+        loaded.namespaces = statement
+            .query_map([], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut statement = connection.prepare(
+            "SELECT namespace, workflow_id, run_id FROM current_runs ORDER BY namespace, workflow_id",
+        )?;
+        loaded.current = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut runs = connection.prepare("SELECT namespace, run_id, state FROM runs")?;
+        let mut events = connection.prepare(
+            "SELECT event FROM events WHERE namespace = ?1 AND run_id = ?2 ORDER BY event_id",
+        )?;
+        let rows: Vec<(String, String, Vec<u8>)> = runs
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        for (namespace, run_id, state) in rows {
+            let history = events
+                .query_map(params![namespace, run_id], |row| row.get(0))?
+                .collect::<Result<_, _>>()?;
+            loaded.runs.push(LoadedRun {
+                namespace,
+                state,
+                events: history,
+            });
+        }
+        Ok(loaded)
+    }
+
+    fn commit(&self, batch: Batch) -> Ticket {
+        if batch.is_empty() {
+            return Ticket::done();
+        }
+        let (done, ticket) = oneshot::channel();
+        let sent = self
+            .writer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send((batch, done));
+        if let Err(mpsc::SendError((_, done))) = sent {
+            let _ = done.send(Err(StoreError::Closed.to_string()));
+        }
+        Ticket(Some(ticket))
+    }
+}
