@@ -37,7 +37,7 @@ pub fn info(run: &Execution) -> WorkflowExecutionInfo {
                 run_id: p.run_id.clone(),
             }
         }),
-        execution_time: run.start_time,
+        execution_time: run.execution_time.or(run.start_time),
         memo: run.memo.clone(),
         search_attributes: run.search_attributes.clone(),
         task_queue: run.task_queue.clone(),
@@ -69,6 +69,23 @@ pub fn row(info: &WorkflowExecutionInfo) -> Row<'_> {
             .execution_time
             .and_then(|t| SystemTime::try_from(t).ok())
             .unwrap_or(start_time),
+        custom: info
+            .search_attributes
+            .iter()
+            .flat_map(|a| a.indexed_fields.iter())
+            .map(|(name, payload)| (name.as_str(), payload_text(&payload.data)))
+            .collect(),
+    }
+}
+
+/// A search attribute's value as the filter compares it: JSON strings unquoted, other
+/// JSON (numbers, booleans) as written.
+fn payload_text(data: &[u8]) -> String {
+    let text = String::from_utf8_lossy(data);
+    let trimmed = text.trim();
+    match trimmed.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        Some(inner) => inner.replace("\\\"", "\"").replace("\\\\", "\\"),
+        None => trimmed.to_string(),
     }
 }
 

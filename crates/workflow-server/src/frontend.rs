@@ -50,6 +50,22 @@ impl Frontend {
         })
     }
 
+    /// Parses a list filter; search attributes the namespace's workflows set count as fields.
+    fn parse_query(&self, namespace: &str, query: &str) -> Result<visibility::Query, Status> {
+        let names: std::collections::BTreeSet<String> = self
+            .engine
+            .scan(namespace, |run| {
+                run.search_attributes
+                    .as_ref()
+                    .map(|a| a.indexed_fields.keys().cloned().collect::<Vec<_>>())
+            })
+            .into_iter()
+            .flatten()
+            .collect();
+        visibility::parse_with(query, &|name| names.contains(name))
+            .map_err(|e| status::invalid_argument(e.to_string()))
+    }
+
     fn check_namespace(&self, namespace: &str) -> Result<(), Status> {
         if namespace.is_empty() {
             return Err(status::invalid_argument("namespace is required"));
@@ -278,8 +294,7 @@ impl WorkflowService for Frontend {
     ) -> Result<Response<ws::ListWorkflowExecutionsResponse>, Status> {
         let request = request.into_inner();
         self.check_namespace(&request.namespace)?;
-        let query = visibility::parse(&request.query)
-            .map_err(|e| status::invalid_argument(e.to_string()))?;
+        let query = self.parse_query(&request.namespace, &request.query)?;
         let offset: usize = if request.next_page_token.is_empty() {
             0
         } else {
@@ -320,8 +335,7 @@ impl WorkflowService for Frontend {
     ) -> Result<Response<ws::CountWorkflowExecutionsResponse>, Status> {
         let request = request.into_inner();
         self.check_namespace(&request.namespace)?;
-        let query = visibility::parse(&request.query)
-            .map_err(|e| status::invalid_argument(e.to_string()))?;
+        let query = self.parse_query(&request.namespace, &request.query)?;
         let count = self
             .engine
             .scan(&request.namespace, |run| {

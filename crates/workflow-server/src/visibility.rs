@@ -27,7 +27,7 @@ pub struct FilterError {
 }
 
 /// The fields a filter may name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(missing_docs)] // The names are the language's own.
 pub enum Field {
     WorkflowId,
@@ -38,6 +38,8 @@ pub enum Field {
     CloseTime,
     ExecutionTime,
     TaskQueue,
+    /// A search attribute the workflows set.
+    Custom(String),
 }
 
 impl Field {
@@ -55,7 +57,7 @@ impl Field {
         })
     }
 
-    fn is_time(self) -> bool {
+    fn is_time(&self) -> bool {
         matches!(
             self,
             Self::StartTime | Self::CloseTime | Self::ExecutionTime
@@ -115,11 +117,20 @@ pub struct Row<'a> {
     pub start_time: SystemTime,
     pub close_time: Option<SystemTime>,
     pub execution_time: SystemTime,
+    /// Search attributes, as `(name, value as text)`.
+    pub custom: Vec<(&'a str, String)>,
 }
 
 impl Row<'_> {
-    fn text(&self, field: Field) -> Option<&str> {
+    fn text<'s>(&'s self, field: &Field) -> Option<&'s str> {
         Some(match field {
+            Field::Custom(name) => {
+                return self
+                    .custom
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.as_str());
+            }
             Field::WorkflowId => self.workflow_id,
             Field::WorkflowType => self.workflow_type,
             Field::RunId => self.run_id,
@@ -129,7 +140,7 @@ impl Row<'_> {
         })
     }
 
-    fn time(&self, field: Field) -> Option<SystemTime> {
+    fn time(&self, field: &Field) -> Option<SystemTime> {
         match field {
             Field::StartTime => Some(self.start_time),
             Field::CloseTime => self.close_time,
@@ -138,9 +149,17 @@ impl Row<'_> {
         }
     }
 
-    fn compare(&self, field: Field, value: &Value) -> Option<Ordering> {
+    fn compare(&self, field: &Field, value: &Value) -> Option<Ordering> {
         match value {
-            Value::Text(v) => self.text(field).map(|t| t.cmp(v.as_str())),
+            Value::Text(v) => self.text(field).map(|t| {
+                // Numbers (an Int search attribute) compare as numbers.
+                match (t.parse::<f64>(), v.parse::<f64>()) {
+                    (Ok(a), Ok(b)) if matches!(field, Field::Custom(_)) => {
+                        a.partial_cmp(&b).unwrap_or(Ordering::Equal)
+                    }
+                    _ => t.cmp(v.as_str()),
+                }
+            }),
             Value::Time(v) => self.time(field).map(|t| t.cmp(v)),
         }
     }
@@ -152,9 +171,9 @@ impl Row<'_> {
         }
         for (field, descending) in order {
             let ordering = if field.is_time() {
-                self.time(*field).cmp(&other.time(*field))
+                self.time(field).cmp(&other.time(field))
             } else {
-                self.text(*field).cmp(&other.text(*field))
+                self.text(field).cmp(&other.text(field))
             };
             let ordering = if *descending {
                 ordering.reverse()
@@ -178,19 +197,19 @@ impl Filter {
             Self::Or(a, b) => a.matches(row) || b.matches(row),
             Self::Not(a) => !a.matches(row),
             Self::Compare(field, ordering, equal_too, value) => row
-                .compare(*field, value)
+                .compare(field, value)
                 .is_some_and(|o| o == *ordering || (*equal_too && o == Ordering::Equal)),
             Self::In(field, values) => values
                 .iter()
-                .any(|v| row.compare(*field, v) == Some(Ordering::Equal)),
+                .any(|v| row.compare(field, v) == Some(Ordering::Equal)),
             Self::StartsWith(field, prefix) => row
-                .text(*field)
+                .text(field)
                 .is_some_and(|t| t.starts_with(prefix.as_str())),
             Self::IsNull(field) => {
                 if field.is_time() {
-                    row.time(*field).is_none()
+                    row.time(field).is_none()
                 } else {
-                    row.text(*field).is_none_or(str::is_empty)
+                    row.text(field).is_none_or(str::is_empty)
                 }
             }
         }
@@ -277,13 +296,14 @@ fn tokenize(input: &str) -> Result<Vec<(Token, usize)>, FilterError> {
     Ok(tokens)
 }
 
-struct Parser {
+struct Parser<'k> {
+    known: &'k dyn Fn(&str) -> bool,
     tokens: Vec<(Token, usize)>,
     at: usize,
     end: usize,
 }
 
-impl Parser {
+impl Parser<'_> {
     fn position(&self) -> usize {
         self.tokens.get(self.at).map_or(self.end, |(_, p)| *p)
     }
@@ -330,8 +350,12 @@ impl Parser {
                     self.at += 1;
                     Ok(field)
                 }
+                None if (self.known)(&name) => {
+                    self.at += 1;
+                    Ok(Field::Custom(name))
+                }
                 None => self.error(format!(
-                    "unknown field {name}; this server filters on WorkflowId, WorkflowType, RunId, ExecutionStatus, StartTime, CloseTime, ExecutionTime and TaskQueue"
+                    "unknown field {name}; filter on WorkflowId, WorkflowType, RunId, ExecutionStatus, StartTime, CloseTime, ExecutionTime, TaskQueue or a search attribute the workflows set"
                 )),
             },
             Some(_) => self.error("expected a field name"),
@@ -339,7 +363,7 @@ impl Parser {
         }
     }
 
-    fn value(&mut self, field: Field) -> Result<Value, FilterError> {
+    fn value(&mut self, field: &Field) -> Result<Value, FilterError> {
         let position = self.position();
         let text = match self.tokens.get(self.at).cloned() {
             Some((Token::Text(t), _)) => t,
@@ -358,7 +382,7 @@ impl Parser {
             })?;
             return Ok(Value::Time(time));
         }
-        if field == Field::ExecutionStatus && !STATUSES.contains(&text.as_str()) {
+        if *field == Field::ExecutionStatus && !STATUSES.contains(&text.as_str()) {
             return Err(FilterError {
                 message: format!(
                     "{text:?} is not an execution status; use one of {}",
@@ -403,9 +427,9 @@ impl Parser {
         let negated = self.keyword("NOT");
         if self.keyword("IN") {
             self.expect_symbol("(")?;
-            let mut values = vec![self.value(field)?];
+            let mut values = vec![self.value(&field)?];
             while self.symbol(",") {
-                values.push(self.value(field)?);
+                values.push(self.value(&field)?);
             }
             self.expect_symbol(")")?;
             let filter = Filter::In(field, values);
@@ -416,13 +440,13 @@ impl Parser {
             });
         }
         if self.keyword("BETWEEN") {
-            let low = self.value(field)?;
+            let low = self.value(&field)?;
             if !self.keyword("AND") {
                 return self.error("expected AND in BETWEEN");
             }
-            let high = self.value(field)?;
+            let high = self.value(&field)?;
             let filter = Filter::And(
-                Box::new(Filter::Compare(field, Ordering::Greater, true, low)),
+                Box::new(Filter::Compare(field.clone(), Ordering::Greater, true, low)),
                 Box::new(Filter::Compare(field, Ordering::Less, true, high)),
             );
             return Ok(if negated {
@@ -435,7 +459,7 @@ impl Parser {
             return self.error("expected IN or BETWEEN after NOT");
         }
         if self.keyword("STARTS_WITH") {
-            return match self.value(field)? {
+            return match self.value(&field)? {
                 Value::Text(prefix) => Ok(Filter::StartsWith(field, prefix)),
                 Value::Time(_) => self.error("STARTS_WITH takes a text field"),
             };
@@ -468,7 +492,8 @@ impl Parser {
             return self
                 .error("expected an operator (=, !=, <, <=, >, >=, IN, BETWEEN, STARTS_WITH, IS)");
         };
-        let filter = Filter::Compare(field, ordering, equal_too, self.value(field)?);
+        let value = self.value(&field)?;
+        let filter = Filter::Compare(field, ordering, equal_too, value);
         Ok(if negate {
             Filter::Not(Box::new(filter))
         } else {
@@ -514,7 +539,13 @@ pub const STATUSES: [&str; 7] = [
 /// assert!(parse("Color = 'red'").unwrap_err().to_string().contains("unknown field Color"));
 /// ```
 pub fn parse(input: &str) -> Result<Query, FilterError> {
+    parse_with(input, &|_| false)
+}
+
+/// Parses a list filter that may also name the search attributes `known` accepts.
+pub fn parse_with(input: &str, known: &dyn Fn(&str) -> bool) -> Result<Query, FilterError> {
     let mut parser = Parser {
+        known,
         tokens: tokenize(input)?,
         at: 0,
         end: input.len(),
@@ -554,6 +585,7 @@ mod tests {
             start_time: start,
             close_time: (status != "Running").then_some(start + Duration::from_secs(5)),
             execution_time: start,
+            custom: vec![("CustomInt", "42".to_string())],
         }
     }
 
@@ -594,6 +626,19 @@ mod tests {
             &a
         ));
         assert!(matches("", &a));
+        let known = |name: &str| name == "CustomInt";
+        let custom = parse_with("CustomInt > 9 AND CustomInt <= 42", &known).unwrap();
+        assert!(custom.filter.matches(&a), "numbers compare as numbers");
+        assert!(
+            !parse_with("CustomInt = 7", &known)
+                .unwrap()
+                .filter
+                .matches(&a)
+        );
+        assert!(
+            parse("CustomInt = 7").is_err(),
+            "unknown without the namespace's names"
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@ use super::{Engine, Execution, RunKey, Shared, State};
 use crate::status;
 
 /// Temporal's default activity retry policy: 1 s, doubling, at most 100 s apart, forever.
-fn default_retry_policy(given: Option<RetryPolicy>) -> RetryPolicy {
+pub(crate) fn default_retry_policy(given: Option<RetryPolicy>) -> RetryPolicy {
     let mut policy = given.unwrap_or_default();
     if duration(&policy.initial_interval).is_none() {
         policy.initial_interval = proto_duration(Duration::from_secs(1));
@@ -265,7 +265,27 @@ fn retry_decision(
     failure: &Failure,
     now: SystemTime,
 ) -> Result<Duration, RetryState> {
-    let policy = a.retry_policy.clone().unwrap_or_default();
+    let deadline = time(&a.scheduled_time)
+        .zip(duration(&a.schedule_to_close))
+        .map(|(at, limit)| at + limit);
+    retry_backoff(
+        &a.retry_policy.clone().unwrap_or_default(),
+        a.attempt,
+        failure,
+        now,
+        deadline,
+    )
+}
+
+/// What a retry policy says about attempt `attempt + 1` after `failure`: the backoff to
+/// wait, or why there is no retry. `deadline` is when retrying must end.
+pub(crate) fn retry_backoff(
+    policy: &RetryPolicy,
+    attempt: i32,
+    failure: &Failure,
+    now: SystemTime,
+    deadline: Option<SystemTime>,
+) -> Result<Duration, RetryState> {
     let failure_type = match &failure.failure_info {
         Some(failure::FailureInfo::ApplicationFailureInfo(info)) => {
             if info.non_retryable {
@@ -285,7 +305,7 @@ fn retry_decision(
     if policy.non_retryable_error_types.contains(&failure_type) {
         return Err(RetryState::NonRetryableFailure);
     }
-    if policy.maximum_attempts > 0 && a.attempt >= policy.maximum_attempts {
+    if policy.maximum_attempts > 0 && attempt >= policy.maximum_attempts {
         return Err(RetryState::MaximumAttemptsReached);
     }
     let initial = duration(&policy.initial_interval).unwrap_or(Duration::from_secs(1));
@@ -293,11 +313,9 @@ fn retry_decision(
     let factor = policy
         .backoff_coefficient
         .max(1.0)
-        .powi(a.attempt.saturating_sub(1));
+        .powi(attempt.saturating_sub(1));
     let backoff = initial.mul_f64(factor.min(1e9)).min(maximum);
-    if let (Some(at), Some(limit)) = (time(&a.scheduled_time), duration(&a.schedule_to_close))
-        && now + backoff >= at + limit
-    {
+    if deadline.is_some_and(|d| now + backoff >= d) {
         return Err(RetryState::Timeout);
     }
     Ok(backoff)

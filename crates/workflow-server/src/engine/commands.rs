@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use temporalio_protos::temporal::api::command::v1::{Command, command::Attributes as C};
 use temporalio_protos::temporal::api::common::v1::Payloads;
 use temporalio_protos::temporal::api::enums::v1::{
-    RetryState, WorkflowExecutionStatus, WorkflowTaskFailedCause as Cause,
+    WorkflowExecutionStatus, WorkflowTaskFailedCause as Cause,
 };
 use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_protos::temporal::api::history::v1::{self as h};
@@ -276,12 +276,25 @@ pub(crate) fn apply(
     identity: &str,
     eager: &mut Vec<ws::PollActivityTaskQueueResponse>,
 ) {
-    if let Some(C::ContinueAsNewWorkflowExecutionCommandAttributes(a)) = command.attributes {
-        if state.runs.get(key).is_some_and(|r| r.is_running()) {
-            runs::continue_as_new(state, key, completed, a);
+    let running = state.runs.get(key).is_some_and(|r| r.is_running());
+    let command = match command.attributes {
+        Some(C::ContinueAsNewWorkflowExecutionCommandAttributes(a)) => {
+            if running {
+                runs::continue_as_new(state, key, completed, a);
+            }
+            return;
         }
-        return;
-    }
+        Some(C::FailWorkflowExecutionCommandAttributes(a)) => {
+            if running {
+                runs::fail_run(state, key, completed, a.failure);
+            }
+            return;
+        }
+        other => Command {
+            attributes: other,
+            ..command
+        },
+    };
     let Some((run, sh)) = state.run_mut(key) else {
         return;
     };
@@ -336,19 +349,6 @@ pub(crate) fn apply(
             Attributes::WorkflowExecutionCompletedEventAttributes(
                 h::WorkflowExecutionCompletedEventAttributes {
                     result: a.result,
-                    workflow_task_completed_event_id: completed,
-                    ..Default::default()
-                },
-            ),
-        ),
-        Some(C::FailWorkflowExecutionCommandAttributes(a)) => runs::close_run(
-            run,
-            sh,
-            WorkflowExecutionStatus::Failed,
-            Attributes::WorkflowExecutionFailedEventAttributes(
-                h::WorkflowExecutionFailedEventAttributes {
-                    failure: a.failure,
-                    retry_state: RetryState::RetryPolicyNotSet as i32,
                     workflow_task_completed_event_id: completed,
                     ..Default::default()
                 },

@@ -90,6 +90,9 @@ pub struct RunState {
     /// Run id of the run this one continued, if any.
     #[prost(string, tag = "30")]
     pub continued_from: String,
+    /// When the first workflow task is due: the start time plus any start delay.
+    #[prost(message, optional, tag = "31")]
+    pub execution_time: Option<Timestamp>,
 }
 
 /// A workflow task scheduled, and started once a poller took it.

@@ -52,6 +52,9 @@ pub(crate) struct NewRun {
     pub continued: Option<Continued>,
     /// Signal-with-start: the signal written right after the start.
     pub signal: Option<ws::SignalWithStartWorkflowExecutionRequest>,
+    pub cron_schedule: String,
+    /// The attempt, above 1 for a retry of a failed run.
+    pub attempt: i32,
 }
 
 pub(crate) struct Continued {
@@ -118,6 +121,7 @@ impl NewRun {
                 request.workflow_start_delay,
                 &format!("{what}.workflow_start_delay"),
             )?,
+            cron_schedule: request.cron_schedule.clone(),
             ..Default::default()
         })
     }
@@ -299,8 +303,9 @@ pub(crate) fn create_run(state: &mut State, new: NewRun) -> String {
         search_attributes: new.search_attributes.clone(),
         memo: new.memo.clone(),
         first_task_at: new.start_delay.map(|d| now + d).and_then(stamp),
+        execution_time: stamp(now + new.start_delay.unwrap_or_default()),
         retry_policy: new.retry_policy.clone(),
-        attempt: 1,
+        attempt: new.attempt.max(1),
         continued_from: continued.map(|c| c.run_id.clone()).unwrap_or_default(),
         ..Default::default()
     };
@@ -332,7 +337,8 @@ pub(crate) fn create_run(state: &mut State, new: NewRun) -> String {
                 identity: new.identity.clone(),
                 first_execution_run_id,
                 retry_policy: new.retry_policy.clone(),
-                attempt: 1,
+                attempt: new.attempt.max(1),
+                cron_schedule: new.cron_schedule.clone(),
                 workflow_execution_expiration_time: execution_deadline.and_then(stamp),
                 first_workflow_task_backoff: new.start_delay.and_then(proto_duration),
                 memo: new.memo.clone(),
@@ -717,6 +723,8 @@ pub(crate) fn continue_as_new(
             last_completion_result: command.last_completion_result.clone(),
         }),
         signal: None,
+        cron_schedule: String::new(),
+        attempt: 1,
     };
     let new_run_id = create_run(state, new);
     let (run, sh) = state.run_mut(key).expect("still there");
@@ -742,6 +750,72 @@ pub(crate) fn continue_as_new(
                 memo: command.memo,
                 search_attributes: command.search_attributes,
                 ..Default::default()
+            },
+        ),
+    );
+}
+
+/// The run failed: with a retry policy that allows it, a new run retries it after the
+/// backoff, and the failed run names it. Returns whether it was retried.
+pub(crate) fn fail_run(state: &mut State, key: &RunKey, completed: i64, failure: Option<Failure>) {
+    let run = &state.runs[key];
+    let now = state.sh.clock.now();
+    let decision = match (&run.retry_policy, &failure) {
+        (Some(policy), Some(f)) => super::activities::retry_backoff(
+            policy,
+            run.attempt,
+            f,
+            now,
+            record::time(&run.execution_deadline),
+        ),
+        _ => Err(RetryState::RetryPolicyNotSet),
+    };
+    let (retry_state, new_execution_run_id) = match decision {
+        Ok(backoff) => {
+            let new = NewRun {
+                namespace: key.0.clone(),
+                workflow_id: run.workflow_id.clone(),
+                workflow_type: run.workflow_type.clone(),
+                task_queue: run.task_queue.clone(),
+                input: run.history.first().and_then(|e| match &e.attributes {
+                    Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => a.input.clone(),
+                    _ => None,
+                }),
+                execution_timeout: duration(&run.execution_timeout),
+                run_timeout: duration(&run.run_timeout),
+                task_timeout: duration(&run.task_timeout),
+                request_id: uuid::Uuid::new_v4().to_string(),
+                memo: run.memo.clone(),
+                search_attributes: run.search_attributes.clone(),
+                retry_policy: run.retry_policy.clone(),
+                parent: run.parent.clone(),
+                start_delay: Some(backoff).filter(|b| !b.is_zero()),
+                continued: Some(Continued {
+                    run_id: run.run_id.clone(),
+                    first_execution_run_id: run.first_execution_run_id.clone(),
+                    execution_deadline: record::time(&run.execution_deadline),
+                    initiator: ContinueAsNewInitiator::Retry as i32,
+                    failure: failure.clone(),
+                    last_completion_result: None,
+                }),
+                attempt: run.attempt + 1,
+                ..Default::default()
+            };
+            (RetryState::InProgress, create_run(state, new))
+        }
+        Err(state) => (state, String::new()),
+    };
+    let (run, sh) = state.run_mut(key).expect("present");
+    close_run(
+        run,
+        sh,
+        WorkflowExecutionStatus::Failed,
+        Attributes::WorkflowExecutionFailedEventAttributes(
+            h::WorkflowExecutionFailedEventAttributes {
+                failure,
+                retry_state: retry_state as i32,
+                workflow_task_completed_event_id: completed,
+                new_execution_run_id,
             },
         ),
     );
