@@ -1,16 +1,29 @@
 //! The hello example in one process: a worker hosting `YourWorkflow` and `your_activity`,
-//! and a client running the workflow against the same server. Prints `Hello, your name!`.
+//! and a client running the workflow. Prints `Hello, your name!` (or the name given as the
+//! first argument).
 //!
-//! Environment: `TEMPORAL_ADDRESS` (default `localhost:7233`).
+//! With no setup at all it starts our embedded server in-process, on a free port and in
+//! memory. With `TEMPORAL_ADDRESS` set it uses that server instead (a Temporal dev server,
+//! a cluster, or `workflow-server start-dev`).
 
 use examples::hello::{TASK_QUEUE, YourWorkflow, your_activity};
 use workflow_client::Client;
 use workflow_core::prelude::*;
+use workflow_server::{RunningServer, ServerOptions};
 use workflow_worker::Worker;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let address = std::env::var("TEMPORAL_ADDRESS").unwrap_or_else(|_| "localhost:7233".into());
+    let name = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "your name".into());
+    let (address, embedded) = match std::env::var("TEMPORAL_ADDRESS") {
+        Ok(address) => (address, None),
+        Err(_) => {
+            let server = RunningServer::start(ServerOptions::new()).await?;
+            (server.target(), Some(server))
+        }
+    };
     let client = Client::connect(address).await?;
 
     let worker = Worker::new(client.clone(), TASK_QUEUE)
@@ -23,7 +36,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let greeting = client
         .execute_workflow(
             YourWorkflow::run,
-            "your name".to_string(),
+            name,
             WorkflowOptions::new(&workflow_id, TASK_QUEUE),
         )
         .await?;
@@ -31,5 +44,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     shutdown.shutdown();
     running.await??;
+    if let Some(server) = embedded {
+        server.shutdown().await?;
+    }
     Ok(())
 }

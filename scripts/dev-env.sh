@@ -70,9 +70,33 @@ start_temporal_server() {
     export TEMPORAL_ADDRESS
 }
 
+# Our own server (`workflow-server start-dev`, built by cargo) on a free port, keeping its
+# executions in a fresh SQLite file.
+start_our_server() {
+    mkdir -p "$LOG_DIR"
+    local port db="$LOG_DIR/our-server.db"
+    port="$(free_port)"
+    rm -f "$db" "$db-wal" "$db-shm"
+    TEMPORAL_ADDRESS="127.0.0.1:$port"
+    log "starting workflow-server start-dev on $TEMPORAL_ADDRESS (SQLite $db)"
+    cargo build --quiet --locked -p workflow-server
+    "$REPO_ROOT/target/debug/workflow-server" start-dev --ip 127.0.0.1 --port "$port" \
+        --db-filename "$db" --log-level warn >"$LOG_DIR/our-server.log" 2>&1 &
+    PIDS+=("$!")
+    wait_for 30 "our server" "$LOG_DIR/our-server.log" \
+        "$VENV/bin/temporal" operator cluster health --address "$TEMPORAL_ADDRESS"
+    export TEMPORAL_ADDRESS
+}
+
+# Stops everything started so far (the worker before its server).
+stop_started() {
+    stop_all
+    PIDS=()
+}
+
 start_python_worker() {
     local queue="$1"
-    local logfile="$LOG_DIR/python-worker.log"
+    local logfile="$LOG_DIR/python-worker-${2:-temporal}.log"
     log "starting the Python worker on task queue $queue"
     "$VENV/bin/python" -u "$REPO_ROOT/tests/python/worker.py" \
         --address "$TEMPORAL_ADDRESS" --task-queue "$queue" >"$logfile" 2>&1 &

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, doc tests, and the end-to-end tests against a real Temporal dev
-# server with workflows hosted by the Temporal Python SDK. Extra arguments go to `cargo test`.
+# server with workflows hosted by the Temporal Python SDK; then the end-to-end suite again
+# against our own server (`workflow-server start-dev` on a SQLite file), with the Python
+# worker on it too. Extra arguments go to `cargo test`.
 set -euo pipefail
 source "$(dirname "$0")/dev-env.sh"
 cd "$REPO_ROOT"
@@ -14,3 +16,22 @@ export WORKFLOW_TEST_PYTHON="$VENV/bin/python"
 export WORKFLOW_TEST_PYTHON_DIR="$REPO_ROOT/tests/python"
 cargo test --workspace --all-targets --locked --no-fail-fast "$@"
 cargo test --workspace --doc --locked
+stop_started
+
+# Conformance: the same end-to-end suite on our server. The compile-fail UI suite does not
+# touch a server, so it ran once above.
+start_our_server
+start_python_worker python-worker ours
+suites=()
+for file in tests/tests/*.rs; do
+    name="$(basename "$file" .rs)"
+    [[ "$name" == ui ]] || suites+=(--test "$name")
+done
+cargo test --locked --no-fail-fast -p workflow-tests "${suites[@]}" "$@"
+stop_started
+
+# The README's main command: the hello example on an embedded, in-process server.
+unset TEMPORAL_ADDRESS
+greeting="$(cargo run --locked --quiet -p examples --example hello -- CI)"
+[[ "$greeting" == "Hello, CI!" ]] || { log "the hello example printed: $greeting"; exit 1; }
+log "the hello example printed: $greeting"

@@ -179,9 +179,20 @@ impl RunningServer {
             .send_compressed(CompressionEncoding::Gzip)
             .max_decoding_message_size(MAX_MESSAGE_SIZE)
             .max_encoding_message_size(usize::MAX);
+        // `temporal operator cluster health` and load balancers ask the standard health
+        // service about the workflow service.
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health
+            .set_serving::<WorkflowServiceServer<Frontend>>()
+            .await;
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(
             tonic::transport::Server::builder()
+                .add_service(
+                    health_service
+                        .accept_compressed(CompressionEncoding::Gzip)
+                        .send_compressed(CompressionEncoding::Gzip),
+                )
                 .add_service(NameUnimplemented(service))
                 // Without TCP_NODELAY, small answers wait on delayed ACKs (~40 ms each).
                 .serve_with_incoming_shutdown(

@@ -134,7 +134,7 @@ impl Engine {
                 let ticket = self.commit_quietly(&mut state);
                 let next = state.sh.deadlines.first().map(|(at, _)| *at);
                 let sleep = match next {
-                    Some(at) if state.sh.clock.skipping && due.is_empty() && idle(&state) => {
+                    Some(at) if state.sh.clock.skipping && idle(&state) => {
                         let jump = at.duration_since(now).unwrap_or_default();
                         state.sh.clock.skipped += jump;
                         tracing::debug!(?jump, "time skipped to the next deadline");

@@ -1,0 +1,208 @@
+//! Nothing acknowledged is lost: the server is killed with SIGKILL in the middle of a
+//! workflow (an activity running, a timer pending), started again on the same SQLite file,
+//! and the workflow completes. Also: time skipping.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
+
+use temporalio_protos::temporal::api::enums::v1::EventType;
+use temporalio_protos::temporal::api::history::v1::HistoryEvent;
+use tokio::sync::watch;
+use workflow_client::Client;
+use workflow_core::prelude::*;
+use workflow_core::workflow::future::join;
+use workflow_server::{RunningServer, ServerOptions};
+use workflow_worker::Worker;
+
+/// `true` once the test lets the activity finish.
+fn gate() -> &'static watch::Sender<bool> {
+    static GATE: OnceLock<watch::Sender<bool>> = OnceLock::new();
+    GATE.get_or_init(|| watch::channel(false).0)
+}
+
+/// Counts the activity's starts.
+fn starts() -> &'static watch::Sender<u32> {
+    static STARTS: OnceLock<watch::Sender<u32>> = OnceLock::new();
+    STARTS.get_or_init(|| watch::channel(0).0)
+}
+
+#[activity]
+async fn slow_step(_ctx: ActivityContext, input: String) -> Result<String, ActivityError> {
+    starts().send_modify(|n| *n += 1);
+    let mut open = gate().subscribe();
+    open.wait_for(|open| *open).await.expect("gate kept");
+    Ok(format!("{input} done"))
+}
+
+#[workflow]
+#[derive(Default)]
+struct Survivor;
+
+#[workflow]
+impl Survivor {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, input: String) -> WorkflowResult<String> {
+        let timer = ctx.sleep(Duration::from_secs(3));
+        let step = ctx.execute_activity(
+            slow_step,
+            input,
+            ActivityOptions::start_to_close(Duration::from_secs(60)),
+        );
+        let (slept, stepped) = join(timer, step).await;
+        slept?;
+        Ok(stepped?)
+    }
+}
+
+fn spawn_server(port: u16, db: &Path) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_workflow-server"))
+        .args([
+            "start-dev",
+            "--port",
+            &port.to_string(),
+            "--log-level",
+            "warn",
+        ])
+        .arg("--db-filename")
+        .arg(db)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the binary");
+    // The first line says it listens.
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("listening"), "{line}");
+    child
+}
+
+fn kinds(history: &[HistoryEvent]) -> Vec<EventType> {
+    history.iter().map(|e| e.event_type()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_server_restarts_from_its_file_and_the_workflow_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut first = spawn_server(port, &db);
+    let client = Client::connect(format!("127.0.0.1:{port}")).await.unwrap();
+    let worker = Worker::new(client.clone(), "durable")
+        .register_workflow::<Survivor>()
+        .register_activity(slow_step);
+    let stop = worker.shutdown_handle();
+    let running = tokio::spawn(worker.run());
+
+    let handle = client
+        .start_workflow(
+            Survivor::run,
+            "step".to_string(),
+            WorkflowOptions::new("survivor", "durable"),
+        )
+        .await
+        .unwrap();
+    starts().subscribe().wait_for(|n| *n >= 1).await.unwrap();
+    let before = handle.fetch_history().await.unwrap();
+    assert!(
+        kinds(&before).contains(&EventType::TimerStarted)
+            && kinds(&before).contains(&EventType::ActivityTaskScheduled)
+            && !kinds(&before).contains(&EventType::TimerFired),
+        "{:?}",
+        kinds(&before)
+    );
+
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let mut second = spawn_server(port, &db);
+
+    // Everything acknowledged before the kill is still there, unchanged.
+    let after = handle.fetch_history().await.unwrap();
+    assert_eq!(after[..before.len()], before[..]);
+    gate().send_replace(true);
+    assert_eq!(handle.result().await.unwrap(), "step done");
+    let history = handle.fetch_history().await.unwrap();
+    let kinds = kinds(&history);
+    assert!(kinds.contains(&EventType::TimerFired), "{kinds:?}");
+    assert!(
+        kinds.contains(&EventType::ActivityTaskCompleted),
+        "{kinds:?}"
+    );
+    assert_eq!(kinds.last(), Some(&EventType::WorkflowExecutionCompleted));
+    // Event ids and task ids kept increasing across the restart.
+    for pair in history.windows(2) {
+        assert_eq!(pair[1].event_id, pair[0].event_id + 1);
+        assert!(pair[1].task_id > pair[0].task_id, "{pair:?}");
+    }
+
+    stop.shutdown();
+    running.await.unwrap().unwrap();
+    second.kill().unwrap();
+    second.wait().unwrap();
+}
+
+#[workflow]
+#[derive(Default)]
+struct Sleeper;
+
+#[workflow]
+impl Sleeper {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>) -> WorkflowResult<u64> {
+        let before = ctx.now();
+        ctx.sleep(Duration::from_secs(24 * 3600)).await?;
+        Ok(ctx
+            .now()
+            .duration_since(before)
+            .unwrap_or_default()
+            .as_secs())
+    }
+}
+
+#[tokio::test]
+async fn with_time_skipping_a_day_long_timer_fires_once_nothing_else_runs() {
+    let server = RunningServer::start(ServerOptions::new().time_skipping(true))
+        .await
+        .unwrap();
+    let client = Client::connect(server.target()).await.unwrap();
+    let worker = Worker::new(client.clone(), "skipping").register_workflow::<Sleeper>();
+    let stop = worker.shutdown_handle();
+    let running = tokio::spawn(worker.run());
+    let started = SystemTime::now();
+
+    let handle = client
+        .start_workflow(
+            Sleeper::run,
+            (),
+            WorkflowOptions::new("sleeper", "skipping"),
+        )
+        .await
+        .unwrap();
+    // A guard, not a timing claim: without skipping this would wait a day.
+    let slept = tokio::time::timeout(Duration::from_secs(120), handle.result())
+        .await
+        .expect("the timer fired without waiting a day")
+        .unwrap();
+    assert!(slept >= 24 * 3600, "the workflow saw {slept} s pass");
+    let history = handle.fetch_history().await.unwrap();
+    let fired = history
+        .iter()
+        .find(|e| e.event_type() == EventType::TimerFired)
+        .expect("a TimerFired event");
+    let fired_at = SystemTime::try_from(fired.event_time.unwrap()).unwrap();
+    assert!(
+        fired_at.duration_since(started).unwrap() >= Duration::from_secs(24 * 3600),
+        "the server's clock moved a day ahead"
+    );
+
+    stop.shutdown();
+    running.await.unwrap().unwrap();
+    server.shutdown().await.unwrap();
+}
