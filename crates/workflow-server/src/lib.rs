@@ -42,5 +42,5 @@ mod generated {
 pub use frontend::SERVER_VERSION;
 pub use limits::{MAX_MESSAGE_SIZE, MAX_PAYLOAD_SIZE};
 pub use namespaces::DEFAULT_NAMESPACE;
-pub use server::{DEFAULT_PORT, RunningServer, ServerError, ServerOptions};
+pub use server::{DEFAULT_PORT, RunningServer, ServerError, ServerOptions, ServerTls};
 pub use store::StoreError;

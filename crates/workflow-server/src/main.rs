@@ -5,7 +5,9 @@ use std::net::IpAddr;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use workflow_server::{DEFAULT_PORT, RunningServer, ServerOptions};
+use std::path::PathBuf;
+
+use workflow_server::{DEFAULT_PORT, RunningServer, ServerOptions, ServerTls};
 
 #[derive(Parser)]
 #[command(
@@ -37,10 +39,19 @@ struct StartDev {
     namespaces: Vec<String>,
     /// SQLite file to keep executions in (created if missing); without it, memory only.
     #[arg(long, short = 'f')]
-    db_filename: Option<std::path::PathBuf>,
+    db_filename: Option<PathBuf>,
     /// Jump the clock to the next timer or timeout when nothing is running (for tests).
     #[arg(long)]
     time_skipping: bool,
+    /// PEM certificate (chain) to serve TLS with; needs --tls-key-path.
+    #[arg(long, requires = "tls_key_path")]
+    tls_cert_path: Option<PathBuf>,
+    /// PEM private key of --tls-cert-path.
+    #[arg(long, requires = "tls_cert_path")]
+    tls_key_path: Option<PathBuf>,
+    /// PEM CA whose client certificates are required (mTLS); needs --tls-cert-path.
+    #[arg(long, requires = "tls_cert_path")]
+    tls_client_ca_path: Option<PathBuf>,
     /// How much to log.
     #[arg(long, value_enum, default_value_t = LogLevel::Info)]
     log_level: LogLevel,
@@ -74,12 +85,20 @@ async fn main() -> ExitCode {
         .with_max_level(args.log_level.filter())
         .with_writer(std::io::stderr)
         .init();
+    let tls = match tls(&args) {
+        Ok(tls) => tls,
+        Err(message) => {
+            eprintln!("workflow-server: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
     let options = ServerOptions {
         ip: args.ip,
         port: args.port,
         namespaces: args.namespaces,
         db_filename: args.db_filename,
         time_skipping: args.time_skipping,
+        tls,
     };
     let server = match RunningServer::start(options).await {
         Ok(server) => server,
@@ -103,6 +122,21 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Reads the TLS files the flags name.
+fn tls(args: &StartDev) -> Result<Option<ServerTls>, String> {
+    let read = |path: &PathBuf, what: &str| {
+        std::fs::read(path).map_err(|e| format!("cannot read the {what} {}: {e}", path.display()))
+    };
+    let (Some(cert), Some(key)) = (&args.tls_cert_path, &args.tls_key_path) else {
+        return Ok(None);
+    };
+    let mut tls = ServerTls::new(read(cert, "TLS certificate")?, read(key, "TLS key")?);
+    if let Some(ca) = &args.tls_client_ca_path {
+        tls = tls.client_ca(read(ca, "client CA")?);
+    }
+    Ok(Some(tls))
 }
 
 /// Resolves on SIGINT or SIGTERM.
