@@ -14,6 +14,7 @@ start_python_worker python-worker
 export WORKFLOW_TEST_TASK_QUEUE=python-worker
 export WORKFLOW_TEST_PYTHON="$VENV/bin/python"
 export WORKFLOW_TEST_PYTHON_DIR="$REPO_ROOT/tests/python"
+export WORKFLOW_TEST_TEMPORAL_CLI="$VENV/bin/temporal"
 cargo test --workspace --all-targets --locked --no-fail-fast "$@"
 cargo test --workspace --doc --locked
 stop_started
