@@ -208,3 +208,63 @@ async fn a_history_long_poll_that_times_out_answers_an_empty_page_to_continue_fr
     assert!(!page.next_page_token.is_empty());
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn oversized_payloads_and_bad_filters_are_refused_with_the_reason_and_nothing_changes() {
+    let server = RunningServer::start(ServerOptions::new()).await.unwrap();
+    // The client's own limit would refuse first; lift it to reach the server's.
+    let client = workflow_client::ClientOptions::new(server.target())
+        .payload_size_limit(8 * 1024 * 1024)
+        .connect()
+        .await
+        .unwrap();
+    let huge = "x".repeat(3 * 1024 * 1024);
+    let error = client
+        .start_workflow(GREETER, huge, WorkflowOptions::new("too-big", "greetings"))
+        .await
+        .unwrap_err();
+    let Error::InvalidArgument { message } = &error else {
+        panic!("{error:?}")
+    };
+    assert!(
+        message.contains("StartWorkflowExecutionRequest.input")
+            && message.contains("the limit is 2097152"),
+        "{message}"
+    );
+    assert!(matches!(
+        client.get_workflow_handle("too-big").describe().await,
+        Err(Error::NotFound { .. })
+    ));
+
+    client
+        .start_workflow(
+            GREETER,
+            "Ada".into(),
+            WorkflowOptions::new("listed", "greetings"),
+        )
+        .await
+        .unwrap();
+    let error = client
+        .count_workflows("WorkflowId = 'listed' AND Colour = 'red'")
+        .await
+        .unwrap_err();
+    let Error::InvalidArgument { message } = &error else {
+        panic!("{error:?}")
+    };
+    assert!(message.contains("unknown field Colour"), "{message}");
+    assert_eq!(
+        client
+            .count_workflows("WorkflowId = 'listed'")
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        client
+            .count_workflows("ExecutionStatus = 'Running' AND WorkflowType = 'Greeter'")
+            .await
+            .unwrap(),
+        1
+    );
+    server.shutdown().await.unwrap();
+}
