@@ -14,7 +14,7 @@ use tonic::{Request, Response, Status};
 use crate::describe;
 use crate::engine::{Engine, Outcome, QueryOutcome, is_close_event};
 use crate::generated::workflow_service_server::WorkflowService;
-use crate::limits::{MAX_OPEN_POLLS, check_payloads};
+use crate::limits::check_payloads;
 use crate::namespaces::{Namespaces, RegisterError};
 use crate::status;
 use crate::visibility;
@@ -44,9 +44,9 @@ impl Frontend {
     /// A slot for one long poll, or RESOURCE_EXHAUSTED when all are taken.
     fn poll_slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, Status> {
         Arc::clone(&self.polls).try_acquire_owned().map_err(|_| {
-            Status::resource_exhausted(format!(
-                "{MAX_OPEN_POLLS} long polls are open already; retry later"
-            ))
+            Status::resource_exhausted(
+                "the server holds as many long polls as it allows; retry later",
+            )
         })
     }
 

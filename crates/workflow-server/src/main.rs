@@ -99,6 +99,7 @@ async fn main() -> ExitCode {
         db_filename: args.db_filename,
         time_skipping: args.time_skipping,
         tls,
+        ..ServerOptions::default()
     };
     let server = match RunningServer::start(options).await {
         Ok(server) => server,

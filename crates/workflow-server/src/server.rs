@@ -49,6 +49,9 @@ pub struct ServerOptions {
     pub time_skipping: bool,
     /// TLS (and mTLS) on the gRPC port; `None` serves plain text.
     pub tls: Option<ServerTls>,
+    /// Most long polls (task and history) held at once; more are refused with
+    /// RESOURCE_EXHAUSTED, so a flood of pollers cannot exhaust memory. Default 4096.
+    pub max_open_polls: usize,
 }
 
 /// The server's certificate and key, and for mTLS the CA whose client certificates it
@@ -96,6 +99,7 @@ impl Default for ServerOptions {
             db_filename: None,
             time_skipping: false,
             tls: None,
+            max_open_polls: MAX_OPEN_POLLS,
         }
     }
 }
@@ -133,6 +137,12 @@ impl ServerOptions {
     /// Serves TLS (or mTLS) instead of plain text.
     pub fn tls(mut self, tls: ServerTls) -> Self {
         self.tls = Some(tls);
+        self
+    }
+
+    /// Sets how many long polls may be open at once.
+    pub fn max_open_polls(mut self, limit: usize) -> Self {
+        self.max_open_polls = limit;
         self
     }
 
@@ -217,7 +227,7 @@ impl RunningServer {
         let frontend = Frontend {
             namespaces: Arc::new(namespaces),
             engine,
-            polls: Arc::new(Semaphore::new(MAX_OPEN_POLLS)),
+            polls: Arc::new(Semaphore::new(options.max_open_polls)),
         };
         // Real SDKs send gzip-compressed requests.
         let service = WorkflowServiceServer::new(frontend)

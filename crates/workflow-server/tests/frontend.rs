@@ -234,3 +234,68 @@ async fn start_dev_serves_until_sigterm_and_exits_cleanly() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+#[tokio::test]
+async fn long_polls_past_the_limit_are_refused_not_queued() {
+    use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
+    use ws::workflow_service_client::WorkflowServiceClient;
+
+    let server = RunningServer::start(ServerOptions::new().max_open_polls(2))
+        .await
+        .unwrap();
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", server.target()))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let queue = || {
+        Some(TaskQueue {
+            name: "idle".into(),
+            ..Default::default()
+        })
+    };
+    let poll = |identity: &str| {
+        let mut client = WorkflowServiceClient::new(channel.clone());
+        let request = ws::PollActivityTaskQueueRequest {
+            namespace: "default".into(),
+            task_queue: queue(),
+            identity: identity.into(),
+            ..Default::default()
+        };
+        async move {
+            let mut request = tonic::Request::new(request);
+            request.set_timeout(std::time::Duration::from_secs(30));
+            client.poll_activity_task_queue(request).await
+        }
+    };
+    let first = tokio::spawn(poll("first"));
+    let second = tokio::spawn(poll("second"));
+    // Both are held once the queue lists them as pollers.
+    let mut client = WorkflowServiceClient::new(channel.clone());
+    loop {
+        let pollers = client
+            .describe_task_queue(ws::DescribeTaskQueueRequest {
+                namespace: "default".into(),
+                task_queue: queue(),
+                task_queue_type: 2, // activity
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .pollers;
+        if pollers.len() == 2 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    let refused = poll("third").await.unwrap_err();
+    assert_eq!(
+        refused.code(),
+        tonic::Code::ResourceExhausted,
+        "{refused:?}"
+    );
+    first.abort();
+    second.abort();
+    server.shutdown().await.unwrap();
+}
