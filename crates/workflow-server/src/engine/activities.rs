@@ -351,23 +351,16 @@ fn attempt_failed(
             tracing::debug!(activity_id = %activity.activity_id, attempt = activity.attempt, ?backoff, "activity retry");
         }
         Err(retry_state) if is_timeout => close_timed_out(run, sh, scheduled, failure, retry_state),
-        Err(retry_state) => {
-            let started = write_started(run, sh, scheduled, &a, identity);
-            run.activities.remove(&scheduled);
-            run.deliver(
-                sh,
-                vec![Attributes::ActivityTaskFailedEventAttributes(
-                    h::ActivityTaskFailedEventAttributes {
-                        failure: Some(failure),
-                        scheduled_event_id: scheduled,
-                        started_event_id: started,
-                        identity: identity.to_string(),
-                        retry_state: retry_state as i32,
-                        ..Default::default()
-                    },
-                )],
-            );
-        }
+        Err(retry_state) => close_with(run, sh, scheduled, &a, identity, |started| {
+            Attributes::ActivityTaskFailedEventAttributes(h::ActivityTaskFailedEventAttributes {
+                failure: Some(failure),
+                scheduled_event_id: scheduled,
+                started_event_id: started,
+                identity: identity.to_string(),
+                retry_state: retry_state as i32,
+                ..Default::default()
+            })
+        }),
     }
 }
 
@@ -435,6 +428,21 @@ fn write_started(
     } else {
         run.append(sh, started)
     }
+}
+
+/// Closes an activity: its started event, then the event `closed` makes from that
+/// event's id.
+fn close_with(
+    run: &mut Execution,
+    sh: &mut Shared,
+    scheduled: i64,
+    a: &ActivityState,
+    identity: &str,
+    closed: impl FnOnce(i64) -> Attributes,
+) {
+    let started = write_started(run, sh, scheduled, a, identity);
+    run.activities.remove(&scheduled);
+    run.deliver(sh, vec![closed(started)]);
 }
 
 /// A worker's answer to an activity task.
@@ -641,11 +649,8 @@ fn respond_locked(
     let scheduled = token.scheduled_event_id;
     match outcome {
         Outcome::Completed(result) => {
-            let started = write_started(run, sh, scheduled, &activity, identity);
-            run.activities.remove(&scheduled);
-            run.deliver(
-                sh,
-                vec![Attributes::ActivityTaskCompletedEventAttributes(
+            close_with(run, sh, scheduled, &activity, identity, |started| {
+                Attributes::ActivityTaskCompletedEventAttributes(
                     h::ActivityTaskCompletedEventAttributes {
                         result,
                         scheduled_event_id: scheduled,
@@ -653,8 +658,8 @@ fn respond_locked(
                         identity: identity.to_string(),
                         ..Default::default()
                     },
-                )],
-            );
+                )
+            })
         }
         Outcome::Failed(failure, details) => {
             if details.is_some()
@@ -674,12 +679,9 @@ fn respond_locked(
                     "the activity was not asked to cancel; fail or complete it instead",
                 ));
             }
-            let started = write_started(run, sh, scheduled, &activity, identity);
-            run.activities.remove(&scheduled);
             let requested = cancel_requested_event_id(run, scheduled);
-            run.deliver(
-                sh,
-                vec![Attributes::ActivityTaskCanceledEventAttributes(
+            close_with(run, sh, scheduled, &activity, identity, |started| {
+                Attributes::ActivityTaskCanceledEventAttributes(
                     h::ActivityTaskCanceledEventAttributes {
                         details,
                         latest_cancel_requested_event_id: requested,
@@ -688,8 +690,8 @@ fn respond_locked(
                         identity: identity.to_string(),
                         ..Default::default()
                     },
-                )],
-            );
+                )
+            });
         }
     }
     Ok(())

@@ -821,6 +821,24 @@ pub(crate) fn fail_run(state: &mut State, key: &RunKey, completed: i64, failure:
     );
 }
 
+/// Runs `act` on the run `target` names if it is running; returns whether it did.
+fn on_running(
+    state: &mut State,
+    namespace: &str,
+    target: &WorkflowExecution,
+    act: impl FnOnce(&mut Execution, &mut Shared),
+) -> bool {
+    let Ok(key) = state.resolve(namespace, target) else {
+        return false;
+    };
+    let (run, sh) = state.run_mut(&key).expect("resolved");
+    if !run.is_running() {
+        return false;
+    }
+    act(run, sh);
+    true
+}
+
 /// Carries out one effect.
 pub(crate) fn apply_effect(state: &mut State, effect: Effect) {
     match effect {
@@ -933,27 +951,18 @@ pub(crate) fn apply_effect(state: &mut State, effect: Effect) {
             signal,
         } => {
             let source_execution = state.runs.get(&source).map(|r| r.execution());
-            let delivered = match state.resolve(&target_namespace, &target) {
-                Ok(key) => {
-                    let (run, sh) = state.run_mut(&key).expect("resolved");
-                    if run.is_running() {
-                        run.deliver(
-                            sh,
-                            vec![signaled(
-                                signal.signal_name.clone(),
-                                signal.input.clone(),
-                                "",
-                                signal.header.clone(),
-                                source_execution,
-                            )],
-                        );
-                        true
-                    } else {
-                        false
-                    }
-                }
-                Err(_) => false,
-            };
+            let delivered = on_running(state, &target_namespace, &target, |run, sh| {
+                run.deliver(
+                    sh,
+                    vec![signaled(
+                        signal.signal_name.clone(),
+                        signal.input.clone(),
+                        "",
+                        signal.header.clone(),
+                        source_execution,
+                    )],
+                );
+            });
             let Some((run, sh)) = state.run_mut(&source) else {
                 return;
             };
@@ -988,24 +997,15 @@ pub(crate) fn apply_effect(state: &mut State, effect: Effect) {
             reason,
         } => {
             let source_execution = state.runs.get(&source).map(|r| r.execution());
-            let delivered = match state.resolve(&target_namespace, &target) {
-                Ok(key) => {
-                    let (run, sh) = state.run_mut(&key).expect("resolved");
-                    if run.is_running() {
-                        request_cancel(
-                            run,
-                            sh,
-                            &reason,
-                            "",
-                            source_execution.map(|e| (initiated_event_id, e)),
-                        );
-                        true
-                    } else {
-                        false
-                    }
-                }
-                Err(_) => false,
-            };
+            let delivered = on_running(state, &target_namespace, &target, |run, sh| {
+                request_cancel(
+                    run,
+                    sh,
+                    &reason,
+                    "",
+                    source_execution.map(|e| (initiated_event_id, e)),
+                );
+            });
             let Some((run, sh)) = state.run_mut(&source) else {
                 return;
             };
@@ -1037,18 +1037,13 @@ pub(crate) fn apply_effect(state: &mut State, effect: Effect) {
             child,
             terminate,
         } => {
-            let Ok(key) = state.resolve(&namespace, &child) else {
-                return;
-            };
-            let (run, sh) = state.run_mut(&key).expect("resolved");
-            if !run.is_running() {
-                return;
-            }
-            if terminate {
-                terminate_run(run, sh, "by parent close policy", "");
-            } else {
-                request_cancel(run, sh, "by parent close policy", "", None);
-            }
+            on_running(state, &namespace, &child, |run, sh| {
+                if terminate {
+                    terminate_run(run, sh, "by parent close policy", "");
+                } else {
+                    request_cancel(run, sh, "by parent close policy", "", None);
+                }
+            });
         }
     }
 }
