@@ -52,6 +52,12 @@ struct StartDev {
     /// PEM CA whose client certificates are required (mTLS); needs --tls-cert-path.
     #[arg(long, requires = "tls_cert_path")]
     tls_client_ca_path: Option<PathBuf>,
+    /// Port of the Web UI [default: --port + 1000, or any free port when --port is 0].
+    #[arg(long)]
+    ui_port: Option<u16>,
+    /// Serve no Web UI.
+    #[arg(long, conflicts_with = "ui_port")]
+    headless: bool,
     /// How much to log.
     #[arg(long, value_enum, default_value_t = LogLevel::Info)]
     log_level: LogLevel,
@@ -92,6 +98,22 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let ui_port = match (args.headless, args.ui_port) {
+        (true, _) => None,
+        (false, Some(port)) => Some(port),
+        // Any free gRPC port: any free UI port too.
+        (false, None) if args.port == 0 => Some(0),
+        (false, None) => match args.port.checked_add(1000) {
+            Some(port) => Some(port),
+            None => {
+                eprintln!(
+                    "workflow-server: no default UI port above --port {}; pass --ui-port or --headless",
+                    args.port
+                );
+                return ExitCode::FAILURE;
+            }
+        },
+    };
     let options = ServerOptions {
         ip: args.ip,
         port: args.port,
@@ -99,6 +121,7 @@ async fn main() -> ExitCode {
         db_filename: args.db_filename,
         time_skipping: args.time_skipping,
         tls,
+        ui_port,
         ..ServerOptions::default()
     };
     let server = match RunningServer::start(options).await {
@@ -112,6 +135,9 @@ async fn main() -> ExitCode {
         "Temporal-compatible server listening on {}",
         server.target()
     );
+    if let Some(ui) = server.ui_address() {
+        println!("Web UI at http://{ui}");
+    }
     if let Err(error) = stopped().await {
         eprintln!("workflow-server: cannot watch for signals: {error}");
     }

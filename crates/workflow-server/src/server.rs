@@ -52,6 +52,10 @@ pub struct ServerOptions {
     /// Most long polls (task and history) held at once; more are refused with
     /// RESOURCE_EXHAUSTED, so a flood of pollers cannot exhaust memory. Default 4096.
     pub max_open_polls: usize,
+    /// The port of the Web UI and its JSON API (0 picks a free one), on the same address;
+    /// `None` runs headless. Default `None` (the `start-dev` command serves it on the gRPC
+    /// port + 1000).
+    pub ui_port: Option<u16>,
 }
 
 /// The server's certificate and key, and for mTLS the CA whose client certificates it
@@ -100,6 +104,7 @@ impl Default for ServerOptions {
             time_skipping: false,
             tls: None,
             max_open_polls: MAX_OPEN_POLLS,
+            ui_port: None,
         }
     }
 }
@@ -146,6 +151,12 @@ impl ServerOptions {
         self
     }
 
+    /// Serves the Web UI on this port (0: any free one); see [`RunningServer::ui_address`].
+    pub fn ui_port(mut self, port: u16) -> Self {
+        self.ui_port = Some(port);
+        self
+    }
+
     /// Adds a namespace.
     pub fn namespace(mut self, name: impl Into<String>) -> Self {
         self.namespaces.push(name.into());
@@ -175,9 +186,25 @@ pub enum ServerError {
     /// A change could not be stored.
     #[error("{0}")]
     Write(#[from] StoreFailure),
+    /// The Web UI failed.
+    #[error("the Web UI failed: {0}")]
+    Ui(#[source] std::io::Error),
     /// The server task panicked or was cancelled.
     #[error("the server task ended abnormally: {0}")]
     Task(#[from] tokio::task::JoinError),
+}
+
+/// Listens on `wanted`; answers the listener and the address it got (the port, for 0).
+async fn bind(wanted: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr), ServerError> {
+    let failed = |source| ServerError::Bind {
+        address: wanted,
+        source,
+    };
+    let listener = tokio::net::TcpListener::bind(wanted)
+        .await
+        .map_err(failed)?;
+    let address = listener.local_addr().map_err(failed)?;
+    Ok((listener, address))
 }
 
 /// A server running on the current tokio runtime.
@@ -187,6 +214,15 @@ pub struct RunningServer {
     stop: oneshot::Sender<()>,
     task: JoinHandle<Result<(), tonic::transport::Error>>,
     deadlines: JoinHandle<()>,
+    ui: Option<WebUi>,
+}
+
+/// The Web UI's listener and task.
+#[derive(Debug)]
+struct WebUi {
+    address: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
 }
 
 impl RunningServer {
@@ -202,17 +238,11 @@ impl RunningServer {
     /// # Ok(()) }
     /// ```
     pub async fn start(options: ServerOptions) -> Result<Self, ServerError> {
-        let wanted = SocketAddr::new(options.ip, options.port);
-        let listener = tokio::net::TcpListener::bind(wanted)
-            .await
-            .map_err(|source| ServerError::Bind {
-                address: wanted,
-                source,
-            })?;
-        let address = listener.local_addr().map_err(|source| ServerError::Bind {
-            address: wanted,
-            source,
-        })?;
+        let (listener, address) = bind(SocketAddr::new(options.ip, options.port)).await?;
+        let ui_listener = match options.ui_port {
+            Some(port) => Some(bind(SocketAddr::new(options.ip, port)).await?),
+            None => None,
+        };
         let store = store::open(options.db_filename.as_deref())?;
         let (engine, stored) = Engine::open(store, options.time_skipping)?;
         let engine = Arc::new(engine);
@@ -241,6 +271,21 @@ impl RunningServer {
         health
             .set_serving::<WorkflowServiceServer<Frontend>>()
             .await;
+        // The UI calls the same service in-process: no second connection, and it works
+        // whatever TLS the gRPC port demands.
+        let ui = ui_listener.map(|(listener, address)| {
+            let (stop, stopped) = oneshot::channel::<()>();
+            let ui = workflow_ui::Ui::new(service.clone());
+            let task = tokio::spawn(ui.serve(listener, async {
+                let _ = stopped.await;
+            }));
+            tracing::info!(%address, "web UI listening");
+            WebUi {
+                address,
+                stop,
+                task,
+            }
+        });
         let (stop, stopped) = oneshot::channel::<()>();
         let mut builder = tonic::transport::Server::builder();
         if let Some(tls) = &options.tls {
@@ -273,7 +318,13 @@ impl RunningServer {
             stop,
             task,
             deadlines,
+            ui,
         })
+    }
+
+    /// The address of the Web UI, unless headless.
+    pub fn ui_address(&self) -> Option<SocketAddr> {
+        self.ui.as_ref().map(|ui| ui.address)
     }
 
     /// The address it listens on.
@@ -291,6 +342,14 @@ impl RunningServer {
     pub async fn shutdown(self) -> Result<(), ServerError> {
         let _ = self.stop.send(());
         self.deadlines.abort();
+        if let Some(ui) = self.ui {
+            let _ = ui.stop.send(());
+            let mut task = ui.task;
+            match tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await {
+                Ok(ended) => ended?.map_err(ServerError::Ui)?,
+                Err(_) => task.abort(),
+            }
+        }
         let mut task = self.task;
         match tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await {
             Ok(ended) => ended??,
