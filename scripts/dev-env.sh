@@ -35,6 +35,20 @@ ensure_venv() {
     fi
 }
 
+# Debian's Chromium and chromedriver, for the Web UI's browser tests.
+ensure_chromium() {
+    export WORKFLOW_TEST_CHROMIUM="${WORKFLOW_TEST_CHROMIUM:-/usr/bin/chromium}"
+    export WORKFLOW_TEST_CHROMEDRIVER="${WORKFLOW_TEST_CHROMEDRIVER:-/usr/bin/chromedriver}"
+    if [[ -x "$WORKFLOW_TEST_CHROMIUM" && -x "$WORKFLOW_TEST_CHROMEDRIVER" ]]; then
+        return
+    fi
+    log "installing Debian's chromium and chromium-driver"
+    local sudo=()
+    [[ "$(id -u)" -eq 0 ]] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq chromium chromium-driver >/dev/null
+}
+
 free_port() {
     "$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -74,14 +88,15 @@ start_temporal_server() {
 # executions in a fresh SQLite file.
 start_our_server() {
     mkdir -p "$LOG_DIR"
-    local port db="$LOG_DIR/our-server.db"
+    local port ui_port db="$LOG_DIR/our-server.db"
     port="$(free_port)"
+    ui_port="$(free_port)"
     rm -f "$db" "$db-wal" "$db-shm"
     TEMPORAL_ADDRESS="127.0.0.1:$port"
-    log "starting workflow-server start-dev on $TEMPORAL_ADDRESS (SQLite $db)"
+    log "starting workflow-server start-dev on $TEMPORAL_ADDRESS (SQLite $db, Web UI on port $ui_port)"
     cargo build --quiet --locked -p workflow-server
     "$REPO_ROOT/target/debug/workflow-server" start-dev --ip 127.0.0.1 --port "$port" \
-        --db-filename "$db" --log-level warn >"$LOG_DIR/our-server.log" 2>&1 &
+        --db-filename "$db" --ui-port "$ui_port" --log-level warn >"$LOG_DIR/our-server.log" 2>&1 &
     PIDS+=("$!")
     wait_for 30 "our server" "$LOG_DIR/our-server.log" \
         "$VENV/bin/temporal" operator cluster health --address "$TEMPORAL_ADDRESS"

@@ -2,12 +2,16 @@
 # Runs every test: unit tests, doc tests, and the end-to-end tests against a real Temporal dev
 # server with workflows hosted by the Temporal Python SDK; then the end-to-end suite again
 # against our own server (`workflow-server start-dev` on a SQLite file), with the Python
-# worker on it too. Extra arguments go to `cargo test`.
+# worker on it too. The Web UI's browser tests drive Debian's headless Chromium, installed
+# here when missing; their screenshots land in target/test-logs/screenshots. Extra arguments
+# go to `cargo test`.
 set -euo pipefail
 source "$(dirname "$0")/dev-env.sh"
 cd "$REPO_ROOT"
 
 ensure_venv
+ensure_chromium
+export WORKFLOW_TEST_SCREENSHOTS="$LOG_DIR/screenshots"
 start_temporal_server
 start_python_worker python-worker
 

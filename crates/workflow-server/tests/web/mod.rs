@@ -1,0 +1,142 @@
+//! What the Web UI tests share: a server with its UI on a free port, a worker hosting the
+//! guide's hello workflow and a workflow that waits for a signal, and our client.
+
+use std::time::Duration;
+
+use workflow_client::{Client, WorkflowHandle};
+use workflow_core::prelude::*;
+use workflow_server::{RunningServer, ServerOptions};
+use workflow_worker::{ShutdownHandle, Worker};
+
+pub const TASK_QUEUE: &str = "web-ui";
+
+#[derive(Serialize, Deserialize)]
+pub struct YourParams {
+    pub greeting: String,
+    pub name: String,
+}
+
+#[activity]
+pub async fn your_activity(
+    _ctx: ActivityContext,
+    input: YourParams,
+) -> Result<String, ActivityError> {
+    Ok(format!("{}, {}!", input.greeting, input.name))
+}
+
+#[workflow(name = "YourWorkflow")]
+#[derive(Default)]
+pub struct YourWorkflow;
+
+#[workflow]
+impl YourWorkflow {
+    #[run]
+    pub async fn run(ctx: WorkflowContext<Self>, name: String) -> WorkflowResult<String> {
+        let params = YourParams {
+            greeting: "Hello".into(),
+            name,
+        };
+        let options = ActivityOptions::start_to_close(Duration::from_secs(10));
+        Ok(ctx.execute_activity(your_activity, params, options).await?)
+    }
+}
+
+/// Runs until the `finish` signal, and answers what it carried.
+#[workflow(name = "Waiter")]
+#[derive(Default)]
+pub struct Waiter {
+    got: Option<String>,
+}
+
+#[workflow]
+impl Waiter {
+    #[run]
+    pub async fn run(ctx: WorkflowContext<Self>) -> WorkflowResult<String> {
+        ctx.wait_condition(|s: &Self| s.got.is_some()).await;
+        Ok(format!(
+            "got {}",
+            ctx.state(|s| s.got.clone().unwrap_or_default())
+        ))
+    }
+
+    #[signal]
+    pub fn finish(&mut self, value: String) {
+        self.got = Some(value);
+    }
+}
+
+/// A server with its UI, and a worker for the workflows above.
+pub struct Setup {
+    pub server: RunningServer,
+    pub client: Client,
+    /// `http://127.0.0.1:<ui port>`.
+    pub ui: String,
+    stop: ShutdownHandle,
+    worker: tokio::task::JoinHandle<Result<(), workflow_worker::WorkerError>>,
+}
+
+impl Setup {
+    pub async fn start() -> Self {
+        let server = RunningServer::start(ServerOptions::new().ui_port(0))
+            .await
+            .unwrap();
+        let ui = format!(
+            "http://{}",
+            server.ui_address().expect("the UI was asked for")
+        );
+        let client = Client::connect(server.target()).await.unwrap();
+        let worker = Worker::new(client.clone(), TASK_QUEUE)
+            .register_workflow::<YourWorkflow>()
+            .register_workflow::<Waiter>()
+            .register_activity(your_activity);
+        let stop = worker.shutdown_handle();
+        let worker = tokio::spawn(worker.run());
+        Self {
+            server,
+            client,
+            ui,
+            stop,
+            worker,
+        }
+    }
+
+    /// Runs the hello workflow for `name` to completion.
+    pub async fn hello(
+        &self,
+        workflow_id: &str,
+        name: &str,
+    ) -> WorkflowHandle<impl WorkflowDefinition<Output = String>> {
+        let handle = self
+            .client
+            .start_workflow(
+                YourWorkflow::run,
+                name.to_string(),
+                WorkflowOptions::new(workflow_id, TASK_QUEUE),
+            )
+            .await
+            .unwrap();
+        assert_eq!(handle.result().await.unwrap(), format!("Hello, {name}!"));
+        handle
+    }
+
+    /// Starts a waiter; it runs until signalled.
+    pub async fn waiter(
+        &self,
+        workflow_id: &str,
+    ) -> WorkflowHandle<impl WorkflowDefinition<Output = String>> {
+        self.client
+            .start_workflow(
+                Waiter::run,
+                (),
+                WorkflowOptions::new(workflow_id, TASK_QUEUE),
+            )
+            .await
+            .unwrap()
+    }
+
+    pub async fn stop(self) {
+        self.stop.shutdown();
+        self.worker.await.unwrap().unwrap();
+        self.server.shutdown().await.unwrap();
+    }
+}

@@ -1,0 +1,347 @@
+//! The Web UI's JSON API (`/api/v1/...`, Temporal's HTTP API routes and proto3 JSON shapes)
+//! and its pages, over real HTTP against a server with the UI on; and `start-dev` serving
+//! the UI on the gRPC port + 1000 unless `--headless`.
+
+mod web;
+
+use std::process::Stdio;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::{Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client as HttpClient;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use workflow_client::Error;
+
+use web::Setup;
+
+/// One HTTP request; answers the status, the content type and the body.
+async fn call(method: Method, url: &str, body: Option<Value>) -> (StatusCode, String, String) {
+    let client = HttpClient::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let mut request = Request::builder().method(method).uri(url);
+    let body = match body {
+        Some(body) => {
+            request = request.header("content-type", "application/json");
+            Full::new(Bytes::from(body.to_string()))
+        }
+        None => Full::new(Bytes::new()),
+    };
+    let response = client.request(request.body(body).unwrap()).await.unwrap();
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        content_type,
+        String::from_utf8(bytes.to_vec()).unwrap(),
+    )
+}
+
+async fn get_json(url: &str) -> (StatusCode, Value) {
+    let (status, _, body) = call(Method::GET, url, None).await;
+    (status, serde_json::from_str(&body).unwrap())
+}
+
+async fn post_json(url: &str, body: Value) -> (StatusCode, Value) {
+    let (status, _, body) = call(Method::POST, url, Some(body)).await;
+    (status, serde_json::from_str(&body).unwrap())
+}
+
+fn json_payload(value: Value) -> Value {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    json!({
+        "metadata": {"encoding": b64.encode("json/plain")},
+        "data": b64.encode(value.to_string()),
+    })
+}
+
+fn decode_payload(payload: &Value) -> Value {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let data = b64.decode(payload["data"].as_str().unwrap()).unwrap();
+    serde_json::from_slice(&data).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_lists_describes_and_shows_the_history_of_a_finished_workflow() {
+    let setup = Setup::start().await;
+    let run_id = setup
+        .hello("api-hello", "Ada")
+        .await
+        .run_id()
+        .unwrap()
+        .to_owned();
+    let api = format!("{}/api/v1/namespaces/default", setup.ui);
+
+    let (status, list) = get_json(&format!(
+        "{api}/workflows?query=WorkflowId%3D%22api-hello%22"
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let executions = list["executions"].as_array().unwrap();
+    assert_eq!(executions.len(), 1, "{list}");
+    assert_eq!(executions[0]["execution"]["runId"], run_id.as_str());
+    assert_eq!(
+        executions[0]["status"],
+        "WORKFLOW_EXECUTION_STATUS_COMPLETED"
+    );
+    assert_eq!(executions[0]["type"]["name"], "YourWorkflow");
+    assert_eq!(executions[0]["taskQueue"], web::TASK_QUEUE);
+
+    let (status, count) = get_json(&format!(
+        "{api}/workflow-count?query=WorkflowType%3D%22YourWorkflow%22"
+    ))
+    .await;
+    assert_eq!((status, &count["count"]), (StatusCode::OK, &json!("1")));
+
+    let (status, described) = get_json(&format!(
+        "{api}/workflows/api-hello?execution.runId={run_id}"
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{described}");
+    assert_eq!(
+        described["workflowExecutionInfo"]["execution"]["workflowId"],
+        "api-hello"
+    );
+    assert_eq!(described["workflowExecutionInfo"]["historyLength"], "11");
+
+    let (status, history) = get_json(&format!("{api}/workflows/api-hello/history")).await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    let events = history["history"]["events"].as_array().unwrap();
+    assert_eq!(events.len(), 11);
+    assert_eq!(events[0]["eventId"], "1");
+    assert_eq!(
+        events[0]["eventType"],
+        "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED"
+    );
+    let input = &events[0]["workflowExecutionStartedEventAttributes"]["input"]["payloads"][0];
+    assert_eq!(decode_payload(input), json!("Ada"));
+    let last = &events[10];
+    assert_eq!(last["eventType"], "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED");
+    let result = &last["workflowExecutionCompletedEventAttributes"]["result"]["payloads"][0];
+    assert_eq!(decode_payload(result), json!("Hello, Ada!"));
+
+    let (status, namespaces) = get_json(&format!("{}/api/v1/namespaces", setup.ui)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        namespaces["namespaces"][0]["namespaceInfo"]["name"],
+        "default"
+    );
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_the_servers_message_and_typed_details() {
+    let setup = Setup::start().await;
+    let api = format!("{}/api/v1/namespaces/default", setup.ui);
+
+    let (status, error) =
+        get_json(&format!("{api}/workflows?query=Colour%20%3D%20%22red%22")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error["code"], 3, "INVALID_ARGUMENT: {error}");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("unknown field Colour") && message.contains("at character 0"),
+        "{message}"
+    );
+
+    let (status, error) = get_json(&format!("{api}/workflows/no-such-workflow")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error["code"], 5);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("no-such-workflow"),
+        "{error}"
+    );
+    assert_eq!(
+        error["details"][0]["@type"],
+        "type.googleapis.com/temporal.api.errordetails.v1.NotFoundFailure"
+    );
+
+    let (status, error) =
+        get_json(&format!("{}/api/v1/namespaces/nowhere/workflows", setup.ui)).await;
+    assert_eq!(
+        (status, &error["code"]),
+        (StatusCode::NOT_FOUND, &json!(5)),
+        "{error}"
+    );
+
+    let (status, error) = post_json(
+        &format!("{api}/workflows/any/signal/go"),
+        json!({"colour": 1}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["message"].as_str().unwrap().contains("colour"),
+        "{error}"
+    );
+
+    let (status, _, _) = call(Method::POST, &format!("{api}/workflows/any/cancel"), None).await;
+    assert_eq!(
+        status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "actions take JSON only"
+    );
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signal_and_terminate_act_on_the_run_they_name_only() {
+    let setup = Setup::start().await;
+    let api = format!("{}/api/v1/namespaces/default/workflows", setup.ui);
+
+    // A signal with JSON input reaches the workflow.
+    let first = setup.waiter("api-waiter").await;
+    let first_run = first.run_id().unwrap().to_owned();
+    let (status, answer) = post_json(
+        &format!("{api}/api-waiter/signal/finish"),
+        json!({
+            "workflowExecution": {"runId": first_run},
+            "input": {"payloads": [json_payload(json!("over HTTP"))]},
+        }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(first.result().await.unwrap(), "got over HTTP");
+    let history = first.fetch_history().await.unwrap();
+    let signalled = history
+        .iter()
+        .find_map(|e| match &e.attributes {
+            Some(temporalio_protos::temporal::api::history::v1::history_event::Attributes::WorkflowExecutionSignaledEventAttributes(a)) => Some(a.identity.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(signalled, "web-ui");
+
+    // A second run under the same id: terminating the first (closed) run is refused and
+    // leaves the second running.
+    let second = setup.waiter("api-waiter").await;
+    let (status, error) = post_json(
+        &format!("{api}/api-waiter/terminate"),
+        json!({"workflowExecution": {"runId": first_run}, "reason": "wrong run"}),
+    )
+    .await;
+    assert_ne!(status, StatusCode::OK, "{error}");
+    let described = second.describe().await.unwrap();
+    assert_eq!(
+        described.info.status,
+        workflow_client::WorkflowExecutionStatus::Running
+    );
+
+    let (status, answer) = post_json(
+        &format!("{api}/api-waiter/terminate"),
+        json!({"workflowExecution": {"runId": second.run_id().unwrap()}, "reason": "enough"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    match second.result().await {
+        Err(Error::Terminated { reason, identity }) => {
+            assert_eq!((reason.as_str(), identity.as_str()), ("enough", "web-ui"))
+        }
+        other => panic!("expected Terminated, got {other:?}"),
+    }
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_and_assets_are_served_and_unknown_paths_get_a_not_found_page() {
+    let setup = Setup::start().await;
+    let (status, _, _) = call(Method::GET, &format!("{}/", setup.ui), None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, content_type, page) = call(
+        Method::GET,
+        &format!("{}/namespaces/default/workflows/any/run", setup.ui),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert!(page.contains("/assets/app.js"), "{page}");
+    let (status, content_type, script) =
+        call(Method::GET, &format!("{}/assets/app.js", setup.ui), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type.starts_with("text/javascript"));
+    assert!(script.contains("/api/v1/namespaces"));
+    let (status, _, page) = call(Method::GET, &format!("{}/no/such/page", setup.ui), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        page.contains("Not found") && page.contains("/no/such/page"),
+        "{page}"
+    );
+    let (status, _, page) = call(Method::GET, &format!("{}/%3Cscript%3E", setup.ui), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!page.contains("<script>"), "the path is escaped: {page}");
+    setup.stop().await;
+}
+
+/// Starts `workflow-server start-dev` with `args`; answers the process and the line where it
+/// names its Web UI, if it does (the line after the gRPC one, when there is one).
+async fn start_dev(args: &[&str]) -> (tokio::process::Child, Option<String>) {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_workflow-server"))
+        .arg("start-dev")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let listening = lines.next_line().await.unwrap().unwrap();
+    assert!(listening.contains("listening on"), "{listening}");
+    let ui = if args.contains(&"--headless") {
+        None
+    } else {
+        lines.next_line().await.unwrap()
+    };
+    (child, ui)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_dev_serves_the_ui_on_the_grpc_port_plus_1000_unless_headless() {
+    // A free port below 64535, so that port + 1000 exists.
+    let port = loop {
+        let port = free_port();
+        if port < 64535 {
+            break port;
+        }
+    };
+    let (mut server, ui) = start_dev(&["--port", &port.to_string()]).await;
+    let expected = format!("http://127.0.0.1:{}", port + 1000);
+    assert_eq!(
+        ui.as_deref(),
+        Some(format!("Web UI at {expected}").as_str())
+    );
+    let (status, namespaces) = get_json(&format!("{expected}/api/v1/namespaces")).await;
+    assert_eq!(status, StatusCode::OK, "{namespaces}");
+    server.kill().await.unwrap();
+
+    let ui_port = free_port();
+    let (mut server, ui) = start_dev(&["--port", "0", "--ui-port", &ui_port.to_string()]).await;
+    assert_eq!(ui, Some(format!("Web UI at http://127.0.0.1:{ui_port}")));
+    server.kill().await.unwrap();
+
+    let (mut server, _) = start_dev(&["--port", &port.to_string(), "--headless"]).await;
+    let refused = tokio::net::TcpStream::connect(("127.0.0.1", port + 1000)).await;
+    assert!(
+        refused.is_err(),
+        "nothing listens on the UI port when headless"
+    );
+    server.kill().await.unwrap();
+}

@@ -1,0 +1,321 @@
+//! The Web UI in a real browser: headless Chromium driven through chromedriver (WebDriver).
+//! `scripts/test.sh` installs Debian's `chromium` and `chromium-driver`; the paths can be
+//! changed with `WORKFLOW_TEST_CHROMIUM` and `WORKFLOW_TEST_CHROMEDRIVER`. Screenshots of
+//! the pages go to `WORKFLOW_TEST_SCREENSHOTS` (default: a folder in the temp dir).
+
+mod web;
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::{Client as Browser, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use workflow_client::{Error, WorkflowExecutionStatus};
+
+use web::Setup;
+
+/// How long the page may take to show what a test waits for.
+const PAGE_WAIT: Duration = Duration::from_secs(20);
+
+fn tool(variable: &str, default: &str) -> String {
+    let path = std::env::var(variable).unwrap_or_else(|_| default.to_owned());
+    assert!(
+        std::path::Path::new(&path).exists(),
+        "{path} is missing: install Debian's chromium and chromium-driver (scripts/test.sh \
+         does), or point {variable} at it"
+    );
+    path
+}
+
+/// A chromedriver of its own and a headless Chromium session through it.
+struct Session {
+    browser: Browser,
+    _driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Session {
+    async fn start() -> Self {
+        let chromium = tool("WORKFLOW_TEST_CHROMIUM", "/usr/bin/chromium");
+        let chromedriver = tool("WORKFLOW_TEST_CHROMEDRIVER", "/usr/bin/chromedriver");
+        // chromedriver cannot pick a port itself and say which (`--port=0` reports 0).
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut driver = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start chromedriver");
+        // It says when it listens: "ChromeDriver was started successfully on port ...".
+        let mut lines = BufReader::new(driver.stdout.take().unwrap()).lines();
+        loop {
+            let line = lines
+                .next_line()
+                .await
+                .unwrap()
+                .expect("chromedriver exited before it started");
+            if line.contains("started successfully") {
+                break;
+            }
+        }
+        // Keep reading its output so it never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let profile = tempfile::tempdir().unwrap();
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--window-size=1400,1300",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            }
+        });
+        let browser = ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities.as_object().unwrap().clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a Chromium session");
+        Self {
+            browser,
+            _driver: driver,
+            _profile: profile,
+        }
+    }
+
+    /// Waits until an element matching the CSS selector holds `text`; answers all its text.
+    async fn text_of(&self, css: &str, text: &str) -> String {
+        let xpath = css_with_text(css, text);
+        let found = self
+            .browser
+            .wait()
+            .at_most(PAGE_WAIT)
+            .for_element(Locator::XPath(&xpath))
+            .await;
+        match found {
+            Ok(element) => element.text().await.unwrap(),
+            Err(error) => {
+                let shown = match self.browser.find(Locator::Css("main")).await {
+                    Ok(main) => main.text().await.unwrap_or_default(),
+                    Err(_) => String::new(),
+                };
+                panic!("no {css} holding {text:?} ({error}); the page shows:\n{shown}")
+            }
+        }
+    }
+
+    async fn click(&self, css: &str) {
+        self.browser
+            .wait()
+            .at_most(PAGE_WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let field = self.browser.find(Locator::Css(css)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let folder = std::env::var_os("WORKFLOW_TEST_SCREENSHOTS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| std::env::temp_dir().join("workflow-ui-screenshots"));
+        std::fs::create_dir_all(&folder).unwrap();
+        let path = folder.join(format!("{name}.png"));
+        let png = self.browser.screenshot().await.unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "a PNG");
+        std::fs::write(&path, png).unwrap();
+        eprintln!("screenshot: {}", path.display());
+    }
+
+    async fn close(self) {
+        self.browser.close().await.unwrap();
+    }
+}
+
+/// An XPath for "the element with this id or class whose text contains `text`". Only the
+/// simple selectors the tests use (`#id`, `tag`, `#id tag`) are needed.
+fn css_with_text(css: &str, text: &str) -> String {
+    let step = |part: &str| match part.strip_prefix('#') {
+        Some(id) => format!("*[@id='{id}']"),
+        None => part.to_owned(),
+    };
+    let path: Vec<String> = css.split_whitespace().map(step).collect();
+    format!("//{}[contains(., '{text}')]", path.join("//"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_list_shows_the_hello_workflow_and_its_page_shows_input_result_and_history() {
+    let setup = Setup::start().await;
+    let handle = setup.hello("browser-hello", "Ada").await;
+    let run_id = handle.run_id().unwrap().to_owned();
+    let session = Session::start().await;
+
+    // The root leads to the default namespace's list.
+    session
+        .browser
+        .goto(&format!("{}/", setup.ui))
+        .await
+        .unwrap();
+    let row = session.text_of("#workflows tr", "browser-hello").await;
+    assert!(row.contains("Completed"), "{row}");
+    assert!(
+        row.contains("YourWorkflow") && row.contains(&run_id),
+        "{row}"
+    );
+    assert!(row.contains(web::TASK_QUEUE), "{row}");
+    session.text_of("#count", "1 workflow").await;
+    session.screenshot("workflow-list").await;
+
+    // Opening it shows its input, result and history.
+    session.click("a.workflow-link").await;
+    session.text_of("#workflow-id", "browser-hello").await;
+    session.text_of("#run-id", &run_id).await;
+    session.text_of("#input", "\"Ada\"").await;
+    session.text_of("#result", "Hello, Ada!").await;
+    let timeline = session
+        .text_of("#timeline", "WorkflowExecutionCompleted")
+        .await;
+    for event in [
+        "WorkflowExecutionStarted",
+        "ActivityTaskScheduled",
+        "ActivityTaskCompleted",
+    ] {
+        assert!(timeline.contains(event), "{event} missing from {timeline}");
+    }
+    assert!(timeline.contains("activity your_activity"), "{timeline}");
+    session.screenshot("workflow-detail").await;
+
+    // The raw history is the API's JSON.
+    session.click("#tab-json").await;
+    session
+        .text_of("#history-json", "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED")
+        .await;
+    session.close().await;
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_sent_from_the_page_reaches_the_workflow_shown_after_confirming() {
+    let setup = Setup::start().await;
+    let handle = setup.waiter("browser-waiter").await;
+    let run_id = handle.run_id().unwrap().to_owned();
+    let session = Session::start().await;
+    let page = format!("{}/namespaces/default/workflows/browser-waiter", setup.ui);
+    session.browser.goto(&page).await.unwrap();
+    session.text_of("#run-id", &run_id).await;
+    session.text_of("#result", "Still running").await;
+
+    // Cancelling the dialog sends nothing.
+    session.click("#signal").await;
+    session
+        .text_of("#confirm-workflow-id", "browser-waiter")
+        .await;
+    session.text_of("#confirm-run-id", &run_id).await;
+    session.type_into("#signal-name", "finish").await;
+    session.click("#confirm-cancel").await;
+
+    // Confirming sends the JSON input to exactly that run.
+    session.click("#signal").await;
+    session.text_of("#confirm-run-id", &run_id).await;
+    session.type_into("#signal-name", "finish").await;
+    session
+        .type_into("#signal-input", "\"from the browser\"")
+        .await;
+    session.screenshot("signal-dialog").await;
+    session.click("#confirm-ok").await;
+    assert_eq!(handle.result().await.unwrap(), "got from the browser");
+    let signals = handle
+        .fetch_history()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e.event_type()
+                == temporalio_protos::temporal::api::enums::v1::EventType::WorkflowExecutionSignaled
+        })
+        .count();
+    assert_eq!(signals, 1, "the cancelled dialog sent nothing");
+
+    session.browser.refresh().await.unwrap();
+    session.text_of("#result", "got from the browser").await;
+    session.text_of("#timeline", "signal finish").await;
+    session.close().await;
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminate_asks_for_confirmation_and_a_reason() {
+    let setup = Setup::start().await;
+    let handle = setup.waiter("browser-terminate").await;
+    let session = Session::start().await;
+    let page = format!(
+        "{}/namespaces/default/workflows/browser-terminate/{}",
+        setup.ui,
+        handle.run_id().unwrap()
+    );
+    session.browser.goto(&page).await.unwrap();
+    session.click("#terminate").await;
+    session.click("#confirm-cancel").await;
+    assert_eq!(
+        handle.describe().await.unwrap().info.status,
+        WorkflowExecutionStatus::Running,
+        "nothing happens until confirmed"
+    );
+
+    session.click("#terminate").await;
+    session.type_into("#terminate-reason", "stuck").await;
+    session.click("#confirm-ok").await;
+    match handle.result().await {
+        Err(Error::Terminated { reason, .. }) => assert_eq!(reason, "stuck"),
+        other => panic!("expected Terminated, got {other:?}"),
+    }
+    session.browser.refresh().await.unwrap();
+    session.text_of("#failure", "Reason: stuck").await;
+    session.close().await;
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_filter_shows_the_parsers_message_and_an_unknown_id_a_not_found_page() {
+    let setup = Setup::start().await;
+    let session = Session::start().await;
+    session
+        .browser
+        .goto(&format!("{}/namespaces/default/workflows", setup.ui))
+        .await
+        .unwrap();
+    session.text_of("#count", "0 workflows").await;
+    session.type_into("#query", "Colour = \"red\"").await;
+    session.click("#filter button[type=submit]").await;
+    let message = session.text_of("#list-error", "unknown field Colour").await;
+    assert!(message.contains("at character 0"), "{message}");
+
+    session
+        .browser
+        .goto(&format!(
+            "{}/namespaces/default/workflows/no-such-workflow",
+            setup.ui
+        ))
+        .await
+        .unwrap();
+    session.text_of("#not-found", "no-such-workflow").await;
+    session.close().await;
+    setup.stop().await;
+}
