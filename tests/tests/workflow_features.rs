@@ -754,3 +754,43 @@ async fn a_python_client_starts_a_rust_workflow() {
     );
     stop_worker(worker).await;
 }
+
+#[workflow]
+#[derive(Default)]
+struct Napper;
+
+#[workflow]
+impl Napper {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>) -> WorkflowResult<()> {
+        ctx.sleep(Duration::from_secs(3600)).await?;
+        Ok(())
+    }
+}
+
+/// `__stack_trace`, which the Temporal UI and CLI send, names what the run is blocked on.
+#[tokio::test]
+async fn the_stack_trace_query_names_what_a_workflow_waits_on() {
+    let client = client().await;
+    let queue = unique_id("rust-wf");
+    let worker = spawn_worker(Worker::new(client.clone(), &queue).register_workflow::<Napper>());
+    let handle = client
+        .start_workflow(
+            Napper::run,
+            (),
+            WorkflowOptions::new(unique_id("napper"), &queue),
+        )
+        .await
+        .unwrap();
+    let stack = eventually(Duration::from_secs(10), "the timer started", || async {
+        let stack: String = handle.query_by_name("__stack_trace", ()).await.unwrap();
+        stack.contains("timer 1").then_some(stack)
+    })
+    .await;
+    assert!(
+        stack.starts_with("workflow Napper is waiting on:"),
+        "{stack}"
+    );
+    handle.terminate("done").await.unwrap();
+    stop_worker(worker).await;
+}

@@ -195,13 +195,25 @@ async fn bad_requests_get_the_servers_message_and_typed_details() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn signal_and_terminate_act_on_the_run_they_name_only() {
+async fn query_signal_and_terminate_act_on_the_run_they_name_only() {
     let setup = Setup::start().await;
     let api = format!("{}/api/v1/namespaces/default/workflows", setup.ui);
 
     // A signal with JSON input reaches the workflow.
     let first = setup.waiter("api-waiter").await;
     let first_run = first.run_id().unwrap().to_owned();
+    let (status, answer) = post_json(
+        &format!("{api}/api-waiter/query/__stack_trace"),
+        json!({"execution": {"runId": first_run}, "query": {}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let stack = decode_payload(&answer["queryResult"]["payloads"][0]);
+    let stack = stack.as_str().unwrap();
+    assert!(
+        stack.contains("workflow Waiter is waiting on") && stack.contains("1 wait_condition"),
+        "{stack}"
+    );
     let (status, answer) = post_json(
         &format!("{api}/api-waiter/signal/finish"),
         json!({

@@ -221,6 +221,8 @@ async fn a_signal_sent_from_the_page_reaches_the_workflow_shown_after_confirming
     session.browser.goto(&page).await.unwrap();
     session.text_of("#run-id", &run_id).await;
     session.text_of("#result", "Still running").await;
+    session.click("#load-stack").await;
+    session.text_of("#stack", "1 wait_condition").await;
 
     // Cancelling the dialog sends nothing.
     session.click("#signal").await;

@@ -460,6 +460,9 @@ impl SplitMix64 {
     }
 }
 
+/// The built-in query the Temporal UI and CLI send for a running workflow's call stack.
+pub const STACK_TRACE_QUERY: &str = "__stack_trace";
+
 /// The run's state shared by the context, the futures it hands out and the instance.
 pub(crate) struct Shared {
     pub now: SystemTime,
@@ -512,6 +515,59 @@ impl Shared {
             side_effects: HashMap::new(),
             converter: PayloadConverter::default(),
         }
+    }
+
+    /// What the workflow code waits on, one line each, in the order it asked: the answer to
+    /// `__stack_trace`. Async Rust keeps no call stack for a suspended future, so this names
+    /// the durable operations the run is blocked on instead.
+    fn awaiting(&self, workflow_type: &str) -> String {
+        fn pending<T, M>(slots: &HashMap<u32, Slot<T>>, describe: M) -> Vec<(u32, String)>
+        where
+            M: Fn(u32) -> String,
+        {
+            let mut lines: Vec<(u32, String)> = slots
+                .iter()
+                .filter(|(_, slot)| slot.result.is_none())
+                .map(|(seq, _)| (*seq, describe(*seq)))
+                .collect();
+            lines.sort_unstable();
+            lines
+        }
+        let mut lines = Vec::new();
+        lines.extend(pending(&self.activities, |seq| {
+            match self.activity_meta.get(&seq) {
+                Some(meta) => format!(
+                    "activity {} (activity id {})",
+                    meta.activity_type, meta.activity_id
+                ),
+                None => format!("activity #{seq}"),
+            }
+        }));
+        lines.extend(pending(&self.timers, |seq| format!("timer {seq}")));
+        lines.extend(pending(&self.child_starts, |seq| {
+            child_line("the start of child workflow", self.child_meta.get(&seq))
+        }));
+        lines.extend(pending(&self.child_results, |seq| {
+            child_line("child workflow", self.child_meta.get(&seq))
+        }));
+        lines.extend(pending(&self.signals, |seq| {
+            format!("signal #{seq} to an external workflow")
+        }));
+        lines.extend(pending(&self.cancels, |seq| {
+            format!("cancellation #{seq} of an external workflow")
+        }));
+        let mut text = format!("workflow {workflow_type} is waiting on:\n");
+        for (_, line) in &lines {
+            text.push_str(&format!("  {line}\n"));
+        }
+        match self.condition_waiters.len() {
+            0 if lines.is_empty() => text.push_str("  nothing (it is between tasks)\n"),
+            0 => {}
+            n => text.push_str(&format!(
+                "  {n} wait_condition(s), until the state changes\n"
+            )),
+        }
+        text
     }
 
     /// Removes a command that has not been sent yet; true if it was there.
@@ -945,6 +1001,14 @@ impl WorkflowInstance {
 
     /// Answers a query from the current state.
     pub fn query(&self, name: &str, input: Vec<Payload>) -> Result<Vec<Payload>, Failure> {
+        if name == STACK_TRACE_QUERY && !self.queries.contains(&name) {
+            let shared = self.shared.borrow();
+            return shared
+                .converter
+                .to_payload(&shared.awaiting(&self.info.workflow_type))
+                .map(|payload| vec![payload])
+                .map_err(|e| Failure::application("PayloadError", e.to_string()));
+        }
         let invocation = Invocation {
             name: name.to_string(),
             input,
@@ -975,6 +1039,16 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         s.clone()
     } else {
         "unknown panic payload".to_string()
+    }
+}
+
+fn child_line(what: &str, meta: Option<&ChildMeta>) -> String {
+    match meta {
+        Some(meta) => format!(
+            "{what} {} (workflow id {})",
+            meta.workflow_type, meta.workflow_id
+        ),
+        None => what.to_owned(),
     }
 }
 
