@@ -321,3 +321,87 @@ async fn a_malformed_filter_shows_the_parsers_message_and_an_unknown_id_a_not_fo
     session.close().await;
     setup.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_workflow_shows_its_failure_with_the_cause_chain() {
+    let setup = Setup::start().await;
+    let handle = setup
+        .start_workflow(web::YourWorkflow::run, String::new(), "browser-failed")
+        .await;
+    assert!(matches!(
+        handle.result().await,
+        Err(Error::WorkflowFailed { .. })
+    ));
+    let session = Session::start().await;
+    session
+        .browser
+        .goto(&format!(
+            "{}/namespaces/default/workflows/browser-failed",
+            setup.ui
+        ))
+        .await
+        .unwrap();
+    let chain = session.text_of("#failure", "nobody to greet").await;
+    assert!(chain.contains("ActivityFailure: your_activity"), "{chain}");
+    assert!(chain.contains("ApplicationFailure: NoName"), "{chain}");
+    assert!(chain.contains("(non-retryable)"), "{chain}");
+    session.close().await;
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_workflow_shows_its_pending_activity_child_and_timer() {
+    let setup = Setup::start().await;
+    let handle = setup
+        .start_workflow(web::Busy::run, (), "browser-busy")
+        .await;
+    // The page shows what the server knows; wait until it knows the second attempt's
+    // heartbeat (the activity heartbeats once, so there is no event to wait on instead).
+    let deadline = tokio::time::Instant::now() + PAGE_WAIT;
+    loop {
+        let described = handle.describe().await.unwrap();
+        let beating = described
+            .raw
+            .pending_activities
+            .iter()
+            .any(|a| a.attempt == 2 && a.heartbeat_details.is_some());
+        if beating && described.pending_children_count == 1 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:?}",
+            described.raw
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let session = Session::start().await;
+    session
+        .browser
+        .goto(&format!(
+            "{}/namespaces/default/workflows/browser-busy",
+            setup.ui
+        ))
+        .await
+        .unwrap();
+    let activity = session
+        .text_of("#pending-activities", "stubborn_activity")
+        .await;
+    assert!(activity.contains("2"), "attempt 2: {activity}");
+    assert!(activity.contains("the first attempt fails"), "{activity}");
+    assert!(activity.contains("halfway"), "{activity}");
+    session
+        .text_of("#pending-children", "browser-busy-child")
+        .await;
+    session.text_of("#pending-timers", "3600s").await;
+    session.screenshot("workflow-pending").await;
+
+    // The child's link opens the child.
+    session.click("#pending-children a").await;
+    session.text_of("#workflow-id", "browser-busy-child").await;
+
+    web::RELEASE_STUBBORN.notify_one();
+    handle.terminate("done").await.unwrap();
+    session.close().await;
+    setup.stop().await;
+}

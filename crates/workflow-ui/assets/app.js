@@ -278,7 +278,8 @@ function failureView(failure, id) {
         : f.activityFailureInfo ? (f.activityFailureInfo.activityType || {}).name : "";
       return h("li", {},
         h("strong", {}, f.message || "(no message)"),
-        h("span", { class: "muted" }, ` ${kind.replace("FailureInfo", "")}${detail ? ": " + detail : ""}`),
+        // applicationFailureInfo → ApplicationFailure, as the SDKs name the failure classes.
+        h("span", { class: "muted" }, ` ${kind.charAt(0).toUpperCase()}${kind.slice(1).replace("Info", "")}${detail ? ": " + detail : ""}`),
         info && info.nonRetryable ? h("span", { class: "muted" }, " (non-retryable)") : null,
         f.stackTrace ? h("pre", { class: "stack" }, f.stackTrace) : null);
     }));

@@ -21,7 +21,48 @@ pub async fn your_activity(
     _ctx: ActivityContext,
     input: YourParams,
 ) -> Result<String, ActivityError> {
+    if input.name.is_empty() {
+        return Err(ActivityError::non_retryable("NoName", "nobody to greet"));
+    }
     Ok(format!("{}, {}!", input.greeting, input.name))
+}
+
+/// Lets the running `stubborn_activity` finish.
+pub static RELEASE_STUBBORN: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Fails its first attempt; the second heartbeats and runs until released.
+#[activity]
+pub async fn stubborn_activity(ctx: ActivityContext, _input: ()) -> Result<(), ActivityError> {
+    if ctx.info().attempt == 1 {
+        return Err(ActivityError::retryable("Flaky", "the first attempt fails"));
+    }
+    ctx.heartbeat(&"halfway".to_string()).unwrap();
+    tokio::select! {
+        _ = RELEASE_STUBBORN.notified() => Ok(()),
+        reason = ctx.cancelled() => Err(ActivityError::retryable("Cancelled", format!("{reason:?}"))),
+    }
+}
+
+/// Waits on everything a workflow page lists as pending: an activity, a child and a timer.
+#[workflow(name = "Busy")]
+#[derive(Default)]
+pub struct Busy;
+
+#[workflow]
+impl Busy {
+    #[run]
+    pub async fn run(ctx: WorkflowContext<Self>) -> WorkflowResult<()> {
+        let mut options = ActivityOptions::start_to_close(Duration::from_secs(3600));
+        options.retry_policy =
+            Some(RetryPolicy::default().initial_interval(Duration::from_millis(10)));
+        let activity = ctx.execute_activity(stubborn_activity, (), options);
+        let child_id = format!("{}-child", ctx.info().workflow_id);
+        let child =
+            ctx.execute_child_workflow(Waiter::run, (), ChildWorkflowOptions::new().id(child_id));
+        let timer = ctx.sleep(Duration::from_secs(3600));
+        let _ = futures::join!(activity, child, timer);
+        Ok(())
+    }
 }
 
 #[workflow(name = "YourWorkflow")]
@@ -88,7 +129,9 @@ impl Setup {
         let worker = Worker::new(client.clone(), TASK_QUEUE)
             .register_workflow::<YourWorkflow>()
             .register_workflow::<Waiter>()
-            .register_activity(your_activity);
+            .register_workflow::<Busy>()
+            .register_activity(your_activity)
+            .register_activity(stubborn_activity);
         let stop = worker.shutdown_handle();
         let worker = tokio::spawn(worker.run());
         Self {
@@ -119,19 +162,29 @@ impl Setup {
         handle
     }
 
+    /// Starts a workflow and answers its handle, without waiting for it.
+    pub async fn start_workflow<D: WorkflowDefinition>(
+        &self,
+        workflow: D,
+        input: D::Input,
+        workflow_id: &str,
+    ) -> WorkflowHandle<D> {
+        self.client
+            .start_workflow(
+                workflow,
+                input,
+                WorkflowOptions::new(workflow_id, TASK_QUEUE),
+            )
+            .await
+            .unwrap()
+    }
+
     /// Starts a waiter; it runs until signalled.
     pub async fn waiter(
         &self,
         workflow_id: &str,
     ) -> WorkflowHandle<impl WorkflowDefinition<Output = String>> {
-        self.client
-            .start_workflow(
-                Waiter::run,
-                (),
-                WorkflowOptions::new(workflow_id, TASK_QUEUE),
-            )
-            .await
-            .unwrap()
+        self.start_workflow(Waiter::run, (), workflow_id).await
     }
 
     pub async fn stop(self) {
