@@ -126,6 +126,15 @@ impl Session {
             .unwrap();
     }
 
+    /// How many elements match the CSS selector now.
+    async fn count(&self, css: &str) -> usize {
+        self.browser
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap()
+            .len()
+    }
+
     async fn type_into(&self, css: &str, text: &str) {
         let field = self.browser.find(Locator::Css(css)).await.unwrap();
         field.clear().await.unwrap();
@@ -402,6 +411,52 @@ async fn a_running_workflow_shows_its_pending_activity_child_and_timer() {
 
     web::RELEASE_STUBBORN.notify_one();
     handle.terminate("done").await.unwrap();
+    session.close().await;
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_list_pages_filters_by_status_and_refreshes_itself() {
+    let setup = Setup::start().await;
+    for i in 0..23 {
+        setup.hello(&format!("browser-many-{i:02}"), "Ada").await;
+    }
+    setup.waiter("browser-running").await;
+    let session = Session::start().await;
+    session
+        .browser
+        .goto(&format!("{}/namespaces/default/workflows", setup.ui))
+        .await
+        .unwrap();
+    let rows = "#workflows tbody tr[data-workflow-id]";
+    session.text_of("#count", "24 workflows").await;
+    assert_eq!(session.count(rows).await, 20, "a page holds 20");
+
+    session.click("#next").await;
+    session.text_of("#page", "Page 2").await;
+    assert_eq!(session.count(rows).await, 4);
+    session.click("#previous").await;
+    session.text_of("#page", "Page 1").await;
+    assert_eq!(session.count(rows).await, 20);
+
+    session.click("#status option[value=Running]").await;
+    session.text_of("#count", "1 workflow").await;
+    session.text_of("#workflows", "browser-running").await;
+    assert_eq!(session.count(rows).await, 1);
+    assert!(
+        session
+            .browser
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .ends_with("?status=Running")
+    );
+
+    // A workflow started meanwhile shows up without a reload.
+    setup.waiter("browser-late").await;
+    session.text_of("#workflows", "browser-late").await;
+    session.text_of("#count", "2 workflows").await;
     session.close().await;
     setup.stop().await;
 }
