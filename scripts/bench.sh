@@ -35,7 +35,7 @@ start_ours() {
     local port
     port="$(free_port)"
     TEMPORAL_ADDRESS="127.0.0.1:$port"
-    "$server_bin" start-dev --port "$port" --log-level warn "$@" >"$LOG_DIR/bench-server.log" 2>&1 &
+    "$server_bin" start-dev --port "$port" --headless --log-level warn "$@" >"$LOG_DIR/bench-server.log" 2>&1 &
     OURS_PID=$!
     PIDS+=("$OURS_PID")
     wait_for 30 "our server" "$LOG_DIR/bench-server.log" grep -q listening "$LOG_DIR/bench-server.log"

@@ -1,6 +1,7 @@
 //! `workflow-server start-dev`: the embedded server as a process, a drop-in for
 //! `temporal server start-dev`.
 
+use std::io::Write;
 use std::net::IpAddr;
 use std::process::ExitCode;
 
@@ -131,13 +132,19 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!(
-        "Temporal-compatible server listening on {}",
+    // One write, and errors ignored: whoever started us may stop reading stdout after the
+    // first line, and a closed pipe must not bring the server down.
+    let mut banner = format!(
+        "Temporal-compatible server listening on {}\n",
         server.target()
     );
     if let Some(ui) = server.ui_address() {
-        println!("Web UI at http://{ui}");
+        banner.push_str(&format!("Web UI at http://{ui}\n"));
     }
+    let mut stdout = std::io::stdout();
+    let _ = stdout
+        .write_all(banner.as_bytes())
+        .and_then(|()| stdout.flush());
     if let Err(error) = stopped().await {
         eprintln!("workflow-server: cannot watch for signals: {error}");
     }

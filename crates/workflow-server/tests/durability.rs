@@ -65,6 +65,7 @@ fn spawn_server(port: u16, db: &Path) -> Child {
             &port.to_string(),
             "--log-level",
             "warn",
+            "--headless",
         ])
         .arg("--db-filename")
         .arg(db)

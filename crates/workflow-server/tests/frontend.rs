@@ -212,6 +212,10 @@ async fn start_dev_serves_until_sigterm_and_exits_cleanly() {
             "extra",
             "--log-level",
             "warn",
+            // The UI's line comes after the one this test reads; a closed pipe must not
+            // fail the server.
+            "--ui-port",
+            "0",
         ])
         .stdout(Stdio::piped())
         .spawn()
