@@ -2,17 +2,19 @@
 
 use std::time::SystemTime;
 
+use prost::Message;
+
 use temporalio_protos::temporal::api::common::v1::{ActivityType, WorkflowType};
 use temporalio_protos::temporal::api::enums::v1::PendingActivityState;
 use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
 use temporalio_protos::temporal::api::workflow::v1::{
     PendingActivityInfo, PendingChildExecutionInfo, PendingWorkflowTaskInfo,
-    WorkflowExecutionConfig, WorkflowExecutionInfo,
+    WorkflowExecutionConfig, WorkflowExecutionExtendedInfo, WorkflowExecutionInfo,
 };
 use temporalio_protos::temporal::api::workflowservice::v1 as ws;
 
 use crate::engine::Execution;
-use crate::engine::record::time;
+use crate::engine::record::{ParentState, time};
 use crate::visibility::{Row, STATUSES};
 
 /// The summary of a run that lists show.
@@ -42,6 +44,12 @@ pub fn info(run: &Execution) -> WorkflowExecutionInfo {
         search_attributes: run.search_attributes.clone(),
         task_queue: run.task_queue.clone(),
         first_run_id: run.first_execution_run_id.clone(),
+        history_size_bytes: run.history.iter().map(|e| e.encoded_len() as i64).sum(),
+        root_execution: Some(
+            run.parent
+                .as_ref()
+                .map_or_else(|| run.execution(), ParentState::root),
+        ),
         ..Default::default()
     }
 }
@@ -158,6 +166,13 @@ pub fn describe(run: &Execution) -> ws::DescribeWorkflowExecutionResponse {
             ..Default::default()
         }),
         workflow_execution_info: Some(info(run)),
+        workflow_extended_info: Some(WorkflowExecutionExtendedInfo {
+            execution_expiration_time: run.execution_deadline,
+            run_expiration_time: run.run_deadline,
+            cancel_requested: run.cancel_requested,
+            original_start_time: run.start_time,
+            ..Default::default()
+        }),
         pending_activities,
         pending_children,
         pending_workflow_task,

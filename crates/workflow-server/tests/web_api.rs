@@ -8,11 +8,13 @@ use std::process::Stdio;
 
 use base64::Engine as _;
 use bytes::Bytes;
+use futures::StreamExt;
 use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as HttpClient;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
+use temporalio_protos::temporal::api::enums::v1::EventType;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use workflow_client::Error;
 
@@ -356,4 +358,48 @@ async fn start_dev_serves_the_ui_on_the_grpc_port_plus_1000_unless_headless() {
         "nothing listens on the UI port when headless"
     );
     server.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_names_the_root_of_a_child_its_history_size_and_a_cancel_request() {
+    let setup = Setup::start().await;
+    let parent = setup.start_workflow(web::Busy::run, (), "api-busy").await;
+    let api = format!("{}/api/v1/namespaces/default/workflows", setup.ui);
+    // Wait for the parent's history to say the child started.
+    let events = parent.watch_history();
+    futures::pin_mut!(events);
+    while let Some(event) = events.next().await {
+        if event.unwrap().event_type() == EventType::ChildWorkflowExecutionStarted {
+            break;
+        }
+    }
+    let (status, child) = get_json(&format!("{api}/api-busy-child")).await;
+    assert_eq!(status, StatusCode::OK, "{child}");
+    let root = &child["workflowExecutionInfo"]["rootExecution"];
+    assert_eq!(root["workflowId"], "api-busy");
+    assert_eq!(root["runId"], parent.run_id().unwrap());
+    assert_eq!(
+        child["workflowExecutionInfo"]["parentExecution"]["workflowId"],
+        "api-busy"
+    );
+
+    let (status, answer) = post_json(&format!("{api}/api-busy/cancel"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (_, described) = get_json(&format!("{api}/api-busy")).await;
+    let info = &described["workflowExecutionInfo"];
+    assert_eq!(
+        info["rootExecution"]["workflowId"], "api-busy",
+        "its own root"
+    );
+    let size: i64 = info["historySizeBytes"].as_str().unwrap().parse().unwrap();
+    assert!(size > 100, "{size}");
+    assert_eq!(described["workflowExtendedInfo"]["cancelRequested"], true);
+    assert_eq!(
+        described["workflowExtendedInfo"]["originalStartTime"],
+        info["startTime"]
+    );
+
+    web::RELEASE_STUBBORN.notify_one();
+    parent.terminate("done").await.unwrap();
+    setup.stop().await;
 }

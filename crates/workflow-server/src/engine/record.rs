@@ -216,6 +216,21 @@ pub struct ParentState {
     pub run_id: String,
     #[prost(int64, tag = "4")]
     pub initiated_event_id: i64,
+    /// The root of the parent's tree: the run no workflow started as its child.
+    #[prost(string, tag = "5")]
+    pub root_workflow_id: String,
+    #[prost(string, tag = "6")]
+    pub root_run_id: String,
+}
+
+impl ParentState {
+    /// The root execution of every run below this parent.
+    pub fn root(&self) -> temporalio_protos::temporal::api::common::v1::WorkflowExecution {
+        temporalio_protos::temporal::api::common::v1::WorkflowExecution {
+            workflow_id: self.root_workflow_id.clone(),
+            run_id: self.root_run_id.clone(),
+        }
+    }
 }
 
 /// A namespace as stored.

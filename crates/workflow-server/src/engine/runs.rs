@@ -324,6 +324,7 @@ pub(crate) fn create_run(state: &mut State, new: NewRun) -> String {
                     run_id: p.run_id.clone(),
                 }),
                 parent_initiated_event_id: parent.map_or(0, |p| p.initiated_event_id),
+                root_workflow_execution: parent.map(ParentState::root),
                 task_queue: Some(normal_queue(&new.task_queue)),
                 input: new.input.clone(),
                 workflow_execution_timeout: new.execution_timeout.and_then(proto_duration),
@@ -1091,6 +1092,14 @@ fn start_child(
             workflow_id: parent_run.workflow_id.clone(),
             run_id: parent_run.run_id.clone(),
             initiated_event_id,
+            root_workflow_id: parent_run.parent.as_ref().map_or_else(
+                || parent_run.workflow_id.clone(),
+                |p| p.root_workflow_id.clone(),
+            ),
+            root_run_id: parent_run
+                .parent
+                .as_ref()
+                .map_or_else(|| parent_run.run_id.clone(), |p| p.root_run_id.clone()),
         }),
         ..Default::default()
     };
