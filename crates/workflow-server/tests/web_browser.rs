@@ -304,14 +304,17 @@ async fn terminate_asks_for_confirmation_and_a_reason() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_malformed_filter_shows_the_parsers_message_and_an_unknown_id_a_not_found_page() {
+async fn namespaces_lead_to_the_list_a_bad_filter_shows_the_parsers_message_an_unknown_id_a_not_found_page()
+ {
     let setup = Setup::start().await;
     let session = Session::start().await;
     session
         .browser
-        .goto(&format!("{}/namespaces/default/workflows", setup.ui))
+        .goto(&format!("{}/namespaces", setup.ui))
         .await
         .unwrap();
+    session.text_of("#namespaces", "default").await;
+    session.click("#namespaces a").await;
     session.text_of("#count", "0 workflows").await;
     session.type_into("#query", "Colour = \"red\"").await;
     session.click("#filter button[type=submit]").await;
@@ -458,5 +461,41 @@ async fn the_list_pages_filters_by_status_and_refreshes_itself() {
     session.text_of("#workflows", "browser-late").await;
     session.text_of("#count", "2 workflows").await;
     session.close().await;
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_click_acts_on_the_run_shown_even_after_a_new_run_took_its_id() {
+    let setup = Setup::start().await;
+    let first = setup.waiter("browser-reused").await;
+    let first_run = first.run_id().unwrap().to_owned();
+    let session = Session::start().await;
+    // Opened by id alone: the page shows the latest run, the first.
+    session
+        .browser
+        .goto(&format!(
+            "{}/namespaces/default/workflows/browser-reused",
+            setup.ui
+        ))
+        .await
+        .unwrap();
+    session.text_of("#run-id", &first_run).await;
+
+    // Meanwhile the first run ends and a second one takes the id.
+    first.terminate("replaced").await.unwrap();
+    let second = setup.waiter("browser-reused").await;
+
+    // Terminating from the page names the run it shows, so the server refuses (that run
+    // is closed) and the new run keeps running.
+    session.click("#terminate").await;
+    session.text_of("#confirm-run-id", &first_run).await;
+    session.click("#confirm-ok").await;
+    session.text_of("#confirm-error", "already completed").await;
+    assert_eq!(
+        second.describe().await.unwrap().info.status,
+        WorkflowExecutionStatus::Running
+    );
+    session.close().await;
+    second.terminate("done").await.unwrap();
     setup.stop().await;
 }
