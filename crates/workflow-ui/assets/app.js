@@ -63,45 +63,58 @@ function apiPath(namespace, workflowId, rest) {
   return `/api/v1/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}${rest || ""}`;
 }
 
-// ---- Payloads: proto3 JSON has bytes in base64 ---------------------------------------------
+// ---- Payloads ------------------------------------------------------------------------------
+// The API writes plain JSON payloads as their values (`["Ada"]`); others come in full, with
+// base64 metadata and data (`{"payloads": [{"metadata": {...}, "data": "..."}]}`).
 
 function fromBase64(text) {
   const binary = atob(text || "");
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }
 
-function toBase64(bytes) {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
-
 const utf8 = new TextDecoder();
 
-function decodePayload(payload) {
+function isFullPayload(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value)
+    && Object.keys(value).length > 0 && Object.keys(value).every((k) => k === "metadata" || k === "data");
+}
+
+// A full-form payload as something to show: its value when it can be read, else its parts.
+function decodeFullPayload(payload) {
   const metadata = payload.metadata || {};
   const encoding = metadata.encoding ? utf8.decode(fromBase64(metadata.encoding)) : "";
-  const data = fromBase64(payload.data);
   if (encoding === "binary/null") return null;
-  if (encoding === "json/plain") {
-    try { return JSON.parse(utf8.decode(data)); } catch { /* shown raw below */ }
+  const text = utf8.decode(fromBase64(payload.data));
+  if (encoding.startsWith("json/")) {
+    try { return JSON.parse(text); } catch { /* shown raw below */ }
   }
   return { encoding, data: payload.data || "" };
 }
 
-function jsonPayload(value) {
-  return {
-    metadata: { encoding: toBase64(new TextEncoder().encode("json/plain")) },
-    data: toBase64(new TextEncoder().encode(JSON.stringify(value))),
-  };
+// The values of a Payloads field, in either form.
+function payloadValues(payloads) {
+  if (!payloads) return [];
+  if (Array.isArray(payloads)) return payloads;
+  return (payloads.payloads || []).map(decodeFullPayload);
+}
+
+// The value of a single Payload field, in either form.
+function payloadValue(payload) {
+  return isFullPayload(payload) ? decodeFullPayload(payload) : payload;
+}
+
+// A map of name to Payload (memo, search attributes) as summary rows; nothing when empty.
+function fieldsView(label, fields, id) {
+  const names = Object.keys(fields || {});
+  if (!names.length) return null;
+  const text = names.map((name) => `${name} = ${JSON.stringify(payloadValue(fields[name]))}`).join("\n");
+  return [h("dt", {}, label), h("dd", { class: "mono", id }, text)];
 }
 
 function payloadsView(payloads, id) {
-  const list = (payloads && payloads.payloads) || [];
-  if (!list.length) return h("p", { class: "muted", id }, "none");
-  const values = list.map(decodePayload);
-  const text = values.map((v) => JSON.stringify(v, null, 2)).join("\n");
-  return h("pre", { class: "payload", id }, text);
+  const values = payloadValues(payloads);
+  if (!values.length) return h("p", { class: "muted", id }, "none");
+  return h("pre", { class: "payload", id }, values.map((v) => JSON.stringify(v, null, 2)).join("\n"));
 }
 
 // ---- The API --------------------------------------------------------------------------------
@@ -338,8 +351,8 @@ function eventSummary(event) {
   if (a.startToFireTimeout) parts.push(`fires after ${a.startToFireTimeout}`);
   if (a.signalName) parts.push(`signal ${a.signalName}`);
   if (a.attempt && a.attempt > 1) parts.push(`attempt ${a.attempt}`);
-  if (a.input) parts.push(`input ${JSON.stringify(((a.input.payloads) || []).map(decodePayload))}`);
-  if (a.result) parts.push(`result ${JSON.stringify(((a.result.payloads) || []).map(decodePayload))}`);
+  if (a.input) parts.push(`input ${JSON.stringify(payloadValues(a.input))}`);
+  if (a.result) parts.push(`result ${JSON.stringify(payloadValues(a.result))}`);
   if (a.failure) parts.push(`failure ${a.failure.message}`);
   if (a.reason) parts.push(`reason ${a.reason}`);
   return parts.join(" · ");
@@ -369,7 +382,7 @@ async function detailPage(namespace, workflowId, runId) {
     p.activityId, (p.activityType || {}).name || "", enumName(p.state, "PENDING_ACTIVITY_STATE_"),
     String(p.attempt || 1) + (p.maximumAttempts ? ` of ${p.maximumAttempts}` : ""),
     p.lastFailure ? p.lastFailure.message : "",
-    p.heartbeatDetails ? JSON.stringify((p.heartbeatDetails.payloads || []).map(decodePayload)) : "",
+    p.heartbeatDetails ? JSON.stringify(payloadValues(p.heartbeatDetails)) : "",
     time(p.lastHeartbeatTime),
   ]);
   const children = (described.pendingChildren || []).map((c) => [
@@ -401,6 +414,8 @@ async function detailPage(namespace, workflowId, runId) {
       h("dt", {}, "Start"), h("dd", {}, time(info.startTime)),
       h("dt", {}, "Close"), h("dd", {}, time(info.closeTime)),
       h("dt", {}, "History"), h("dd", {}, `${events.length} events`),
+      fieldsView("Memo", info.memo && info.memo.fields, "memo"),
+      fieldsView("Search attributes", info.searchAttributes && info.searchAttributes.indexedFields, "search-attributes"),
       started.parentWorkflowExecution ? [h("dt", {}, "Parent"), h("dd", {}, h("a", { href: workflowPath(started.parentWorkflowNamespace || namespace, started.parentWorkflowExecution.workflowId, started.parentWorkflowExecution.runId) }, started.parentWorkflowExecution.workflowId))] : null,
     ),
     h("section", {}, h("h2", {}, "Input"), payloadsView(started.input, "input")),
@@ -422,7 +437,7 @@ async function loadStack(namespace, shown, target) {
   try {
     const answer = await api(apiPath(namespace, shown.workflowId, "/query/__stack_trace"),
       { execution: { runId: shown.runId }, query: {} });
-    const values = ((answer.queryResult && answer.queryResult.payloads) || []).map(decodePayload);
+    const values = payloadValues(answer.queryResult);
     target.replaceChildren(h("pre", { class: "stack" }, values.map((v) => (typeof v === "string" ? v : JSON.stringify(v, null, 2))).join("\n")));
   } catch (error) {
     target.replaceChildren(errorBox(new Error(`The worker gave no call stack: ${error.message}`), "stack-error"));
@@ -474,7 +489,7 @@ function signalDialog(namespace, shown) {
       if (input.value.trim()) {
         let value;
         try { value = JSON.parse(input.value); } catch (e) { throw new Error(`The input is not JSON: ${e.message}`); }
-        body.input = { payloads: [jsonPayload(value)] };
+        body.input = [value];
       }
       await api(apiPath(namespace, shown.workflowId, `/signal/${encodeURIComponent(name.value.trim())}`), body);
     },

@@ -84,11 +84,15 @@ impl From<tonic::Status> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({
+        let status = self.http_status();
+        let mut body = json!({
             "code": self.code as i32,
             "message": self.message,
-            "details": self.details,
         });
-        (self.http_status(), Json(body)).into_response()
+        // As the HTTP API answers: no `details` key when there are none.
+        if !self.details.is_empty() {
+            body["details"] = Value::Array(self.details);
+        }
+        (status, Json(body)).into_response()
     }
 }

@@ -1,14 +1,25 @@
 //! Protobuf messages as proto3 JSON, the mapping Temporal's HTTP API uses (camelCase names,
 //! enums by name, 64-bit integers and bytes as strings), read from the descriptors
 //! `temporalio-protos` builds, so every message of the API converts without hand-written code.
+//!
+//! Payloads get the HTTP API's shorthand: a `Payload` whose only metadata is the
+//! `json/plain` encoding is written as its JSON value, and `Payloads` whose every payload
+//! is such as an array of values. Anything else keeps the full form (`metadata`, `data` in
+//! base64). Requests may use either form.
 
 use std::sync::OnceLock;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use prost::Message;
-use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor};
+use prost_reflect::{DescriptorPool, DynamicMessage, Kind, MessageDescriptor};
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
+
+const PAYLOAD: &str = "temporal.api.common.v1.Payload";
+const PAYLOADS: &str = "temporal.api.common.v1.Payloads";
+const JSON_PLAIN: &str = "json/plain";
 
 static DESCRIPTORS: &[u8] = include_bytes!(env!("TEMPORAL_PROTO_DESCRIPTORS"));
 
@@ -33,19 +44,147 @@ pub(crate) fn to_json<M: Message + prost::Name>(message: &M) -> Result<Value, Ap
 
 /// Encoded bytes of the message named `full_name` as proto3 JSON.
 pub(crate) fn encoded_to_json(full_name: &str, bytes: &[u8]) -> Result<Value, ApiError> {
-    let message = DynamicMessage::decode(descriptor(full_name)?, bytes)
+    let descriptor = descriptor(full_name)?;
+    let message = DynamicMessage::decode(descriptor.clone(), bytes)
         .map_err(|e| ApiError::internal(format!("cannot decode {full_name}: {e}")))?;
-    serde_json::to_value(&message)
-        .map_err(|e| ApiError::internal(format!("cannot write {full_name} as JSON: {e}")))
+    let mut value = serde_json::to_value(&message)
+        .map_err(|e| ApiError::internal(format!("cannot write {full_name} as JSON: {e}")))?;
+    walk_payloads(&mut value, &descriptor, &shorten);
+    Ok(value)
 }
 
 /// Reads a request from proto3 JSON; a wrong field or value is the caller's error.
 pub(crate) fn from_json<M: Message + prost::Name + Default>(value: Value) -> Result<M, ApiError> {
     let name = M::full_name();
-    let message = DynamicMessage::deserialize(descriptor(&name)?, value)
+    let descriptor = descriptor(&name)?;
+    let mut value = value;
+    walk_payloads(&mut value, &descriptor, &lengthen);
+    let message = DynamicMessage::deserialize(descriptor, value)
         .map_err(|e| ApiError::invalid_argument(format!("invalid {name}: {e}")))?;
     M::decode(message.encode_to_vec().as_slice())
         .map_err(|e| ApiError::internal(format!("cannot re-encode {name}: {e}")))
+}
+
+/// Calls `change` on every `Payload` and `Payloads` value inside a message's JSON, found
+/// through the message's descriptor (fields, lists and map values, at any depth).
+fn walk_payloads(
+    value: &mut Value,
+    message: &MessageDescriptor,
+    change: &dyn Fn(&mut Value, &str),
+) {
+    let Value::Object(object) = value else {
+        return;
+    };
+    for field in message.fields() {
+        let Kind::Message(inner) = field.kind() else {
+            continue;
+        };
+        // Requests may name fields either way; responses use the JSON name.
+        let Some(child) = object.get_mut(field.json_name()) else {
+            match object.get_mut(field.name()) {
+                Some(child) => visit(child, &field, &inner, change),
+                None => {}
+            }
+            continue;
+        };
+        visit(child, &field, &inner, change);
+    }
+}
+
+fn visit(
+    child: &mut Value,
+    field: &prost_reflect::FieldDescriptor,
+    inner: &MessageDescriptor,
+    change: &dyn Fn(&mut Value, &str),
+) {
+    let one = |value: &mut Value, message: &MessageDescriptor| match message.full_name() {
+        name @ (PAYLOAD | PAYLOADS) => change(value, name),
+        _ => walk_payloads(value, message, change),
+    };
+    if field.is_map() {
+        if let (Kind::Message(values), Value::Object(entries)) =
+            (inner.map_entry_value_field().kind(), child)
+        {
+            entries.values_mut().for_each(|v| one(v, &values));
+        }
+    } else if field.is_list() {
+        if let Value::Array(items) = child {
+            items.iter_mut().for_each(|v| one(v, inner));
+        }
+    } else {
+        one(child, inner);
+    }
+}
+
+/// The JSON value of a full-form payload whose only metadata is the `json/plain` encoding.
+fn plain_value(payload: &Value) -> Option<Value> {
+    let object = payload.as_object()?;
+    let metadata = object.get("metadata")?.as_object()?;
+    if metadata.len() != 1 || object.keys().any(|k| k != "metadata" && k != "data") {
+        return None;
+    }
+    let encoding = BASE64.decode(metadata.get("encoding")?.as_str()?).ok()?;
+    if encoding != JSON_PLAIN.as_bytes() {
+        return None;
+    }
+    let data = BASE64
+        .decode(object.get("data").and_then(Value::as_str).unwrap_or(""))
+        .ok()?;
+    serde_json::from_slice(&data).ok()
+}
+
+fn shorten(value: &mut Value, kind: &str) {
+    if kind == PAYLOAD {
+        if let Some(plain) = plain_value(value) {
+            *value = plain;
+        }
+        return;
+    }
+    let Some(payloads) = value.get("payloads").and_then(Value::as_array) else {
+        // No payloads at all: an empty list.
+        *value = Value::Array(Vec::new());
+        return;
+    };
+    let plain: Option<Vec<Value>> = payloads.iter().map(plain_value).collect();
+    if let Some(plain) = plain {
+        *value = Value::Array(plain);
+    }
+}
+
+/// Whether a request's payload is in the full form rather than a shorthand JSON value.
+fn is_full_payload(value: &Value) -> bool {
+    value.as_object().is_some_and(|object| {
+        !object.is_empty()
+            && object.keys().all(|k| k == "metadata" || k == "data")
+            && object.get("metadata").is_none_or(Value::is_object)
+    })
+}
+
+fn full_payload(value: &Value) -> Value {
+    serde_json::json!({
+        "metadata": {"encoding": BASE64.encode(JSON_PLAIN)},
+        "data": BASE64.encode(value.to_string()),
+    })
+}
+
+fn lengthen(value: &mut Value, kind: &str) {
+    match (kind, &*value) {
+        (PAYLOAD, payload) if !is_full_payload(payload) => *value = full_payload(payload),
+        (PAYLOADS, Value::Array(items)) => {
+            let payloads: Vec<Value> = items
+                .iter()
+                .map(|item| {
+                    if is_full_payload(item) {
+                        item.clone()
+                    } else {
+                        full_payload(item)
+                    }
+                })
+                .collect();
+            *value = serde_json::json!({ "payloads": payloads });
+        }
+        _ => {}
+    }
 }
 
 /// Sets `value` at a dotted path (`execution.workflowId`) in a JSON object, creating the
@@ -101,6 +240,67 @@ mod tests {
             .unwrap_err();
         assert_eq!(error.code, tonic::Code::InvalidArgument);
         assert!(error.message.contains("colour"), "{}", error.message);
+    }
+
+    fn full(encoding: &str, data: &str) -> Value {
+        serde_json::json!({
+            "metadata": {"encoding": BASE64.encode(encoding)},
+            "data": BASE64.encode(data),
+        })
+    }
+
+    #[test]
+    fn plain_json_payloads_are_written_as_their_values_and_others_in_full() {
+        use temporalio_protos::temporal::api::common::v1::{Payload, Payloads};
+        use temporalio_protos::temporal::api::history::v1::WorkflowExecutionSignaledEventAttributes;
+        let payload = |encoding: &str, data: &str| Payload {
+            metadata: [("encoding".to_string(), encoding.as_bytes().to_vec())].into(),
+            data: data.as_bytes().to_vec(),
+            ..Default::default()
+        };
+        let signaled = |payloads: Vec<Payload>| WorkflowExecutionSignaledEventAttributes {
+            signal_name: "go".into(),
+            input: Some(Payloads { payloads }),
+            ..Default::default()
+        };
+        let plain = signaled(vec![
+            payload("json/plain", "\"a\""),
+            payload("json/plain", "{\"b\":2}"),
+        ]);
+        assert_eq!(
+            to_json(&plain).unwrap(),
+            serde_json::json!({"signalName": "go", "input": ["a", {"b": 2}]})
+        );
+        let mixed = signaled(vec![
+            payload("json/plain", "1"),
+            payload("binary/plain", "x"),
+        ]);
+        assert_eq!(
+            to_json(&mixed).unwrap()["input"],
+            serde_json::json!({"payloads": [full("json/plain", "1"), full("binary/plain", "x")]})
+        );
+    }
+
+    #[test]
+    fn requests_take_payloads_as_values_or_in_full() {
+        use temporalio_protos::temporal::api::workflowservice::v1::SignalWorkflowExecutionRequest;
+        let short: SignalWorkflowExecutionRequest =
+            from_json(serde_json::json!({"input": ["a", {"b": 2}]})).unwrap();
+        let payloads = short.input.unwrap().payloads;
+        assert_eq!(payloads.len(), 2);
+        assert_eq!(payloads[0].metadata["encoding"], b"json/plain");
+        assert_eq!(payloads[1].data, br#"{"b":2}"#);
+        let long: SignalWorkflowExecutionRequest =
+            from_json(serde_json::json!({"input": {"payloads": [full("binary/plain", "x")]}}))
+                .unwrap();
+        let payloads = long.input.unwrap().payloads;
+        assert_eq!(
+            (
+                payloads[0].metadata["encoding"].as_slice(),
+                payloads[0].data.as_slice()
+            ),
+            (&b"binary/plain"[..], &b"x"[..])
+        );
     }
 
     #[test]
