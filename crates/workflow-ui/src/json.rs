@@ -80,14 +80,14 @@ fn walk_payloads(
             continue;
         };
         // Requests may name fields either way; responses use the JSON name.
-        let Some(child) = object.get_mut(field.json_name()) else {
-            match object.get_mut(field.name()) {
-                Some(child) => visit(child, &field, &inner, change),
-                None => {}
-            }
-            continue;
+        let name = if object.contains_key(field.json_name()) {
+            field.json_name()
+        } else {
+            field.name()
         };
-        visit(child, &field, &inner, change);
+        if let Some(child) = object.get_mut(name) {
+            visit(child, &field, &inner, change);
+        }
     }
 }
 
