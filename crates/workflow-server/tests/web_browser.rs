@@ -114,6 +114,13 @@ impl Session {
         }
     }
 
+    async fn open(&self, url: &str) {
+        self.browser
+            .goto(url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
+    }
+
     async fn click(&self, css: &str) {
         self.browser
             .wait()
@@ -177,11 +184,7 @@ async fn the_list_shows_the_hello_workflow_and_its_page_shows_input_result_and_h
     let session = Session::start().await;
 
     // The root leads to the default namespace's list.
-    session
-        .browser
-        .goto(&format!("{}/", setup.ui))
-        .await
-        .unwrap();
+    session.open(&format!("{}/", setup.ui)).await;
     let row = session.text_of("#workflows tr", "browser-hello").await;
     assert!(row.contains("Completed"), "{row}");
     assert!(
@@ -227,7 +230,7 @@ async fn a_signal_sent_from_the_page_reaches_the_workflow_shown_after_confirming
     let run_id = handle.run_id().unwrap().to_owned();
     let session = Session::start().await;
     let page = format!("{}/namespaces/default/workflows/browser-waiter", setup.ui);
-    session.browser.goto(&page).await.unwrap();
+    session.open(&page).await;
     session.text_of("#run-id", &run_id).await;
     session.text_of("#result", "Still running").await;
     session.click("#load-stack").await;
@@ -281,7 +284,7 @@ async fn terminate_asks_for_confirmation_and_a_reason() {
         setup.ui,
         handle.run_id().unwrap()
     );
-    session.browser.goto(&page).await.unwrap();
+    session.open(&page).await;
     session.click("#terminate").await;
     session.click("#confirm-cancel").await;
     assert_eq!(
@@ -308,11 +311,7 @@ async fn namespaces_lead_to_the_list_a_bad_filter_shows_the_parsers_message_an_u
  {
     let setup = Setup::start().await;
     let session = Session::start().await;
-    session
-        .browser
-        .goto(&format!("{}/namespaces", setup.ui))
-        .await
-        .unwrap();
+    session.open(&format!("{}/namespaces", setup.ui)).await;
     session.text_of("#namespaces", "default").await;
     session.click("#namespaces a").await;
     session.text_of("#count", "0 workflows").await;
@@ -322,13 +321,11 @@ async fn namespaces_lead_to_the_list_a_bad_filter_shows_the_parsers_message_an_u
     assert!(message.contains("at character 0"), "{message}");
 
     session
-        .browser
-        .goto(&format!(
+        .open(&format!(
             "{}/namespaces/default/workflows/no-such-workflow",
             setup.ui
         ))
-        .await
-        .unwrap();
+        .await;
     session.text_of("#not-found", "no-such-workflow").await;
     session.close().await;
     setup.stop().await;
@@ -346,13 +343,11 @@ async fn a_failed_workflow_shows_its_failure_with_the_cause_chain() {
     ));
     let session = Session::start().await;
     session
-        .browser
-        .goto(&format!(
+        .open(&format!(
             "{}/namespaces/default/workflows/browser-failed",
             setup.ui
         ))
-        .await
-        .unwrap();
+        .await;
     let chain = session.text_of("#failure", "nobody to greet").await;
     assert!(chain.contains("ActivityFailure: your_activity"), "{chain}");
     assert!(chain.contains("ApplicationFailure: NoName"), "{chain}");
@@ -389,13 +384,11 @@ async fn a_running_workflow_shows_its_pending_activity_child_and_timer() {
     }
     let session = Session::start().await;
     session
-        .browser
-        .goto(&format!(
+        .open(&format!(
             "{}/namespaces/default/workflows/browser-busy",
             setup.ui
         ))
-        .await
-        .unwrap();
+        .await;
     let activity = session
         .text_of("#pending-activities", "stubborn_activity")
         .await;
@@ -427,10 +420,8 @@ async fn the_list_pages_filters_by_status_and_refreshes_itself() {
     setup.waiter("browser-running").await;
     let session = Session::start().await;
     session
-        .browser
-        .goto(&format!("{}/namespaces/default/workflows", setup.ui))
-        .await
-        .unwrap();
+        .open(&format!("{}/namespaces/default/workflows", setup.ui))
+        .await;
     let rows = "#workflows tbody tr[data-workflow-id]";
     session.text_of("#count", "24 workflows").await;
     assert_eq!(session.count(rows).await, 20, "a page holds 20");
@@ -472,13 +463,11 @@ async fn a_click_acts_on_the_run_shown_even_after_a_new_run_took_its_id() {
     let session = Session::start().await;
     // Opened by id alone: the page shows the latest run, the first.
     session
-        .browser
-        .goto(&format!(
+        .open(&format!(
             "{}/namespaces/default/workflows/browser-reused",
             setup.ui
         ))
-        .await
-        .unwrap();
+        .await;
     session.text_of("#run-id", &first_run).await;
 
     // Meanwhile the first run ends and a second one takes the id.
