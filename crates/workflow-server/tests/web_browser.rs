@@ -254,6 +254,8 @@ async fn a_signal_sent_from_the_page_reaches_the_workflow_shown_after_confirming
         .await;
     session.screenshot("signal-dialog").await;
     session.click("#confirm-ok").await;
+    // The page reloads once the server took the signal, and its history shows it.
+    session.text_of("#timeline", "signal finish").await;
     assert_eq!(handle.result().await.unwrap(), "got from the browser");
     let signals = handle
         .fetch_history()
@@ -267,9 +269,8 @@ async fn a_signal_sent_from_the_page_reaches_the_workflow_shown_after_confirming
         .count();
     assert_eq!(signals, 1, "the cancelled dialog sent nothing");
 
-    session.browser.refresh().await.unwrap();
+    session.open(&page).await;
     session.text_of("#result", "got from the browser").await;
-    session.text_of("#timeline", "signal finish").await;
     session.close().await;
     setup.stop().await;
 }
@@ -296,12 +297,12 @@ async fn terminate_asks_for_confirmation_and_a_reason() {
     session.click("#terminate").await;
     session.type_into("#terminate-reason", "stuck").await;
     session.click("#confirm-ok").await;
+    // The page reloads once the server terminated the run.
+    session.text_of("#failure", "Reason: stuck").await;
     match handle.result().await {
         Err(Error::Terminated { reason, .. }) => assert_eq!(reason, "stuck"),
         other => panic!("expected Terminated, got {other:?}"),
     }
-    session.browser.refresh().await.unwrap();
-    session.text_of("#failure", "Reason: stuck").await;
     session.close().await;
     setup.stop().await;
 }
