@@ -42,5 +42,7 @@ mod generated {
 pub use frontend::SERVER_VERSION;
 pub use limits::{MAX_MESSAGE_SIZE, MAX_PAYLOAD_SIZE};
 pub use namespaces::DEFAULT_NAMESPACE;
-pub use server::{DEFAULT_PORT, RunningServer, ServerError, ServerOptions, ServerTls};
+pub use server::{
+    DEFAULT_PORT, RETENTION_SWEEP_INTERVAL, RunningServer, ServerError, ServerOptions, ServerTls,
+};
 pub use store::StoreError;

@@ -2,6 +2,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -22,7 +23,10 @@ use crate::store::{self, StoreError, StoreFailure};
 use crate::unimplemented::NameUnimplemented;
 
 /// How long shutdown waits for open requests.
-pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// How often closed runs past their namespace's retention are deleted, by default.
+pub const RETENTION_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 
 /// The gRPC port of `temporal server start-dev`.
 pub const DEFAULT_PORT: u16 = 7233;
@@ -52,6 +56,8 @@ pub struct ServerOptions {
     /// Most long polls (task and history) held at once; more are refused with
     /// RESOURCE_EXHAUSTED, so a flood of pollers cannot exhaust memory. Default 4096.
     pub max_open_polls: usize,
+    /// How often closed runs past their namespace's retention are deleted. Default 60 s.
+    pub retention_sweep_interval: Duration,
     /// The port of the Web UI and its JSON API (0 picks a free one), on the same address;
     /// `None` runs headless. Default `None` (the `start-dev` command serves it on the gRPC
     /// port + 1000).
@@ -105,6 +111,7 @@ impl Default for ServerOptions {
             tls: None,
             max_open_polls: MAX_OPEN_POLLS,
             ui_port: None,
+            retention_sweep_interval: RETENTION_SWEEP_INTERVAL,
         }
     }
 }
@@ -151,6 +158,12 @@ impl ServerOptions {
         self
     }
 
+    /// Sets how often closed runs past retention are deleted.
+    pub fn retention_sweep_interval(mut self, every: Duration) -> Self {
+        self.retention_sweep_interval = every;
+        self
+    }
+
     /// Serves the Web UI on this port (0: any free one); see [`RunningServer::ui_address`].
     pub fn ui_port(mut self, port: u16) -> Self {
         self.ui_port = Some(port);
@@ -194,6 +207,19 @@ pub enum ServerError {
     Task(#[from] tokio::task::JoinError),
 }
 
+/// Deletes closed runs past their namespace's retention, every `every`.
+async fn sweep_retention(engine: Arc<Engine>, namespaces: Arc<Namespaces>, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let retention = |name: &str| namespaces.get(name).map(|n| n.retention);
+        if let Err(error) = engine.expire_closed_runs(retention).await {
+            tracing::warn!(%error, "could not delete runs past retention");
+        }
+    }
+}
+
 /// Listens on `wanted`; answers the listener and the address it got (the port, for 0).
 async fn bind(wanted: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr), ServerError> {
     let failed = |source| ServerError::Bind {
@@ -214,6 +240,7 @@ pub struct RunningServer {
     stop: oneshot::Sender<()>,
     task: JoinHandle<Result<(), tonic::transport::Error>>,
     deadlines: JoinHandle<()>,
+    retention: JoinHandle<()>,
     ui: Option<WebUi>,
 }
 
@@ -254,8 +281,14 @@ impl RunningServer {
                 .map_err(|s| StoreFailure(s.message().to_string()))?;
         }
         let deadlines = tokio::spawn(Arc::clone(&engine).run_deadlines());
+        let namespaces = Arc::new(namespaces);
+        let retention = tokio::spawn(sweep_retention(
+            Arc::clone(&engine),
+            Arc::clone(&namespaces),
+            options.retention_sweep_interval,
+        ));
         let frontend = Frontend {
-            namespaces: Arc::new(namespaces),
+            namespaces,
             engine,
             polls: Arc::new(Semaphore::new(options.max_open_polls)),
         };
@@ -318,6 +351,7 @@ impl RunningServer {
             stop,
             task,
             deadlines,
+            retention,
             ui,
         })
     }
@@ -342,6 +376,7 @@ impl RunningServer {
     pub async fn shutdown(self) -> Result<(), ServerError> {
         let _ = self.stop.send(());
         self.deadlines.abort();
+        self.retention.abort();
         if let Some(ui) = self.ui {
             let _ = ui.stop.send(());
             let mut task = ui.task;

@@ -207,3 +207,65 @@ async fn with_time_skipping_a_day_long_timer_fires_once_nothing_else_runs() {
     running.await.unwrap().unwrap();
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_timed_out_run_is_retried_by_its_retry_policy_until_attempts_run_out() {
+    use temporalio_protos::temporal::api::enums::v1::RetryState;
+    use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
+    let server = RunningServer::start(ServerOptions::new().time_skipping(true))
+        .await
+        .unwrap();
+    let client = Client::connect(server.target()).await.unwrap();
+    let worker = Worker::new(client.clone(), "timeouts").register_workflow::<Sleeper>();
+    let stop = worker.shutdown_handle();
+    let running = tokio::spawn(worker.run());
+
+    // Each run sleeps a day but may run an hour.
+    let options = WorkflowOptions::new("timing-out", "timeouts")
+        .run_timeout(Duration::from_secs(3600))
+        .retry_policy(
+            RetryPolicy::default()
+                .initial_interval(Duration::from_secs(1))
+                .maximum_attempts(2),
+        );
+    let handle = client
+        .start_workflow(Sleeper::run, (), options)
+        .await
+        .unwrap();
+    // A guard, not a timing claim: without skipping this would wait two hours.
+    let outcome = tokio::time::timeout(Duration::from_secs(120), handle.result())
+        .await
+        .expect("time skipped to the timeouts");
+    match outcome {
+        Err(workflow_client::Error::TimedOut { retry_state }) => {
+            assert_eq!(retry_state, RetryState::MaximumAttemptsReached)
+        }
+        other => panic!("expected the last attempt to time out, got {other:?}"),
+    }
+
+    let run = |run_id: &str| client.get_workflow_handle("timing-out").with_run_id(run_id);
+    let first = run(handle.run_id().unwrap()).fetch_history().await.unwrap();
+    let Some(Attributes::WorkflowExecutionTimedOutEventAttributes(timed_out)) =
+        &first.last().unwrap().attributes
+    else {
+        panic!("the first run ends timed out: {first:?}");
+    };
+    assert_eq!(timed_out.retry_state(), RetryState::InProgress);
+    let second = run(&timed_out.new_execution_run_id)
+        .fetch_history()
+        .await
+        .unwrap();
+    let Some(Attributes::WorkflowExecutionStartedEventAttributes(started)) = &second[0].attributes
+    else {
+        panic!("a started event");
+    };
+    assert_eq!(started.attempt, 2);
+    assert_eq!(started.continued_execution_run_id, handle.run_id().unwrap());
+    assert_eq!(
+        started.continued_failure.as_ref().unwrap().message,
+        "workflow timeout"
+    );
+    stop.shutdown();
+    running.await.unwrap().unwrap();
+    server.shutdown().await.unwrap();
+}

@@ -204,6 +204,16 @@ pub(crate) fn validate(run: &Execution, commands: &[Command]) -> Result<(), BadC
                     "StartChildWorkflowExecutionCommandAttributes.input",
                     cause,
                 )?;
+                if !a.cron_schedule.is_empty() {
+                    super::cron::CronSchedule::parse(&a.cron_schedule).map_err(|e| {
+                        bad(
+                            cause,
+                            format!(
+                                "StartChildWorkflowExecutionCommandAttributes.cron_schedule is invalid: {e}"
+                            ),
+                        )
+                    })?;
+                }
             }
             Some(C::SignalExternalWorkflowExecutionCommandAttributes(a)) => {
                 let cause = Cause::BadSignalWorkflowExecutionAttributes;
@@ -290,6 +300,12 @@ pub(crate) fn apply(
             }
             return;
         }
+        Some(C::CompleteWorkflowExecutionCommandAttributes(a)) => {
+            if running {
+                runs::complete_run(state, key, completed, a.result);
+            }
+            return;
+        }
         other => Command {
             attributes: other,
             ..command
@@ -342,18 +358,6 @@ pub(crate) fn apply(
         Some(C::RequestCancelActivityTaskCommandAttributes(a)) => {
             activities::request_cancel(run, sh, a.scheduled_event_id, completed);
         }
-        Some(C::CompleteWorkflowExecutionCommandAttributes(a)) => runs::close_run(
-            run,
-            sh,
-            WorkflowExecutionStatus::Completed,
-            Attributes::WorkflowExecutionCompletedEventAttributes(
-                h::WorkflowExecutionCompletedEventAttributes {
-                    result: a.result,
-                    workflow_task_completed_event_id: completed,
-                    ..Default::default()
-                },
-            ),
-        ),
         Some(C::CancelWorkflowExecutionCommandAttributes(a)) => runs::close_run(
             run,
             sh,

@@ -48,7 +48,7 @@ fn process(state: &mut State, key: &RunKey, now: SystemTime) {
         return;
     }
     if time(&run.run_deadline).is_some_and(|t| t <= now) {
-        runs::time_out_run(run, sh);
+        runs::time_out_run(state, key);
         return;
     }
     if time(&run.first_task_at).is_some_and(|t| t <= now) {

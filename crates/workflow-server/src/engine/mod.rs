@@ -7,6 +7,7 @@
 
 mod activities;
 mod commands;
+mod cron;
 mod deadlines;
 mod events;
 mod queries;
@@ -28,7 +29,7 @@ use tokio::sync::{Notify, watch};
 use tonic::Status;
 
 pub(crate) use crate::store::Ticket;
-use crate::store::{Batch, RunWrite, Store, StoreError};
+use crate::store::{Batch, RunDelete, RunWrite, Store, StoreError};
 pub(crate) use activities::Outcome;
 use events::EventBuilder;
 pub(crate) use queries::QueryOutcome;
@@ -430,6 +431,53 @@ impl Engine {
             self.commit(&mut state)
         };
         Ok(ticket.wait().await?)
+    }
+
+    /// Deletes the closed runs whose namespace's retention (`retention` answers it, `None`
+    /// for a namespace gone) has passed since they closed, as Temporal does, from memory
+    /// and the store. Answers how many went.
+    pub async fn expire_closed_runs(
+        &self,
+        retention: impl Fn(&str) -> Option<Duration>,
+    ) -> Result<usize, Status> {
+        let (ticket, count) = {
+            let mut state = self.lock();
+            let now = state.sh.clock.now();
+            let expired: Vec<RunKey> = state
+                .runs
+                .iter()
+                .filter(|(_, run)| {
+                    let closed = record::time(&run.close_time);
+                    match (closed, retention(&run.namespace)) {
+                        (Some(closed), Some(keep)) => closed + keep <= now,
+                        _ => false,
+                    }
+                })
+                .map(|(key, _)| key.clone())
+                .collect();
+            let mut batch = Batch::default();
+            for key in &expired {
+                let Some(run) = state.runs.remove(key) else {
+                    continue;
+                };
+                let current = (key.0.clone(), run.workflow_id.clone());
+                if state.current.get(&current) == Some(&key.1) {
+                    state.current.remove(&current);
+                }
+                batch.deleted.push(RunDelete {
+                    namespace: key.0.clone(),
+                    run_id: key.1.clone(),
+                    workflow_id: run.workflow_id.clone(),
+                });
+            }
+            if expired.is_empty() {
+                return Ok(0);
+            }
+            tracing::debug!(count = expired.len(), "closed runs past retention deleted");
+            (self.store.commit(batch), expired.len())
+        };
+        ticket.wait().await?;
+        Ok(count)
     }
 
     /// Runs `read` on the run `execution` names (its latest run when the run id is empty).

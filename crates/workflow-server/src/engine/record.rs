@@ -93,6 +93,9 @@ pub struct RunState {
     /// When the first workflow task is due: the start time plus any start delay.
     #[prost(message, optional, tag = "31")]
     pub execution_time: Option<Timestamp>,
+    /// The cron schedule; a closing run then starts the next at the next scheduled time.
+    #[prost(string, tag = "32")]
+    pub cron_schedule: String,
 }
 
 /// A workflow task scheduled, and started once a poller took it.

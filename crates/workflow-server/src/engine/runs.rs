@@ -9,13 +9,14 @@ use temporalio_protos::temporal::api::common::v1::{
 use temporalio_protos::temporal::api::enums::v1::{
     CancelExternalWorkflowExecutionFailedCause, ContinueAsNewInitiator, ParentClosePolicy,
     RetryState, SignalExternalWorkflowExecutionFailedCause, StartChildWorkflowExecutionFailedCause,
-    WorkflowExecutionStatus, WorkflowIdConflictPolicy, WorkflowIdReusePolicy,
+    TimeoutType, WorkflowExecutionStatus, WorkflowIdConflictPolicy, WorkflowIdReusePolicy,
 };
-use temporalio_protos::temporal::api::failure::v1::Failure;
+use temporalio_protos::temporal::api::failure::v1::{self as failure, Failure};
 use temporalio_protos::temporal::api::history::v1::{self as h, history_event::Attributes};
 use temporalio_protos::temporal::api::workflowservice::v1 as ws;
 use tonic::Status;
 
+use super::cron::CronSchedule;
 use super::events::normal_queue;
 use super::record::{self, ParentState, RunState, duration, proto_duration, stamp};
 use super::{
@@ -121,7 +122,7 @@ impl NewRun {
                 request.workflow_start_delay,
                 &format!("{what}.workflow_start_delay"),
             )?,
-            cron_schedule: request.cron_schedule.clone(),
+            cron_schedule: checked_cron(&request.cron_schedule, what)?,
             ..Default::default()
         })
     }
@@ -170,6 +171,7 @@ impl NewRun {
                 &format!("{what}.workflow_start_delay"),
             )?,
             signal: Some(request.clone()),
+            cron_schedule: checked_cron(&request.cron_schedule, what)?,
             ..Default::default()
         })
     }
@@ -188,6 +190,15 @@ fn checked_id(id: &str, what: &str) -> Result<String, Status> {
         )));
     }
     Ok(id.to_string())
+}
+
+fn checked_cron(schedule: &str, what: &str) -> Result<String, Status> {
+    if !schedule.is_empty() {
+        CronSchedule::parse(schedule).map_err(|e| {
+            status::invalid_argument(format!("{what}.cron_schedule is invalid: {e}"))
+        })?;
+    }
+    Ok(schedule.to_string())
 }
 
 fn request_id(given: &str) -> String {
@@ -279,6 +290,14 @@ pub(crate) fn create_run(state: &mut State, new: NewRun) -> String {
     let execution_deadline = continued
         .and_then(|c| c.execution_deadline)
         .or_else(|| new.execution_timeout.map(|t| now + t));
+    // A cron workflow's first run waits for the first scheduled time (unless delayed).
+    let start_delay = new.start_delay.or_else(|| {
+        (continued.is_none() && !new.cron_schedule.is_empty())
+            .then(|| CronSchedule::parse(&new.cron_schedule).ok())
+            .flatten()
+            .map(|schedule| schedule.backoff(now, now))
+            .filter(|d| !d.is_zero())
+    });
     let run_deadline = new
         .run_timeout
         .map(|t| now + t)
@@ -302,8 +321,9 @@ pub(crate) fn create_run(state: &mut State, new: NewRun) -> String {
         first_execution_run_id: first_execution_run_id.clone(),
         search_attributes: new.search_attributes.clone(),
         memo: new.memo.clone(),
-        first_task_at: new.start_delay.map(|d| now + d).and_then(stamp),
-        execution_time: stamp(now + new.start_delay.unwrap_or_default()),
+        first_task_at: start_delay.map(|d| now + d).and_then(stamp),
+        execution_time: stamp(now + start_delay.unwrap_or_default()),
+        cron_schedule: new.cron_schedule.clone(),
         retry_policy: new.retry_policy.clone(),
         attempt: new.attempt.max(1),
         continued_from: continued.map(|c| c.run_id.clone()).unwrap_or_default(),
@@ -341,7 +361,7 @@ pub(crate) fn create_run(state: &mut State, new: NewRun) -> String {
                 attempt: new.attempt.max(1),
                 cron_schedule: new.cron_schedule.clone(),
                 workflow_execution_expiration_time: execution_deadline.and_then(stamp),
-                first_workflow_task_backoff: new.start_delay.and_then(proto_duration),
+                first_workflow_task_backoff: start_delay.and_then(proto_duration),
                 memo: new.memo.clone(),
                 search_attributes: new.search_attributes.clone(),
                 header: new.header.clone(),
@@ -363,7 +383,7 @@ pub(crate) fn create_run(state: &mut State, new: NewRun) -> String {
         );
         run.signal_request_ids.push(new.request_id.clone());
     }
-    if new.start_delay.is_none() {
+    if start_delay.is_none() {
         tasks::schedule_workflow_task(&mut run, sh, 1);
     }
     tracing::debug!(workflow_id = %new.workflow_id, %run_id, "workflow started");
@@ -462,20 +482,6 @@ pub(crate) fn terminate_run(run: &mut Execution, sh: &mut Shared, reason: &str, 
 }
 
 /// The run timed out (its run timeout or the execution timeout).
-pub(crate) fn time_out_run(run: &mut Execution, sh: &mut Shared) {
-    close_run(
-        run,
-        sh,
-        WorkflowExecutionStatus::TimedOut,
-        Attributes::WorkflowExecutionTimedOutEventAttributes(
-            h::WorkflowExecutionTimedOutEventAttributes {
-                retry_state: RetryState::Timeout as i32,
-                ..Default::default()
-            },
-        ),
-    );
-}
-
 fn request_cancel(
     run: &mut Execution,
     sh: &mut Shared,
@@ -724,7 +730,7 @@ pub(crate) fn continue_as_new(
             last_completion_result: command.last_completion_result.clone(),
         }),
         signal: None,
-        cron_schedule: String::new(),
+        cron_schedule: run.cron_schedule.clone(),
         attempt: 1,
     };
     let new_run_id = create_run(state, new);
@@ -757,55 +763,15 @@ pub(crate) fn continue_as_new(
 }
 
 /// The run failed: with a retry policy that allows it, a new run retries it after the
-/// backoff, and the failed run names it. Returns whether it was retried.
+/// backoff, and the failed run names it.
 pub(crate) fn fail_run(state: &mut State, key: &RunKey, completed: i64, failure: Option<Failure>) {
-    let run = &state.runs[key];
-    let now = state.sh.clock.now();
-    let decision = match (&run.retry_policy, &failure) {
-        (Some(policy), Some(f)) => super::activities::retry_backoff(
-            policy,
-            run.attempt,
-            f,
-            now,
-            record::time(&run.execution_deadline),
-        ),
-        _ => Err(RetryState::RetryPolicyNotSet),
+    let (retry_state, mut new_execution_run_id) = match &failure {
+        Some(f) => retry(state, key, f),
+        None => (RetryState::RetryPolicyNotSet, String::new()),
     };
-    let (retry_state, new_execution_run_id) = match decision {
-        Ok(backoff) => {
-            let new = NewRun {
-                namespace: key.0.clone(),
-                workflow_id: run.workflow_id.clone(),
-                workflow_type: run.workflow_type.clone(),
-                task_queue: run.task_queue.clone(),
-                input: run.history.first().and_then(|e| match &e.attributes {
-                    Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => a.input.clone(),
-                    _ => None,
-                }),
-                execution_timeout: duration(&run.execution_timeout),
-                run_timeout: duration(&run.run_timeout),
-                task_timeout: duration(&run.task_timeout),
-                request_id: uuid::Uuid::new_v4().to_string(),
-                memo: run.memo.clone(),
-                search_attributes: run.search_attributes.clone(),
-                retry_policy: run.retry_policy.clone(),
-                parent: run.parent.clone(),
-                start_delay: Some(backoff).filter(|b| !b.is_zero()),
-                continued: Some(Continued {
-                    run_id: run.run_id.clone(),
-                    first_execution_run_id: run.first_execution_run_id.clone(),
-                    execution_deadline: record::time(&run.execution_deadline),
-                    initiator: ContinueAsNewInitiator::Retry as i32,
-                    failure: failure.clone(),
-                    last_completion_result: None,
-                }),
-                attempt: run.attempt + 1,
-                ..Default::default()
-            };
-            (RetryState::InProgress, create_run(state, new))
-        }
-        Err(state) => (state, String::new()),
-    };
+    if new_execution_run_id.is_empty() {
+        new_execution_run_id = next_cron_run(state, key, None, failure.clone());
+    }
     let (run, sh) = state.run_mut(key).expect("present");
     close_run(
         run,
@@ -815,6 +781,164 @@ pub(crate) fn fail_run(state: &mut State, key: &RunKey, completed: i64, failure:
             h::WorkflowExecutionFailedEventAttributes {
                 failure,
                 retry_state: retry_state as i32,
+                workflow_task_completed_event_id: completed,
+                new_execution_run_id,
+            },
+        ),
+    );
+}
+
+/// The run's deadline passed. A run timeout is retried as a failure would be (the retry
+/// policy decides, and the new run gets a start-to-close timeout failure); the execution
+/// timeout ends the whole chain.
+pub(crate) fn time_out_run(state: &mut State, key: &RunKey) {
+    let run = &state.runs[key];
+    let now = state.sh.clock.now();
+    let chain_over = record::time(&run.execution_deadline).is_some_and(|d| d <= now);
+    let (retry_state, new_execution_run_id) = if chain_over {
+        (RetryState::Timeout, String::new())
+    } else {
+        let failure = Failure {
+            message: "workflow timeout".to_string(),
+            failure_info: Some(failure::failure::FailureInfo::TimeoutFailureInfo(
+                failure::TimeoutFailureInfo {
+                    timeout_type: TimeoutType::StartToClose as i32,
+                    last_heartbeat_details: None,
+                },
+            )),
+            ..Default::default()
+        };
+        match retry(state, key, &failure) {
+            (RetryState::InProgress, retried) => (RetryState::InProgress, retried),
+            (RetryState::RetryPolicyNotSet, _) => (
+                RetryState::Timeout,
+                next_cron_run(state, key, None, Some(failure)),
+            ),
+            (given_up, _) => (given_up, next_cron_run(state, key, None, Some(failure))),
+        }
+    };
+    let (run, sh) = state.run_mut(key).expect("present");
+    close_run(
+        run,
+        sh,
+        WorkflowExecutionStatus::TimedOut,
+        Attributes::WorkflowExecutionTimedOutEventAttributes(
+            h::WorkflowExecutionTimedOutEventAttributes {
+                retry_state: retry_state as i32,
+                new_execution_run_id,
+            },
+        ),
+    );
+}
+
+/// Starts the next attempt of a run that ended with `failure`, if its retry policy allows;
+/// answers the retry state and the new run's id (empty without one).
+fn retry(state: &mut State, key: &RunKey, failure: &Failure) -> (RetryState, String) {
+    let run = &state.runs[key];
+    let now = state.sh.clock.now();
+    let decision = match &run.retry_policy {
+        Some(policy) => super::activities::retry_backoff(
+            policy,
+            run.attempt,
+            failure,
+            now,
+            record::time(&run.execution_deadline),
+        ),
+        None => Err(RetryState::RetryPolicyNotSet),
+    };
+    let backoff = match decision {
+        Ok(backoff) => backoff,
+        Err(state) => return (state, String::new()),
+    };
+    let new = NewRun {
+        start_delay: Some(backoff).filter(|b| !b.is_zero()),
+        continued: Some(Continued {
+            run_id: run.run_id.clone(),
+            first_execution_run_id: run.first_execution_run_id.clone(),
+            execution_deadline: record::time(&run.execution_deadline),
+            initiator: ContinueAsNewInitiator::Retry as i32,
+            failure: Some(failure.clone()),
+            last_completion_result: None,
+        }),
+        attempt: run.attempt + 1,
+        ..successor(key, run)
+    };
+    (RetryState::InProgress, create_run(state, new))
+}
+
+/// A cron workflow's run closed (completed, or failed or timed out for good): the next run
+/// starts at the next scheduled time, carrying the result or failure. Answers its run id,
+/// empty when the workflow has no schedule.
+fn next_cron_run(
+    state: &mut State,
+    key: &RunKey,
+    result: Option<Payloads>,
+    failure: Option<Failure>,
+) -> String {
+    let run = &state.runs[key];
+    let Ok(schedule) = CronSchedule::parse(&run.cron_schedule) else {
+        return String::new();
+    };
+    let now = state.sh.clock.now();
+    let started = record::time(&run.start_time).unwrap_or(now);
+    let new = NewRun {
+        start_delay: Some(schedule.backoff(started, now)),
+        continued: Some(Continued {
+            run_id: run.run_id.clone(),
+            first_execution_run_id: run.first_execution_run_id.clone(),
+            // Each scheduled run gets the whole execution timeout.
+            execution_deadline: None,
+            initiator: ContinueAsNewInitiator::CronSchedule as i32,
+            failure,
+            last_completion_result: result,
+        }),
+        attempt: 1,
+        ..successor(key, run)
+    };
+    create_run(state, new)
+}
+
+/// The next run of the same workflow: same type, queue, input, timeouts, memo, search
+/// attributes, retry policy, parent and schedule.
+fn successor(key: &RunKey, run: &Execution) -> NewRun {
+    NewRun {
+        namespace: key.0.clone(),
+        workflow_id: run.workflow_id.clone(),
+        workflow_type: run.workflow_type.clone(),
+        task_queue: run.task_queue.clone(),
+        input: run.history.first().and_then(|e| match &e.attributes {
+            Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => a.input.clone(),
+            _ => None,
+        }),
+        execution_timeout: duration(&run.execution_timeout),
+        run_timeout: duration(&run.run_timeout),
+        task_timeout: duration(&run.task_timeout),
+        request_id: uuid::Uuid::new_v4().to_string(),
+        memo: run.memo.clone(),
+        search_attributes: run.search_attributes.clone(),
+        retry_policy: run.retry_policy.clone(),
+        parent: run.parent.clone(),
+        cron_schedule: run.cron_schedule.clone(),
+        ..Default::default()
+    }
+}
+
+/// The run completed; a cron workflow's next run is named in the completed event.
+pub(crate) fn complete_run(
+    state: &mut State,
+    key: &RunKey,
+    completed: i64,
+    result: Option<Payloads>,
+) {
+    let new_execution_run_id = next_cron_run(state, key, result.clone(), None);
+    let (run, sh) = state.run_mut(key).expect("present");
+    close_run(
+        run,
+        sh,
+        WorkflowExecutionStatus::Completed,
+        Attributes::WorkflowExecutionCompletedEventAttributes(
+            h::WorkflowExecutionCompletedEventAttributes {
+                result,
                 workflow_task_completed_event_id: completed,
                 new_execution_run_id,
             },
@@ -1086,6 +1210,7 @@ fn start_child(
         header: command.header.clone(),
         memo: command.memo.clone(),
         search_attributes: command.search_attributes.clone(),
+        cron_schedule: command.cron_schedule.clone(),
         retry_policy: command.retry_policy.clone(),
         parent: Some(ParentState {
             namespace: parent.0.clone(),

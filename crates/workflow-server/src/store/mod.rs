@@ -44,17 +44,26 @@ pub struct RunWrite {
     pub current: bool,
 }
 
+/// A closed run past its namespace's retention, deleted with its events.
+#[derive(Debug, Clone)]
+pub struct RunDelete {
+    pub namespace: String,
+    pub run_id: String,
+    pub workflow_id: String,
+}
+
 /// What one transaction writes.
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
     pub runs: Vec<RunWrite>,
     /// Encoded `NamespaceRecord`s, by name.
     pub namespaces: Vec<(String, Vec<u8>)>,
+    pub deleted: Vec<RunDelete>,
 }
 
 impl Batch {
     pub fn is_empty(&self) -> bool {
-        self.runs.is_empty() && self.namespaces.is_empty()
+        self.runs.is_empty() && self.namespaces.is_empty() && self.deleted.is_empty()
     }
 }
 

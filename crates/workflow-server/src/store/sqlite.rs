@@ -116,7 +116,19 @@ fn write_group<'a>(
             "INSERT INTO current_runs (namespace, workflow_id, run_id) VALUES (?1, ?2, ?3)
              ON CONFLICT (namespace, workflow_id) DO UPDATE SET run_id = excluded.run_id",
         )?;
+        let mut delete_events =
+            tx.prepare_cached("DELETE FROM events WHERE namespace = ?1 AND run_id = ?2")?;
+        let mut delete_run =
+            tx.prepare_cached("DELETE FROM runs WHERE namespace = ?1 AND run_id = ?2")?;
+        let mut delete_current = tx.prepare_cached(
+            "DELETE FROM current_runs WHERE namespace = ?1 AND workflow_id = ?2 AND run_id = ?3",
+        )?;
         for batch in batches {
+            for gone in &batch.deleted {
+                delete_events.execute(params![gone.namespace, gone.run_id])?;
+                delete_run.execute(params![gone.namespace, gone.run_id])?;
+                delete_current.execute(params![gone.namespace, gone.workflow_id, gone.run_id])?;
+            }
             for (name, record) in &batch.namespaces {
                 namespace.execute(params![name, record])?;
             }
