@@ -276,6 +276,57 @@ async fn a_signal_sent_from_the_page_reaches_the_workflow_shown_after_confirming
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_of_a_running_workflow_follows_it_until_it_closes() {
+    let setup = Setup::start().await;
+    let handle = setup.waiter("browser-follow").await;
+    let session = Session::start().await;
+    session
+        .open(&format!(
+            "{}/namespaces/default/workflows/browser-follow",
+            setup.ui
+        ))
+        .await;
+    session.text_of("#result", "Still running").await;
+    assert_eq!(session.count("#detail-auto-refresh:checked").await, 1);
+    session.click("#tab-json").await;
+    // A mark in the page's window survives a redraw but not a reload.
+    session
+        .browser
+        .execute("window.sameDocument = true; return null;", vec![])
+        .await
+        .unwrap();
+
+    // Signalled by a client, not by the page, the workflow completes; the open page shows it.
+    handle
+        .signal_by_name("finish", "from a client".to_string())
+        .await
+        .unwrap();
+    assert_eq!(handle.result().await.unwrap(), "got from a client");
+    session.text_of("#result", "got from a client").await;
+    session
+        .text_of("#history-json", "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED")
+        .await;
+    assert_eq!(
+        session.count("#tab-json.active").await,
+        1,
+        "the JSON tab stays chosen"
+    );
+    assert_eq!(
+        session.count("#detail-auto-refresh").await,
+        0,
+        "a closed run has nothing to follow"
+    );
+    let same_document = session
+        .browser
+        .execute("return window.sameDocument === true;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(same_document, json!(true), "redrawn in place, not reloaded");
+    session.close().await;
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn terminate_asks_for_confirmation_and_a_reason() {
     let setup = Setup::start().await;
     let handle = setup.waiter("browser-terminate").await;

@@ -358,7 +358,16 @@ function eventSummary(event) {
   return parts.join(" · ");
 }
 
-async function detailPage(namespace, workflowId, runId) {
+// What, of a described run, the workflow page shows and may change while it runs.
+function describedState(described) {
+  const info = described.workflowExecutionInfo || {};
+  return JSON.stringify([info.status, info.historyLength, described.pendingActivities, described.pendingChildren]);
+}
+
+let following;
+
+async function detailPage(namespace, workflowId, runId, view = {}) {
+  clearInterval(following);
   crumbs(h("a", { href: "/namespaces" }, "Namespaces"),
     h("a", { href: `/namespaces/${encodeURIComponent(namespace)}/workflows` }, namespace),
     h("span", {}, workflowId));
@@ -397,8 +406,37 @@ async function detailPage(namespace, workflowId, runId) {
   ]), "No events.");
   const timelineTab = h("button", { type: "button", class: "tab active", id: "tab-timeline" }, "Timeline");
   const jsonTab = h("button", { type: "button", class: "tab", id: "tab-json" }, "JSON");
-  timelineTab.addEventListener("click", () => { timeline.hidden = false; rawJson.hidden = true; timelineTab.classList.add("active"); jsonTab.classList.remove("active"); });
-  jsonTab.addEventListener("click", () => { timeline.hidden = true; rawJson.hidden = false; jsonTab.classList.add("active"); timelineTab.classList.remove("active"); });
+  const showTab = (json) => {
+    view.json = json;
+    timeline.hidden = json; rawJson.hidden = !json;
+    timelineTab.classList.toggle("active", !json); jsonTab.classList.toggle("active", json);
+  };
+  timelineTab.addEventListener("click", () => showTab(false));
+  jsonTab.addEventListener("click", () => showTab(true));
+  showTab(Boolean(view.json));
+
+  // While it runs, the page follows this run: a new event, another status or a change in its
+  // pending work redraws it. Never while a dialog is open, so a confirmation is not swept away.
+  const follow = h("input", { type: "checkbox", id: "detail-auto-refresh", checked: view.follow !== false });
+  follow.addEventListener("change", () => { view.follow = follow.checked; });
+  if (running) {
+    const seen = describedState(described);
+    let checking = false;
+    following = setInterval(async () => {
+      if (checking || !follow.checked || document.hidden || document.getElementById("confirm").open) return;
+      checking = true;
+      try {
+        const now = await api(`${apiPath(namespace, shown.workflowId)}?${new URLSearchParams({ "execution.runId": shown.runId })}`);
+        if (describedState(now) !== seen && follow.checked && !document.getElementById("confirm").open) {
+          await detailPage(namespace, shown.workflowId, shown.runId, view);
+        }
+      } catch (error) {
+        // A failed check is retried at the next tick; the page keeps what it shows.
+      } finally {
+        checking = false;
+      }
+    }, REFRESH_EVERY_MS);
+  }
 
   const actions = h("div", { class: "actions" },
     h("button", { type: "button", id: "signal", disabled: !running, onclick: () => signalDialog(namespace, shown) }, "Signal"),
@@ -406,7 +444,8 @@ async function detailPage(namespace, workflowId, runId) {
     h("button", { type: "button", id: "terminate", class: "danger", disabled: !running, onclick: () => terminateDialog(namespace, shown) }, "Terminate"));
 
   show(
-    h("div", { class: "title" }, h("h1", { id: "workflow-id" }, shown.workflowId), statusBadge(info.status), actions),
+    h("div", { class: "title" }, h("h1", { id: "workflow-id" }, shown.workflowId), statusBadge(info.status), actions,
+      running ? h("label", { class: "muted" }, follow, " Auto-refresh") : null),
     h("dl", { class: "summary" },
       h("dt", {}, "Run ID"), h("dd", { class: "mono", id: "run-id" }, shown.runId),
       h("dt", {}, "Type"), h("dd", { id: "workflow-type" }, (info.type && info.type.name) || ""),
