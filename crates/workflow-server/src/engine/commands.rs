@@ -204,16 +204,11 @@ pub(crate) fn validate(run: &Execution, commands: &[Command]) -> Result<(), BadC
                     "StartChildWorkflowExecutionCommandAttributes.input",
                     cause,
                 )?;
-                if !a.cron_schedule.is_empty() {
-                    super::cron::CronSchedule::parse(&a.cron_schedule).map_err(|e| {
-                        bad(
-                            cause,
-                            format!(
-                                "StartChildWorkflowExecutionCommandAttributes.cron_schedule is invalid: {e}"
-                            ),
-                        )
-                    })?;
-                }
+                super::cron::CronSchedule::check(
+                    &a.cron_schedule,
+                    "StartChildWorkflowExecutionCommandAttributes.cron_schedule",
+                )
+                .map_err(|message| bad(cause, message))?;
             }
             Some(C::SignalExternalWorkflowExecutionCommandAttributes(a)) => {
                 let cause = Cause::BadSignalWorkflowExecutionAttributes;

@@ -50,6 +50,17 @@ impl CronSchedule {
             .map_err(|e| format!("{text:?}: {e}"))
     }
 
+    /// Checks the `field` of a request: empty (no schedule) or a valid schedule. The error
+    /// names the field and what is wrong.
+    pub(crate) fn check(schedule: &str, field: &str) -> Result<(), String> {
+        if schedule.is_empty() {
+            return Ok(());
+        }
+        Self::parse(schedule)
+            .map(drop)
+            .map_err(|e| format!("{field} is invalid: {e}"))
+    }
+
     /// How long after `closed` the next run starts: the first scheduled time after the
     /// closing run's `started` time that is not before `closed` (as Temporal computes it,
     /// so a run that overran skips the times it missed).

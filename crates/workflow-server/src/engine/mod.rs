@@ -455,6 +455,9 @@ impl Engine {
                 })
                 .map(|(key, _)| key.clone())
                 .collect();
+            if expired.is_empty() {
+                return Ok(0);
+            }
             let mut batch = Batch::default();
             for key in &expired {
                 let Some(run) = state.runs.remove(key) else {
@@ -469,9 +472,6 @@ impl Engine {
                     run_id: key.1.clone(),
                     workflow_id: run.workflow_id.clone(),
                 });
-            }
-            if expired.is_empty() {
-                return Ok(0);
             }
             tracing::debug!(count = expired.len(), "closed runs past retention deleted");
             (self.store.commit(batch), expired.len())

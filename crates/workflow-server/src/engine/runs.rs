@@ -193,11 +193,8 @@ fn checked_id(id: &str, what: &str) -> Result<String, Status> {
 }
 
 fn checked_cron(schedule: &str, what: &str) -> Result<String, Status> {
-    if !schedule.is_empty() {
-        CronSchedule::parse(schedule).map_err(|e| {
-            status::invalid_argument(format!("{what}.cron_schedule is invalid: {e}"))
-        })?;
-    }
+    CronSchedule::check(schedule, &format!("{what}.cron_schedule"))
+        .map_err(status::invalid_argument)?;
     Ok(schedule.to_string())
 }
 
@@ -481,7 +478,6 @@ pub(crate) fn terminate_run(run: &mut Execution, sh: &mut Shared, reason: &str, 
     );
 }
 
-/// The run timed out (its run timeout or the execution timeout).
 fn request_cancel(
     run: &mut Execution,
     sh: &mut Shared,
@@ -765,13 +761,7 @@ pub(crate) fn continue_as_new(
 /// The run failed: with a retry policy that allows it, a new run retries it after the
 /// backoff, and the failed run names it.
 pub(crate) fn fail_run(state: &mut State, key: &RunKey, completed: i64, failure: Option<Failure>) {
-    let (retry_state, mut new_execution_run_id) = match &failure {
-        Some(f) => retry(state, key, f),
-        None => (RetryState::RetryPolicyNotSet, String::new()),
-    };
-    if new_execution_run_id.is_empty() {
-        new_execution_run_id = next_cron_run(state, key, None, failure.clone());
-    }
+    let (retry_state, new_execution_run_id) = retry_or_next_cron_run(state, key, failure.clone());
     let (run, sh) = state.run_mut(key).expect("present");
     close_run(
         run,
@@ -808,13 +798,9 @@ pub(crate) fn time_out_run(state: &mut State, key: &RunKey) {
             )),
             ..Default::default()
         };
-        match retry(state, key, &failure) {
-            (RetryState::InProgress, retried) => (RetryState::InProgress, retried),
-            (RetryState::RetryPolicyNotSet, _) => (
-                RetryState::Timeout,
-                next_cron_run(state, key, None, Some(failure)),
-            ),
-            (given_up, _) => (given_up, next_cron_run(state, key, None, Some(failure))),
+        match retry_or_next_cron_run(state, key, Some(failure)) {
+            (RetryState::RetryPolicyNotSet, next) => (RetryState::Timeout, next),
+            decided => decided,
         }
     };
     let (run, sh) = state.run_mut(key).expect("present");
@@ -829,6 +815,24 @@ pub(crate) fn time_out_run(state: &mut State, key: &RunKey) {
             },
         ),
     );
+}
+
+/// A run ended with `failure` (none: failed without one): the next attempt when its retry
+/// policy allows, else a cron workflow's next scheduled run. Answers the retry state and
+/// the new run's id (empty without one).
+fn retry_or_next_cron_run(
+    state: &mut State,
+    key: &RunKey,
+    failure: Option<Failure>,
+) -> (RetryState, String) {
+    let (retry_state, retried) = match &failure {
+        Some(f) => retry(state, key, f),
+        None => (RetryState::RetryPolicyNotSet, String::new()),
+    };
+    if retry_state == RetryState::InProgress {
+        return (retry_state, retried);
+    }
+    (retry_state, next_cron_run(state, key, None, failure))
 }
 
 /// Starts the next attempt of a run that ended with `failure`, if its retry policy allows;
