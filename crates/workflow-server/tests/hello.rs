@@ -1,14 +1,17 @@
 //! Our SDK runs workflows on our server: the guide's hello workflow end to end, with the
 //! history Temporal would write for it.
 
+mod support;
+
 use std::time::Duration;
 
 use temporalio_protos::temporal::api::enums::v1::EventType;
 use workflow_client::{Client, Error};
 use workflow_core::failure::FailureInfo;
 use workflow_core::prelude::*;
-use workflow_server::{RunningServer, ServerOptions};
-use workflow_worker::Worker;
+use workflow_server::ServerOptions;
+
+use support::ServerWithWorker;
 
 #[derive(Serialize, Deserialize)]
 pub struct YourParams {
@@ -46,17 +49,14 @@ where
     F: FnOnce(Client) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let server = RunningServer::start(ServerOptions::new()).await.unwrap();
-    let client = Client::connect(server.target()).await.unwrap();
-    let worker = Worker::new(client.clone(), "hello")
-        .register_workflow::<YourWorkflow>()
-        .register_activity(your_activity);
-    let stop = worker.shutdown_handle();
-    let running = tokio::spawn(worker.run());
-    test(client).await;
-    stop.shutdown();
-    running.await.unwrap().unwrap();
-    server.shutdown().await.unwrap();
+    let setup = ServerWithWorker::start(ServerOptions::new(), "hello", |worker| {
+        worker
+            .register_workflow::<YourWorkflow>()
+            .register_activity(your_activity)
+    })
+    .await;
+    test(setup.client.clone()).await;
+    setup.stop().await;
 }
 
 #[tokio::test]

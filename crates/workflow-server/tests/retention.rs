@@ -2,6 +2,8 @@
 //! `default`) has passed since they closed, from memory and from the SQLite file, while
 //! newer ones stay.
 
+mod support;
+
 use std::time::Duration;
 
 use futures::TryStreamExt;
@@ -9,7 +11,8 @@ use futures::TryStreamExt;
 use workflow_client::{Client, Error};
 use workflow_core::prelude::*;
 use workflow_server::{RunningServer, ServerOptions};
-use workflow_worker::Worker;
+
+use support::ServerWithWorker;
 
 #[workflow]
 #[derive(Default)]
@@ -54,13 +57,13 @@ async fn closed_runs_past_retention_are_deleted_from_memory_and_the_file() {
             .time_skipping(true)
             .retention_sweep_interval(Duration::from_millis(20))
     };
-    let server = RunningServer::start(options()).await.unwrap();
-    let client = Client::connect(server.target()).await.unwrap();
-    let worker = Worker::new(client.clone(), "retention")
-        .register_workflow::<Quick>()
-        .register_workflow::<DayAndAHalf>();
-    let stop = worker.shutdown_handle();
-    let running = tokio::spawn(worker.run());
+    let setup = ServerWithWorker::start(options(), "retention", |worker| {
+        worker
+            .register_workflow::<Quick>()
+            .register_workflow::<DayAndAHalf>()
+    })
+    .await;
+    let client = &setup.client;
 
     client
         .execute_workflow(Quick::run, (), WorkflowOptions::new("old", "retention"))
@@ -77,20 +80,18 @@ async fn closed_runs_past_retention_are_deleted_from_memory_and_the_file() {
         .unwrap();
     // The sweep runs every 20 ms; there is no event to wait on.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while exists(&client, "old").await {
+    while exists(client, "old").await {
         assert!(
             tokio::time::Instant::now() < deadline,
             "old was never deleted"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(exists(&client, "newer").await, "newer is within retention");
+    assert!(exists(client, "newer").await, "newer is within retention");
     let listed: Vec<_> = client.list_workflows("").try_collect().await.unwrap();
     let ids: Vec<&str> = listed.iter().map(|w| w.workflow_id.as_str()).collect();
     assert_eq!(ids, ["newer"]);
-    stop.shutdown();
-    running.await.unwrap().unwrap();
-    server.shutdown().await.unwrap();
+    setup.stop().await;
 
     // The file no longer holds it either.
     let server = RunningServer::start(options()).await.unwrap();

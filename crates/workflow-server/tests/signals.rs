@@ -1,10 +1,13 @@
 //! Signals on our server: delivered in order however they interleave with workflow tasks
 //! (those arriving while a task runs are written after it); refused for closed runs.
 
-use workflow_client::{Client, Error};
+mod support;
+
+use workflow_client::Error;
 use workflow_core::prelude::*;
-use workflow_server::{RunningServer, ServerOptions};
-use workflow_worker::Worker;
+use workflow_server::ServerOptions;
+
+use support::ServerWithWorker;
 
 #[workflow]
 #[derive(Default)]
@@ -34,11 +37,11 @@ impl Collector {
 
 #[tokio::test]
 async fn signals_arrive_in_order_and_closed_runs_refuse_them() {
-    let server = RunningServer::start(ServerOptions::new()).await.unwrap();
-    let client = Client::connect(server.target()).await.unwrap();
-    let worker = Worker::new(client.clone(), "signals").register_workflow::<Collector>();
-    let stop = worker.shutdown_handle();
-    let running = tokio::spawn(worker.run());
+    let setup = ServerWithWorker::start(ServerOptions::new(), "signals", |worker| {
+        worker.register_workflow::<Collector>()
+    })
+    .await;
+    let client = &setup.client;
 
     let handle = client
         .start_workflow(
@@ -65,7 +68,5 @@ async fn signals_arrive_in_order_and_closed_runs_refuse_them() {
         .unwrap_err();
     assert!(matches!(late, Error::NotFound { .. }), "{late:?}");
 
-    stop.shutdown();
-    running.await.unwrap().unwrap();
-    server.shutdown().await.unwrap();
+    setup.stop().await;
 }

@@ -1,13 +1,15 @@
 //! Durable timers on our server: started, fired, cancelled, as Temporal records them.
 
+mod support;
+
 use std::time::Duration;
 
 use temporalio_protos::temporal::api::enums::v1::EventType;
-use workflow_client::Client;
 use workflow_core::failure::FailureInfo;
 use workflow_core::prelude::*;
-use workflow_server::{RunningServer, ServerOptions};
-use workflow_worker::Worker;
+use workflow_server::ServerOptions;
+
+use support::ServerWithWorker;
 
 #[workflow]
 #[derive(Default)]
@@ -29,11 +31,11 @@ impl Napper {
 
 #[tokio::test]
 async fn timers_fire_and_cancel() {
-    let server = RunningServer::start(ServerOptions::new()).await.unwrap();
-    let client = Client::connect(server.target()).await.unwrap();
-    let worker = Worker::new(client.clone(), "timers").register_workflow::<Napper>();
-    let stop = worker.shutdown_handle();
-    let running = tokio::spawn(worker.run());
+    let setup = ServerWithWorker::start(ServerOptions::new(), "timers", |worker| {
+        worker.register_workflow::<Napper>()
+    })
+    .await;
+    let client = &setup.client;
 
     let handle = client
         .start_workflow(Napper::run, (), WorkflowOptions::new("napper", "timers"))
@@ -56,7 +58,5 @@ async fn timers_fire_and_cancel() {
     assert_eq!(count(EventType::TimerCanceled), 1, "{kinds:?}");
     assert_eq!(kinds.last(), Some(&EventType::WorkflowExecutionCompleted));
 
-    stop.shutdown();
-    running.await.unwrap().unwrap();
-    server.shutdown().await.unwrap();
+    setup.stop().await;
 }

@@ -2,6 +2,7 @@
 //! and its pages, over real HTTP against a server with the UI on; and `start-dev` serving
 //! the UI on the gRPC port + 1000 unless `--headless`.
 
+mod support;
 mod web;
 
 use std::process::Stdio;

@@ -3,6 +3,7 @@
 //! changed with `WORKFLOW_TEST_CHROMIUM` and `WORKFLOW_TEST_CHROMEDRIVER`. Screenshots of
 //! the pages go to `WORKFLOW_TEST_SCREENSHOTS` (default: a folder in the temp dir).
 
+mod support;
 mod web;
 
 use std::path::PathBuf;

@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use workflow_client::{Client, WorkflowHandle};
+use workflow_client::WorkflowHandle;
 use workflow_core::prelude::*;
-use workflow_server::{RunningServer, ServerOptions};
-use workflow_worker::{ShutdownHandle, Worker};
+use workflow_server::ServerOptions;
+
+use crate::support::ServerWithWorker;
 
 pub const TASK_QUEUE: &str = "web-ui";
 
@@ -108,39 +109,26 @@ impl Waiter {
 
 /// A server with its UI, and a worker for the workflows above.
 pub struct Setup {
-    pub server: RunningServer,
-    pub client: Client,
+    running: ServerWithWorker,
     /// `http://127.0.0.1:<ui port>`.
     pub ui: String,
-    stop: ShutdownHandle,
-    worker: tokio::task::JoinHandle<Result<(), workflow_worker::WorkerError>>,
 }
 
 impl Setup {
     pub async fn start() -> Self {
-        let server = RunningServer::start(ServerOptions::new().ui_port(0))
-            .await
-            .unwrap();
+        let running = ServerWithWorker::start(ServerOptions::new().ui_port(0), TASK_QUEUE, |w| {
+            w.register_workflow::<YourWorkflow>()
+                .register_workflow::<Waiter>()
+                .register_workflow::<Busy>()
+                .register_activity(your_activity)
+                .register_activity(stubborn_activity)
+        })
+        .await;
         let ui = format!(
             "http://{}",
-            server.ui_address().expect("the UI was asked for")
+            running.server.ui_address().expect("the UI was asked for")
         );
-        let client = Client::connect(server.target()).await.unwrap();
-        let worker = Worker::new(client.clone(), TASK_QUEUE)
-            .register_workflow::<YourWorkflow>()
-            .register_workflow::<Waiter>()
-            .register_workflow::<Busy>()
-            .register_activity(your_activity)
-            .register_activity(stubborn_activity);
-        let stop = worker.shutdown_handle();
-        let worker = tokio::spawn(worker.run());
-        Self {
-            server,
-            client,
-            ui,
-            stop,
-            worker,
-        }
+        Self { running, ui }
     }
 
     /// Runs the hello workflow for `name` to completion.
@@ -150,6 +138,7 @@ impl Setup {
         name: &str,
     ) -> WorkflowHandle<impl WorkflowDefinition<Output = String>> {
         let handle = self
+            .running
             .client
             .start_workflow(
                 YourWorkflow::run,
@@ -169,7 +158,8 @@ impl Setup {
         input: D::Input,
         workflow_id: &str,
     ) -> WorkflowHandle<D> {
-        self.client
+        self.running
+            .client
             .start_workflow(
                 workflow,
                 input,
@@ -188,8 +178,6 @@ impl Setup {
     }
 
     pub async fn stop(self) {
-        self.stop.shutdown();
-        self.worker.await.unwrap().unwrap();
-        self.server.shutdown().await.unwrap();
+        self.running.stop().await;
     }
 }
