@@ -358,6 +358,14 @@ function eventSummary(event) {
   return parts.join(" · ");
 }
 
+// The run `runId` names, or the workflow's latest run without one.
+function describeRun(namespace, workflowId, runId) {
+  const search = runId ? `?${new URLSearchParams({ "execution.runId": runId })}` : "";
+  return api(`${apiPath(namespace, workflowId)}${search}`);
+}
+
+const dialogOpen = () => document.getElementById("confirm").open;
+
 // What, of a described run, the workflow page shows and may change while it runs.
 function describedState(described) {
   const info = described.workflowExecutionInfo || {};
@@ -374,8 +382,7 @@ async function detailPage(namespace, workflowId, runId, view = {}) {
   document.title = `${workflowId} · ${namespace}`;
   let described;
   try {
-    const search = runId ? `?${new URLSearchParams({ "execution.runId": runId })}` : "";
-    described = await api(`${apiPath(namespace, workflowId)}${search}`);
+    described = await describeRun(namespace, workflowId, runId);
   } catch (error) {
     if (error.status === 404) return notFoundPage(`No workflow "${workflowId}"${runId ? ` with run ${runId}` : ""} in namespace "${namespace}".`, error.message);
     throw error;
@@ -423,11 +430,11 @@ async function detailPage(namespace, workflowId, runId, view = {}) {
     const seen = describedState(described);
     let checking = false;
     following = setInterval(async () => {
-      if (checking || !follow.checked || document.hidden || document.getElementById("confirm").open) return;
+      if (checking || !follow.checked || document.hidden || dialogOpen()) return;
       checking = true;
       try {
-        const now = await api(`${apiPath(namespace, shown.workflowId)}?${new URLSearchParams({ "execution.runId": shown.runId })}`);
-        if (describedState(now) !== seen && follow.checked && !document.getElementById("confirm").open) {
+        const now = await describeRun(namespace, shown.workflowId, shown.runId);
+        if (describedState(now) !== seen && follow.checked && !dialogOpen()) {
           await detailPage(namespace, shown.workflowId, shown.runId, view);
         }
       } catch (error) {
