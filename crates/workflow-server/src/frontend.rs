@@ -606,6 +606,7 @@ impl WorkflowService for Frontend {
         )?;
         self.engine
             .respond_activity(
+                &request.namespace,
                 &request.task_token,
                 Outcome::Completed(request.result),
                 &request.identity,
@@ -645,6 +646,7 @@ impl WorkflowService for Frontend {
         let request = request.into_inner();
         self.engine
             .respond_activity(
+                &request.namespace,
                 &request.task_token,
                 Outcome::Failed(
                     request.failure.map(Box::new),
@@ -686,6 +688,7 @@ impl WorkflowService for Frontend {
         let request = request.into_inner();
         self.engine
             .respond_activity(
+                &request.namespace,
                 &request.task_token,
                 Outcome::Canceled(request.details),
                 &request.identity,
@@ -728,7 +731,7 @@ impl WorkflowService for Frontend {
         )?;
         let cancel_requested = self
             .engine
-            .heartbeat(&request.task_token, request.details)
+            .heartbeat(&request.namespace, &request.task_token, request.details)
             .await?;
         Ok(Response::new(ws::RecordActivityTaskHeartbeatResponse {
             cancel_requested,

@@ -242,6 +242,7 @@ pub struct RunningServer {
     deadlines: JoinHandle<()>,
     retention: JoinHandle<()>,
     ui: Option<WebUi>,
+    engine: Arc<Engine>,
 }
 
 /// The Web UI's listener and task.
@@ -289,7 +290,7 @@ impl RunningServer {
         ));
         let frontend = Frontend {
             namespaces,
-            engine,
+            engine: Arc::clone(&engine),
             polls: Arc::new(Semaphore::new(options.max_open_polls)),
         };
         // Real SDKs send gzip-compressed requests.
@@ -353,6 +354,7 @@ impl RunningServer {
             deadlines,
             retention,
             ui,
+            engine,
         })
     }
 
@@ -377,22 +379,35 @@ impl RunningServer {
         let _ = self.stop.send(());
         self.deadlines.abort();
         self.retention.abort();
+        let mut ended = Ok(());
         if let Some(ui) = self.ui {
             let _ = ui.stop.send(());
             let mut task = ui.task;
             match tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await {
-                Ok(ended) => ended?.map_err(ServerError::Ui)?,
+                Ok(result) => {
+                    ended = result
+                        .map_err(ServerError::from)
+                        .and_then(|r| r.map_err(ServerError::Ui))
+                }
                 Err(_) => task.abort(),
             }
         }
         let mut task = self.task;
         match tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await {
-            Ok(ended) => ended??,
+            Ok(result) => {
+                let grpc = result
+                    .map_err(ServerError::from)
+                    .and_then(|r| r.map_err(ServerError::from));
+                ended = ended.and(grpc);
+            }
             Err(_) => {
                 tracing::warn!("requests still open after the grace period; closing them");
                 task.abort();
             }
         }
-        Ok(())
+        // Last, whatever ended above: what the requests wrote is in the file, and no WAL is
+        // left beside it.
+        let closed = self.engine.close().await.map_err(ServerError::from);
+        ended.and(closed)
     }
 }

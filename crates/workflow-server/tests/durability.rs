@@ -147,10 +147,146 @@ async fn a_killed_server_restarts_from_its_file_and_the_workflow_completes() {
         assert!(pair[1].task_id > pair[0].task_id, "{pair:?}");
     }
 
+    // The activity ran once: the token it was given before the kill completed it after the
+    // restart, since the server keeps its token secret in the file.
+    assert_eq!(*starts().borrow(), 1);
+
     stop.shutdown();
     running.await.unwrap().unwrap();
     second.kill().unwrap();
     second.wait().unwrap();
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn after_a_clean_stop_the_database_file_alone_holds_every_workflow() {
+    const STARTED: usize = 40;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    let port = free_port();
+    let mut server = spawn_server(port, &db);
+    let client = Client::connect(format!("127.0.0.1:{port}")).await.unwrap();
+    for i in 0..STARTED {
+        client
+            .start_workflow_by_name(
+                "Anything",
+                (),
+                WorkflowOptions::new(format!("kept-{i}"), "nobody-polls"),
+            )
+            .await
+            .unwrap();
+    }
+    let pid = server.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(server.wait().unwrap().success());
+    let wal = dir.path().join("server.db-wal");
+    assert!(
+        !wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0,
+        "a write-ahead log was left beside the file"
+    );
+
+    // What an operator does: copy the .db, and only it, somewhere else.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let copy = elsewhere.path().join("copy.db");
+    std::fs::copy(&db, &copy).unwrap();
+    let port = free_port();
+    let mut restored = spawn_server(port, &copy);
+    let client = Client::connect(format!("127.0.0.1:{port}")).await.unwrap();
+    let count = client
+        .count_workflows("WorkflowId STARTS_WITH 'kept-'")
+        .await
+        .unwrap();
+    assert_eq!(count, STARTED as u64);
+    restored.kill().unwrap();
+    restored.wait().unwrap();
+}
+
+/// Runs `start-dev` on `db`, which must refuse to start; answers what it printed.
+fn refused_start(db: &Path) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_workflow-server"))
+        .args([
+            "start-dev",
+            "--port",
+            "0",
+            "--headless",
+            "--log-level",
+            "error",
+        ])
+        .arg("--db-filename")
+        .arg(db)
+        .output()
+        .expect("run the binary");
+    assert!(!output.status.success(), "it started on {}", db.display());
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_file_that_is_not_a_database_or_is_from_a_newer_server_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "these are my notes, not a database\n".repeat(200)).unwrap();
+    let message = refused_start(&text);
+    assert!(
+        message.contains(&format!("{} is not a SQLite database", text.display())),
+        "{message}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&text).unwrap(),
+        "these are my notes, not a database\n".repeat(200),
+        "the file was changed"
+    );
+
+    let newer = dir.path().join("newer.db");
+    let connection = rusqlite::Connection::open(&newer).unwrap();
+    connection.pragma_update(None, "user_version", 99).unwrap();
+    drop(connection);
+    let message = refused_start(&newer);
+    assert!(
+        message.contains(&format!("{} has schema version 99", newer.display())),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_read_only_file_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("locked.db");
+    // An empty file is an empty database to SQLite.
+    std::fs::write(&db, b"").unwrap();
+    let mut permissions = std::fs::metadata(&db).unwrap().permissions();
+    permissions.set_readonly(true);
+    std::fs::set_permissions(&db, permissions).unwrap();
+    // Root ignores permission bits; the immutable attribute binds root too.
+    let immutable = Command::new("chattr")
+        .arg("+i")
+        .arg(&db)
+        .status()
+        .is_ok_and(|s| s.success());
+    if std::fs::OpenOptions::new().append(true).open(&db).is_ok() {
+        eprintln!("skipped: this user can write any file here, so none is read-only");
+        return;
+    }
+    let message = refused_start(&db);
+    if immutable {
+        let _ = Command::new("chattr").arg("-i").arg(&db).status();
+    }
+    assert!(
+        message.contains(&format!("{} is read-only", db.display())),
+        "{message}"
+    );
 }
 
 #[workflow]

@@ -268,3 +268,180 @@ async fn oversized_payloads_and_bad_filters_are_refused_with_the_reason_and_noth
     );
     server.shutdown().await.unwrap();
 }
+
+/// Polls the next workflow task of `queue` with a raw gRPC client.
+async fn poll_workflow_task(
+    service: &mut workflow_client::WorkflowService,
+    namespace: &str,
+    queue: &str,
+) -> temporalio_protos::temporal::api::workflowservice::v1::PollWorkflowTaskQueueResponse {
+    use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
+    use temporalio_protos::temporal::api::workflowservice::v1 as ws;
+    service
+        .poll_workflow_task_queue(ws::PollWorkflowTaskQueueRequest {
+            namespace: namespace.into(),
+            task_queue: Some(TaskQueue {
+                name: queue.into(),
+                ..Default::default()
+            }),
+            identity: "test".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+#[tokio::test]
+async fn task_tokens_cannot_be_forged_altered_or_used_in_another_namespace_or_task() {
+    use temporalio_protos::temporal::api::command::v1::{
+        Command, ScheduleActivityTaskCommandAttributes, command::Attributes as C,
+    };
+    use temporalio_protos::temporal::api::common::v1::ActivityType;
+    use temporalio_protos::temporal::api::enums::v1::CommandType;
+    use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
+    use temporalio_protos::temporal::api::workflowservice::v1 as ws;
+
+    let server = RunningServer::start(ServerOptions::new().namespace("other"))
+        .await
+        .unwrap();
+    let client = Client::connect(server.target()).await.unwrap();
+    let mut service = client.workflow_service();
+    let handle = client
+        .start_workflow(
+            GREETER,
+            "Ada".to_string(),
+            WorkflowOptions::new("tokens", "tokens"),
+        )
+        .await
+        .unwrap();
+    let run_id = handle.run_id().unwrap().to_string();
+    let task = poll_workflow_task(&mut service, "default", "tokens").await;
+    service
+        .respond_workflow_task_completed(ws::RespondWorkflowTaskCompletedRequest {
+            namespace: "default".into(),
+            task_token: task.task_token.clone(),
+            commands: vec![Command {
+                command_type: CommandType::ScheduleActivityTask as i32,
+                attributes: Some(C::ScheduleActivityTaskCommandAttributes(
+                    ScheduleActivityTaskCommandAttributes {
+                        activity_id: "1".into(),
+                        activity_type: Some(ActivityType {
+                            name: "greet".into(),
+                        }),
+                        task_queue: Some(TaskQueue {
+                            name: "tokens".into(),
+                            ..Default::default()
+                        }),
+                        start_to_close_timeout: Some(prost_types::Duration {
+                            seconds: 60,
+                            nanos: 0,
+                        }),
+                        ..Default::default()
+                    },
+                )),
+                ..Default::default()
+            }],
+            identity: "test".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let activity = service
+        .poll_activity_task_queue(ws::PollActivityTaskQueueRequest {
+            namespace: "default".into(),
+            task_queue: Some(TaskQueue {
+                name: "tokens".into(),
+                ..Default::default()
+            }),
+            identity: "test".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!activity.task_token.is_empty());
+    // Started, task scheduled, started, completed: the activity is the fifth event.
+    let scheduled = 5;
+
+    let complete = |namespace: &str, task_token: Vec<u8>| ws::RespondActivityTaskCompletedRequest {
+        namespace: namespace.into(),
+        task_token,
+        identity: "attacker".into(),
+        ..Default::default()
+    };
+    // Built from ids a client can see, in the plain layout tokens once had.
+    let forged = format!("default\n{run_id}\n{scheduled}\n1").into_bytes();
+    let mut altered = activity.task_token.clone();
+    let last = altered.len() - 1;
+    altered[last] ^= 0x80;
+    for (what, request, expected) in [
+        (
+            "forged",
+            complete("default", forged),
+            "not issued by this server",
+        ),
+        (
+            "altered",
+            complete("default", altered),
+            "not issued by this server",
+        ),
+        (
+            "another namespace",
+            complete("other", activity.task_token.clone()),
+            "belongs to namespace \"default\", but the request names \"other\"",
+        ),
+    ] {
+        let error = service
+            .respond_activity_task_completed(request)
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), tonic::Code::InvalidArgument, "{what}");
+        assert!(error.message().contains(expected), "{what}: {error:?}");
+    }
+    // An activity's token does not answer a workflow task, nor heartbeat elsewhere.
+    let error = service
+        .respond_workflow_task_completed(ws::RespondWorkflowTaskCompletedRequest {
+            namespace: "default".into(),
+            task_token: activity.task_token.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), tonic::Code::InvalidArgument);
+    assert!(
+        error
+            .message()
+            .contains("is an activity task, not a workflow task"),
+        "{error:?}"
+    );
+    let error = service
+        .record_activity_task_heartbeat(ws::RecordActivityTaskHeartbeatRequest {
+            namespace: "other".into(),
+            task_token: activity.task_token.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), tonic::Code::InvalidArgument);
+
+    // None of that touched the run; the real token still completes the activity.
+    let history = handle.fetch_history().await.unwrap();
+    assert!(
+        !history.iter().any(|e| matches!(
+            e.attributes,
+            Some(Attributes::ActivityTaskCompletedEventAttributes(_))
+        )),
+        "a refused token completed the activity"
+    );
+    service
+        .respond_activity_task_completed(complete("default", activity.task_token))
+        .await
+        .unwrap();
+    let history = handle.fetch_history().await.unwrap();
+    assert!(history.iter().any(|e| matches!(
+        e.attributes,
+        Some(Attributes::ActivityTaskCompletedEventAttributes(_))
+    )));
+    server.shutdown().await.unwrap();
+}

@@ -16,7 +16,7 @@ use tonic::Status;
 
 use super::events::normal_queue;
 use super::record::{ActivityState, duration, proto_duration, stamp, time};
-use super::tasks::TaskToken;
+use super::tokens::{TaskKind, TaskToken};
 use super::{Engine, Execution, RunKey, Shared, State};
 use crate::status;
 
@@ -92,7 +92,7 @@ pub(crate) fn schedule(
     if a.request_eager_execution && task_queue == run.state.task_queue {
         activity.started_time = stamp(now);
         activity.started_identity = identity.to_string();
-        eager.push(activity_task(run, scheduled, &activity, now));
+        eager.push(activity_task(run, sh, scheduled, &activity, now));
         run.activities.insert(scheduled, activity);
     } else {
         run.activities.insert(scheduled, activity);
@@ -126,18 +126,21 @@ pub(crate) fn requeue_after_restart(run: &mut Execution, sh: &mut Shared) {
 
 fn activity_task(
     run: &Execution,
+    sh: &Shared,
     scheduled: i64,
     activity: &ActivityState,
     now: SystemTime,
 ) -> ws::PollActivityTaskQueueResponse {
     ws::PollActivityTaskQueueResponse {
-        task_token: TaskToken {
-            namespace: run.namespace.clone(),
-            run_id: run.run_id.clone(),
-            scheduled_event_id: scheduled,
-            attempt: activity.attempt,
-        }
-        .encode(),
+        task_token: sh.tokens.seal_task(
+            TaskKind::Activity,
+            &TaskToken {
+                namespace: run.namespace.clone(),
+                run_id: run.run_id.clone(),
+                scheduled_event_id: scheduled,
+                attempt: activity.attempt,
+            },
+        ),
         workflow_namespace: run.namespace.clone(),
         workflow_type: Some(WorkflowType {
             name: run.workflow_type.clone(),
@@ -534,7 +537,7 @@ impl Engine {
                     activity.started_time = stamp(now);
                     activity.started_identity = identity.to_string();
                     let activity = activity.clone();
-                    let task = activity_task(run, scheduled, &activity, now);
+                    let task = activity_task(run, sh, scheduled, &activity, now);
                     super::deadlines::arm(run, sh);
                     self.deadline_changed.notify_one();
                     return task;
@@ -550,16 +553,20 @@ impl Engine {
         }
     }
 
-    /// Records a worker's answer to an activity task, by token.
+    /// Records a worker's answer to an activity task of `namespace`, by token.
     pub async fn respond_activity(
         &self,
+        namespace: &str,
         task_token: &[u8],
         outcome: Outcome,
         identity: &str,
     ) -> Result<(), Status> {
-        let token = TaskToken::decode(task_token)?;
         let ticket = {
             let mut state = self.lock();
+            let token = state
+                .sh
+                .tokens
+                .open_task(TaskKind::Activity, task_token, namespace)?;
             respond_locked(&mut state, &token, outcome, identity)?;
             self.commit(&mut state)
         };
@@ -585,13 +592,19 @@ impl Engine {
         Ok(ticket.wait().await?)
     }
 
-    /// Records a heartbeat; answers whether cancellation was requested.
+    /// Records a heartbeat of an activity task of `namespace`; answers whether cancellation
+    /// was requested.
     pub async fn heartbeat(
         &self,
+        namespace: &str,
         task_token: &[u8],
         details: Option<Payloads>,
     ) -> Result<bool, Status> {
-        let token = TaskToken::decode(task_token)?;
+        let token = self
+            .lock()
+            .sh
+            .tokens
+            .open_task(TaskKind::Activity, task_token, namespace)?;
         self.heartbeat_token(token, details).await
     }
 

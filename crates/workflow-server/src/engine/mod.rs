@@ -14,6 +14,7 @@ mod queries;
 pub(crate) mod record;
 mod runs;
 mod tasks;
+mod tokens;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::ops::{Deref, DerefMut};
@@ -266,6 +267,8 @@ pub(crate) struct Shared {
     namespaces: Vec<NamespaceRecord>,
     effects: VecDeque<Effect>,
     queries: queries::Queries,
+    /// Seals the task tokens handed to workers and opens the ones they hand back.
+    tokens: tokens::TokenSigner,
 }
 
 #[derive(Debug, Default)]
@@ -344,6 +347,7 @@ impl Engine {
         let loaded = store.load()?;
         let mut state = State::default();
         state.sh.clock.skipping = time_skipping;
+        state.sh.tokens = tokens::TokenSigner::new(&store.token_secret()?);
         let corrupt = |what| move |source| StoreError::Corrupt { what, source };
         let namespaces = loaded
             .namespaces
@@ -421,6 +425,17 @@ impl Engine {
                 .push((namespace.name.clone(), namespace.encode_to_vec()));
         }
         self.store.commit(batch)
+    }
+
+    /// Writes what is queued and releases the store (a SQLite file is checkpointed and
+    /// closed). Changes after this fail as UNAVAILABLE.
+    pub async fn close(&self) -> Result<(), crate::store::StoreFailure> {
+        let ticket = {
+            // Under the lock, so no batch is queued behind the close.
+            let _state = self.lock();
+            self.store.close()
+        };
+        ticket.wait().await
     }
 
     /// Stores a namespace.

@@ -20,8 +20,6 @@ use super::events::normal_queue;
 use super::{Engine, Execution, Shared, State};
 use crate::status;
 
-const QUERY_TOKEN_PREFIX: &str = "query\n";
-
 /// What a query got.
 #[derive(Debug)]
 pub(crate) enum QueryOutcome {
@@ -123,7 +121,7 @@ pub(crate) fn query_task(state: &State, id: &str) -> Option<ws::PollWorkflowTask
         .runs
         .get(&(pending.namespace.clone(), pending.run_id.clone()))?;
     Some(ws::PollWorkflowTaskQueueResponse {
-        task_token: format!("{QUERY_TOKEN_PREFIX}{}\n{id}", pending.namespace).into_bytes(),
+        task_token: state.sh.tokens.seal_query(&pending.namespace, id),
         workflow_execution: Some(run.execution()),
         workflow_type: Some(WorkflowType {
             name: run.workflow_type.clone(),
@@ -205,16 +203,16 @@ impl Engine {
         &self,
         request: ws::RespondQueryTaskCompletedRequest,
     ) -> Result<(), Status> {
-        let malformed = || status::invalid_argument("task_token is malformed");
-        let text = std::str::from_utf8(&request.task_token).map_err(|_| malformed())?;
-        let id = text
-            .strip_prefix(QUERY_TOKEN_PREFIX)
-            .and_then(|rest| rest.split('\n').nth(1))
-            .ok_or_else(malformed)?;
-        let pending =
-            self.lock().sh.queries.0.remove(id).ok_or_else(|| {
+        let pending = {
+            let mut state = self.lock();
+            let id = state
+                .sh
+                .tokens
+                .open_query(&request.task_token, &request.namespace)?;
+            state.sh.queries.0.remove(&id).ok_or_else(|| {
                 status::not_found("query not found (it timed out or was answered)")
-            })?;
+            })?
+        };
         let outcome = if request.completed_type() == QueryResultType::Answered {
             QueryOutcome::Answered(request.query_result)
         } else {

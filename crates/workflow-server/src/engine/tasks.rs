@@ -1,4 +1,4 @@
-//! Workflow tasks: queues with long polls (normal and sticky), task tokens, and what a
+//! Workflow tasks: queues with long polls (normal and sticky), and what a
 //! completed, failed or timed-out workflow task writes.
 
 use std::collections::{HashMap, VecDeque};
@@ -19,6 +19,7 @@ use tonic::Status;
 
 use super::events::normal_queue;
 use super::record::{StickyState, WorkflowTaskState, duration, stamp, time};
+use super::tokens::{TaskKind, TaskToken};
 use super::{Engine, Execution, RunKey, Shared, State, activities, commands, queries};
 use crate::status;
 
@@ -27,50 +28,6 @@ use crate::status;
 const DEFAULT_STICKY_SCHEDULE_TO_START: Duration = Duration::from_secs(5);
 /// Longest wait before a failing workflow task is offered again.
 const MAX_TASK_RETRY_BACKOFF: Duration = Duration::from_secs(60);
-
-/// Identifies a task to the worker that answers it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskToken {
-    pub namespace: String,
-    pub run_id: String,
-    pub scheduled_event_id: i64,
-    pub attempt: i32,
-}
-
-impl TaskToken {
-    pub fn encode(&self) -> Vec<u8> {
-        format!(
-            "{}\n{}\n{}\n{}",
-            self.namespace, self.run_id, self.scheduled_event_id, self.attempt
-        )
-        .into_bytes()
-    }
-
-    pub fn decode(bytes: &[u8]) -> Result<Self, Status> {
-        let malformed = || status::invalid_argument("task_token is malformed");
-        let text = std::str::from_utf8(bytes).map_err(|_| malformed())?;
-        let mut parts = text.split('\n');
-        let (Some(namespace), Some(run_id), Some(scheduled), Some(attempt), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            return Err(malformed());
-        };
-        Ok(Self {
-            namespace: namespace.to_string(),
-            run_id: run_id.to_string(),
-            scheduled_event_id: scheduled.parse().map_err(|_| malformed())?,
-            attempt: attempt.parse().map_err(|_| malformed())?,
-        })
-    }
-
-    pub fn key(&self) -> RunKey {
-        (self.namespace.clone(), self.run_id.clone())
-    }
-}
 
 /// One task queue: runs with a workflow task to hand out, activities, legacy queries.
 #[derive(Debug, Default)]
@@ -294,13 +251,15 @@ fn start_workflow_task(
         .filter_map(|id| sh.queries.get(id).map(|q| (id.clone(), q.query.clone())))
         .collect();
     ws::PollWorkflowTaskQueueResponse {
-        task_token: TaskToken {
-            namespace: run.namespace.clone(),
-            run_id: run.run_id.clone(),
-            scheduled_event_id: task.scheduled_event_id,
-            attempt: task.attempt,
-        }
-        .encode(),
+        task_token: sh.tokens.seal_task(
+            TaskKind::Workflow,
+            &TaskToken {
+                namespace: run.namespace.clone(),
+                run_id: run.run_id.clone(),
+                scheduled_event_id: task.scheduled_event_id,
+                attempt: task.attempt,
+            },
+        ),
         workflow_execution: Some(run.execution()),
         workflow_type: Some(WorkflowType {
             name: run.workflow_type.clone(),
@@ -392,9 +351,13 @@ impl Engine {
         &self,
         request: ws::RespondWorkflowTaskCompletedRequest,
     ) -> Result<ws::RespondWorkflowTaskCompletedResponse, Status> {
-        let token = TaskToken::decode(&request.task_token)?;
         let (outcome, ticket) = {
             let mut state = self.lock();
+            let token = state.sh.tokens.open_task(
+                TaskKind::Workflow,
+                &request.task_token,
+                &request.namespace,
+            )?;
             let outcome = complete_locked(&mut state, &token, request);
             (outcome, self.commit(&mut state))
         };
@@ -407,9 +370,13 @@ impl Engine {
         &self,
         request: ws::RespondWorkflowTaskFailedRequest,
     ) -> Result<(), Status> {
-        let token = TaskToken::decode(&request.task_token)?;
         let ticket = {
             let mut state = self.lock();
+            let token = state.sh.tokens.open_task(
+                TaskKind::Workflow,
+                &request.task_token,
+                &request.namespace,
+            )?;
             let (run, sh) = state
                 .run_mut(&token.key())
                 .ok_or_else(|| status::not_found("workflow execution not found"))?;

@@ -4,7 +4,7 @@
 
 mod sqlite;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tokio::sync::oneshot;
 
@@ -12,7 +12,42 @@ pub use sqlite::SqliteStore;
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
+    /// The file is something other than a SQLite database.
+    #[error("{} is not a SQLite database; point --db-filename at a database this server wrote, or at a new file", path.display())]
+    NotADatabase {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file cannot be written.
+    #[error("{} is read-only; the server must be able to write it and to create files beside it (-wal, -shm)", path.display())]
+    ReadOnly {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file was written by a newer version of this server.
+    #[error("{} has schema version {found}, newer than the {supported} this server knows; use the newer server, or a new file", path.display())]
+    NewerSchema {
+        /// The file.
+        path: PathBuf,
+        /// Its version.
+        found: i64,
+        /// The newest this server reads.
+        supported: i64,
+    },
+    /// The file could not be opened.
+    #[error("cannot open {}: {source}", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// SQLite's answer.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The writer thread could not be started.
+    #[error("cannot start the store's writer thread: {0}")]
+    Thread(#[source] std::io::Error),
     /// SQLite refused an operation.
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
@@ -122,9 +157,24 @@ impl From<StoreFailure> for tonic::Status {
 pub trait Store: Send + Sync + std::fmt::Debug {
     /// Reads everything stored.
     fn load(&self) -> Result<Loaded, StoreError>;
+    /// The secret task tokens are sealed with: the same on every start over the same store.
+    fn token_secret(&self) -> Result<Vec<u8>, StoreError>;
     /// Queues a batch; the ticket resolves once it is durable. Batches become durable in
     /// the order they were queued.
     fn commit(&self, batch: Batch) -> Ticket;
+    /// Writes what is queued, then releases the store: a file is left whole and alone (no
+    /// write-ahead log beside it). Later commits fail.
+    fn close(&self) -> Ticket;
+}
+
+/// A fresh 32-byte secret from the system's secure random source.
+pub fn new_secret() -> Vec<u8> {
+    use ring::rand::SecureRandom;
+    let mut secret = vec![0; 32];
+    ring::rand::SystemRandom::new()
+        .fill(&mut secret)
+        .expect("the system's random source failed");
+    secret
 }
 
 /// Keeps nothing: the engine's memory is the only copy.
@@ -136,7 +186,16 @@ impl Store for MemoryStore {
         Ok(Loaded::default())
     }
 
+    fn token_secret(&self) -> Result<Vec<u8>, StoreError> {
+        // Nothing outlives the process, so neither need its tokens.
+        Ok(new_secret())
+    }
+
     fn commit(&self, _batch: Batch) -> Ticket {
+        Ticket::done()
+    }
+
+    fn close(&self) -> Ticket {
         Ticket::done()
     }
 }

@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use rusqlite::{Connection, params};
 use tokio::sync::oneshot;
 
-use super::{Batch, Loaded, LoadedRun, Store, StoreError, Ticket};
+use super::{Batch, Loaded, LoadedRun, Store, StoreError, Ticket, new_secret};
 
 /// Most batches one transaction takes.
 const MAX_GROUP: usize = 512;
@@ -32,6 +32,10 @@ CREATE TABLE IF NOT EXISTS events (
     event BLOB NOT NULL,
     PRIMARY KEY (namespace, run_id, event_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS secrets (
+    name TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS current_runs (
     namespace TEXT NOT NULL,
     workflow_id TEXT NOT NULL,
@@ -40,7 +44,15 @@ CREATE TABLE IF NOT EXISTS current_runs (
 ) WITHOUT ROWID;
 ";
 
-type Job = (Batch, oneshot::Sender<Result<(), String>>);
+/// The layout version this server writes, kept in SQLite's `user_version`. A file of a
+/// later version is refused rather than misread.
+pub const SCHEMA_VERSION: i64 = 1;
+
+enum Job {
+    Write(Batch, oneshot::Sender<Result<(), String>>),
+    /// Checkpoint the WAL into the file, close, and stop taking writes.
+    Close(oneshot::Sender<Result<(), String>>),
+}
 
 /// The SQLite backend.
 #[derive(Debug)]
@@ -49,13 +61,51 @@ pub struct SqliteStore {
     writer: Mutex<mpsc::Sender<Job>>,
 }
 
+/// Names what is wrong with the file when SQLite's answer says it.
+fn open_error(path: &Path, error: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    let path = path.to_path_buf();
+    match error.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => StoreError::NotADatabase { path },
+        Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path },
+        _ => StoreError::Open {
+            path,
+            source: error,
+        },
+    }
+}
+
 fn connect(path: &Path) -> Result<Connection, StoreError> {
-    let connection = Connection::open(path)?;
+    let failed = |e| open_error(path, e);
+    let connection = Connection::open(path).map_err(failed)?;
+    // SQLite quietly opens a file it cannot write read-only; every write would then fail.
+    if connection.is_readonly(rusqlite::MAIN_DB).map_err(failed)? {
+        return Err(StoreError::ReadOnly {
+            path: path.to_path_buf(),
+        });
+    }
     // FULL: a commit is on disk before the request is answered, even across power loss.
-    connection.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;",
-    )?;
-    connection.execute_batch(SCHEMA)?;
+    connection
+        .execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;",
+        )
+        .map_err(failed)?;
+    let version: i64 = connection
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(failed)?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            path: path.to_path_buf(),
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    connection.execute_batch(SCHEMA).map_err(failed)?;
+    if version < SCHEMA_VERSION {
+        connection
+            .pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(failed)?;
+    }
     Ok(connection)
 }
 
@@ -67,32 +117,73 @@ impl SqliteStore {
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || write_loop(connection, receiver))
-            .map_err(|e| StoreError::Sqlite(rusqlite::Error::ToSqlConversionFailure(e.into())))?;
+            .map_err(StoreError::Thread)?;
         Ok(Self {
             path: path.to_path_buf(),
             writer: Mutex::new(sender),
         })
     }
+
+    fn send(&self, job: Job) {
+        let sent = self
+            .writer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send(job);
+        if let Err(mpsc::SendError(job)) = sent {
+            let (Job::Write(_, done) | Job::Close(done)) = job;
+            let _ = done.send(Err(StoreError::Closed.to_string()));
+        }
+    }
 }
 
 fn write_loop(mut connection: Connection, jobs: mpsc::Receiver<Job>) {
+    let mut closing = None;
     while let Ok(first) = jobs.recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match jobs.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
+        let mut group = Vec::new();
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            match job {
+                Job::Write(batch, done) => group.push((batch, done)),
+                Job::Close(done) => {
+                    closing = Some(done);
+                    break;
+                }
+            }
+            if group.len() < MAX_GROUP {
+                next = jobs.try_recv().ok();
             }
         }
-        let outcome = write_group(&mut connection, group.iter().map(|(batch, _)| batch))
-            .map_err(|e| e.to_string());
-        if let Err(message) = &outcome {
-            tracing::error!(error = %message, "a write to the SQLite store failed");
+        if !group.is_empty() {
+            let outcome = write_group(&mut connection, group.iter().map(|(batch, _)| batch))
+                .map_err(|e| e.to_string());
+            if let Err(message) = &outcome {
+                tracing::error!(error = %message, "a write to the SQLite store failed");
+            }
+            for (_, done) in group {
+                let _ = done.send(outcome.clone());
+            }
         }
-        for (_, done) in group {
-            let _ = done.send(outcome.clone());
+        if closing.is_some() {
+            break;
         }
     }
+    // The channel closed (the store was dropped) or a close was asked for: either way,
+    // leave one self-contained file behind, so copying the `.db` alone loses nothing.
+    let outcome = close(connection).map_err(|e| e.to_string());
+    if let Err(message) = &outcome {
+        tracing::error!(error = %message, "the SQLite store did not close cleanly");
+    }
+    if let Some(done) = closing {
+        let _ = done.send(outcome);
+    }
+}
+
+/// Moves everything in the WAL into the database file and closes it; SQLite removes the
+/// `-wal` and `-shm` files when the last connection closes after a full checkpoint.
+fn close(connection: Connection) -> Result<(), rusqlite::Error> {
+    connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    connection.close().map_err(|(_, error)| error)
 }
 
 fn write_group<'a>(
@@ -185,19 +276,32 @@ impl Store for SqliteStore {
         Ok(loaded)
     }
 
+    fn token_secret(&self) -> Result<Vec<u8>, StoreError> {
+        let connection = connect(&self.path)?;
+        // Made once, on the file's first start; every later start reads the same one.
+        connection.execute(
+            "INSERT INTO secrets (name, value) VALUES ('task_tokens', ?1) ON CONFLICT (name) DO NOTHING",
+            params![new_secret()],
+        )?;
+        Ok(connection.query_row(
+            "SELECT value FROM secrets WHERE name = 'task_tokens'",
+            [],
+            |row| row.get(0),
+        )?)
+    }
+
     fn commit(&self, batch: Batch) -> Ticket {
         if batch.is_empty() {
             return Ticket::done();
         }
         let (done, ticket) = oneshot::channel();
-        let sent = self
-            .writer
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .send((batch, done));
-        if let Err(mpsc::SendError((_, done))) = sent {
-            let _ = done.send(Err(StoreError::Closed.to_string()));
-        }
+        self.send(Job::Write(batch, done));
+        Ticket(Some(ticket))
+    }
+
+    fn close(&self) -> Ticket {
+        let (done, ticket) = oneshot::channel();
+        self.send(Job::Close(done));
         Ticket(Some(ticket))
     }
 }
