@@ -14,7 +14,7 @@ use tonic::{Request, Response, Status};
 use crate::describe;
 use crate::engine::{Engine, Outcome, QueryOutcome, is_close_event};
 use crate::generated::workflow_service_server::WorkflowService;
-use crate::limits::check_payloads;
+use crate::limits::{check_payloads, check_request_lengths};
 use crate::namespaces::{Namespaces, RegisterError};
 use crate::status;
 use crate::visibility;
@@ -70,6 +70,7 @@ impl Frontend {
         if namespace.is_empty() {
             return Err(status::invalid_argument("namespace is required"));
         }
+        check_request_lengths(&[(namespace, "namespace")])?;
         match self.namespaces.get(namespace) {
             Some(_) => Ok(()),
             None => Err(status::namespace_not_found(namespace)),
@@ -81,11 +82,13 @@ impl Frontend {
 const MAX_TASK_POLL: Duration = Duration::from_secs(60);
 
 fn task_queue_name(queue: &Option<TaskQueue>, what: &str) -> Result<String, Status> {
-    queue
+    let name = queue
         .as_ref()
         .map(|q| q.name.clone())
         .filter(|n| !n.is_empty())
-        .ok_or_else(|| status::invalid_argument(format!("{what}.task_queue is required")))
+        .ok_or_else(|| status::invalid_argument(format!("{what}.task_queue is required")))?;
+    check_request_lengths(&[(&name, &format!("{what}.task_queue"))])?;
+    Ok(name)
 }
 
 /// How long to hold a task poll: just under the client's deadline, at most a minute.
@@ -117,9 +120,10 @@ fn poll_budget<T>(request: &Request<T>) -> Duration {
 fn parse_grpc_timeout(value: &str) -> Option<Duration> {
     let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
     let n: u64 = digits.parse().ok()?;
+    // Saturating: the header is the client's, and any number must not overflow.
     Some(match unit {
-        "H" => Duration::from_secs(n * 3600),
-        "M" => Duration::from_secs(n * 60),
+        "H" => Duration::from_secs(n.saturating_mul(3600)),
+        "M" => Duration::from_secs(n.saturating_mul(60)),
         "S" => Duration::from_secs(n),
         "m" => Duration::from_millis(n),
         "u" => Duration::from_micros(n),
@@ -214,6 +218,7 @@ impl WorkflowService for Frontend {
                 "RegisterNamespaceRequest.namespace is required",
             ));
         }
+        check_request_lengths(&[(&request.namespace, "RegisterNamespaceRequest.namespace")])?;
         let mut namespace = Namespaces::template(&request.namespace);
         namespace.description = request.description;
         namespace.owner_email = request.owner_email;
@@ -243,6 +248,13 @@ impl WorkflowService for Frontend {
         let request = request.into_inner();
         self.check_namespace(&request.namespace)?;
         check_payloads(&request.input, "StartWorkflowExecutionRequest.input")?;
+        check_request_lengths(&[
+            (
+                &request.request_id,
+                "StartWorkflowExecutionRequest.request_id",
+            ),
+            (&request.identity, "StartWorkflowExecutionRequest.identity"),
+        ])?;
         let started = self.engine.start(request).await?;
         Ok(Response::new(ws::StartWorkflowExecutionResponse {
             run_id: started.run_id,
@@ -265,6 +277,20 @@ impl WorkflowService for Frontend {
             &request.signal_input,
             "SignalWithStartWorkflowExecutionRequest.signal_input",
         )?;
+        check_request_lengths(&[
+            (
+                &request.signal_name,
+                "SignalWithStartWorkflowExecutionRequest.signal_name",
+            ),
+            (
+                &request.request_id,
+                "SignalWithStartWorkflowExecutionRequest.request_id",
+            ),
+            (
+                &request.identity,
+                "SignalWithStartWorkflowExecutionRequest.identity",
+            ),
+        ])?;
         let started = self.engine.signal_with_start(request).await?;
         Ok(Response::new(
             ws::SignalWithStartWorkflowExecutionResponse {
@@ -489,6 +515,17 @@ impl WorkflowService for Frontend {
         let request = request.into_inner();
         self.check_namespace(&request.namespace)?;
         check_payloads(&request.input, "SignalWorkflowExecutionRequest.input")?;
+        check_request_lengths(&[
+            (
+                &request.signal_name,
+                "SignalWorkflowExecutionRequest.signal_name",
+            ),
+            (
+                &request.request_id,
+                "SignalWorkflowExecutionRequest.request_id",
+            ),
+            (&request.identity, "SignalWorkflowExecutionRequest.identity"),
+        ])?;
         self.engine.signal(&request).await?;
         Ok(Response::new(ws::SignalWorkflowExecutionResponse::default()))
     }
@@ -551,6 +588,7 @@ impl WorkflowService for Frontend {
         self.check_namespace(&request.namespace)?;
         let _slot = self.poll_slot()?;
         let queue = task_queue_name(&request.task_queue, "PollWorkflowTaskQueueRequest")?;
+        check_request_lengths(&[(&request.identity, "PollWorkflowTaskQueueRequest.identity")])?;
         Ok(Response::new(
             self.engine
                 .poll_workflow_task(&request.namespace, &queue, &request.identity, budget)
@@ -562,10 +600,13 @@ impl WorkflowService for Frontend {
         &self,
         request: Request<ws::RespondWorkflowTaskCompletedRequest>,
     ) -> Result<Response<ws::RespondWorkflowTaskCompletedResponse>, Status> {
+        let request = request.into_inner();
+        check_request_lengths(&[(
+            &request.identity,
+            "RespondWorkflowTaskCompletedRequest.identity",
+        )])?;
         Ok(Response::new(
-            self.engine
-                .complete_workflow_task(request.into_inner())
-                .await?,
+            self.engine.complete_workflow_task(request).await?,
         ))
     }
 
@@ -573,7 +614,12 @@ impl WorkflowService for Frontend {
         &self,
         request: Request<ws::RespondWorkflowTaskFailedRequest>,
     ) -> Result<Response<ws::RespondWorkflowTaskFailedResponse>, Status> {
-        self.engine.fail_workflow_task(request.into_inner()).await?;
+        let request = request.into_inner();
+        check_request_lengths(&[(
+            &request.identity,
+            "RespondWorkflowTaskFailedRequest.identity",
+        )])?;
+        self.engine.fail_workflow_task(request).await?;
         Ok(Response::new(
             ws::RespondWorkflowTaskFailedResponse::default(),
         ))
@@ -588,6 +634,7 @@ impl WorkflowService for Frontend {
         self.check_namespace(&request.namespace)?;
         let _slot = self.poll_slot()?;
         let queue = task_queue_name(&request.task_queue, "PollActivityTaskQueueRequest")?;
+        check_request_lengths(&[(&request.identity, "PollActivityTaskQueueRequest.identity")])?;
         Ok(Response::new(
             self.engine
                 .poll_activity_task(&request.namespace, &queue, &request.identity, budget)
@@ -600,6 +647,10 @@ impl WorkflowService for Frontend {
         request: Request<ws::RespondActivityTaskCompletedRequest>,
     ) -> Result<Response<ws::RespondActivityTaskCompletedResponse>, Status> {
         let request = request.into_inner();
+        check_request_lengths(&[(
+            &request.identity,
+            "RespondActivityTaskCompletedRequest.identity",
+        )])?;
         check_payloads(
             &request.result,
             "RespondActivityTaskCompletedRequest.result",
@@ -622,6 +673,20 @@ impl WorkflowService for Frontend {
         request: Request<ws::RespondActivityTaskCompletedByIdRequest>,
     ) -> Result<Response<ws::RespondActivityTaskCompletedByIdResponse>, Status> {
         let r = request.into_inner();
+        check_request_lengths(&[
+            (
+                &r.workflow_id,
+                "RespondActivityTaskCompletedByIdRequest.workflow_id",
+            ),
+            (
+                &r.activity_id,
+                "RespondActivityTaskCompletedByIdRequest.activity_id",
+            ),
+            (
+                &r.identity,
+                "RespondActivityTaskCompletedByIdRequest.identity",
+            ),
+        ])?;
         self.check_namespace(&r.namespace)?;
         check_payloads(&r.result, "RespondActivityTaskCompletedByIdRequest.result")?;
         self.engine
@@ -644,6 +709,10 @@ impl WorkflowService for Frontend {
         request: Request<ws::RespondActivityTaskFailedRequest>,
     ) -> Result<Response<ws::RespondActivityTaskFailedResponse>, Status> {
         let request = request.into_inner();
+        check_request_lengths(&[(
+            &request.identity,
+            "RespondActivityTaskFailedRequest.identity",
+        )])?;
         self.engine
             .respond_activity(
                 &request.namespace,
@@ -665,6 +734,17 @@ impl WorkflowService for Frontend {
         request: Request<ws::RespondActivityTaskFailedByIdRequest>,
     ) -> Result<Response<ws::RespondActivityTaskFailedByIdResponse>, Status> {
         let r = request.into_inner();
+        check_request_lengths(&[
+            (
+                &r.workflow_id,
+                "RespondActivityTaskFailedByIdRequest.workflow_id",
+            ),
+            (
+                &r.activity_id,
+                "RespondActivityTaskFailedByIdRequest.activity_id",
+            ),
+            (&r.identity, "RespondActivityTaskFailedByIdRequest.identity"),
+        ])?;
         self.check_namespace(&r.namespace)?;
         self.engine
             .respond_activity_by_id(
@@ -686,6 +766,10 @@ impl WorkflowService for Frontend {
         request: Request<ws::RespondActivityTaskCanceledRequest>,
     ) -> Result<Response<ws::RespondActivityTaskCanceledResponse>, Status> {
         let request = request.into_inner();
+        check_request_lengths(&[(
+            &request.identity,
+            "RespondActivityTaskCanceledRequest.identity",
+        )])?;
         self.engine
             .respond_activity(
                 &request.namespace,
@@ -704,6 +788,20 @@ impl WorkflowService for Frontend {
         request: Request<ws::RespondActivityTaskCanceledByIdRequest>,
     ) -> Result<Response<ws::RespondActivityTaskCanceledByIdResponse>, Status> {
         let r = request.into_inner();
+        check_request_lengths(&[
+            (
+                &r.workflow_id,
+                "RespondActivityTaskCanceledByIdRequest.workflow_id",
+            ),
+            (
+                &r.activity_id,
+                "RespondActivityTaskCanceledByIdRequest.activity_id",
+            ),
+            (
+                &r.identity,
+                "RespondActivityTaskCanceledByIdRequest.identity",
+            ),
+        ])?;
         self.check_namespace(&r.namespace)?;
         self.engine
             .respond_activity_by_id(
@@ -725,6 +823,10 @@ impl WorkflowService for Frontend {
         request: Request<ws::RecordActivityTaskHeartbeatRequest>,
     ) -> Result<Response<ws::RecordActivityTaskHeartbeatResponse>, Status> {
         let request = request.into_inner();
+        check_request_lengths(&[(
+            &request.identity,
+            "RecordActivityTaskHeartbeatRequest.identity",
+        )])?;
         check_payloads(
             &request.details,
             "RecordActivityTaskHeartbeatRequest.details",
@@ -744,6 +846,20 @@ impl WorkflowService for Frontend {
         request: Request<ws::RecordActivityTaskHeartbeatByIdRequest>,
     ) -> Result<Response<ws::RecordActivityTaskHeartbeatByIdResponse>, Status> {
         let r = request.into_inner();
+        check_request_lengths(&[
+            (
+                &r.workflow_id,
+                "RecordActivityTaskHeartbeatByIdRequest.workflow_id",
+            ),
+            (
+                &r.activity_id,
+                "RecordActivityTaskHeartbeatByIdRequest.activity_id",
+            ),
+            (
+                &r.identity,
+                "RecordActivityTaskHeartbeatByIdRequest.identity",
+            ),
+        ])?;
         self.check_namespace(&r.namespace)?;
         check_payloads(&r.details, "RecordActivityTaskHeartbeatByIdRequest.details")?;
         let cancel_requested = self

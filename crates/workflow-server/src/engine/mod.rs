@@ -38,8 +38,6 @@ use record::{NamespaceRecord, RunState};
 
 /// Temporal's default workflow task timeout.
 const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(10);
-/// Temporal's limit on the length of a workflow id.
-const MAX_ID_LENGTH: usize = 1000;
 
 /// `(namespace, run id)`.
 pub(crate) type RunKey = (String, String);

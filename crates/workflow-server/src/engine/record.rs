@@ -261,11 +261,13 @@ pub fn time(stamp: &Option<Timestamp>) -> Option<SystemTime> {
     stamp.and_then(|t| SystemTime::try_from(t).ok())
 }
 
-/// A protobuf duration as a `Duration`; zero and negative ones count as unset.
+/// A protobuf duration as a `Duration`; zero and negative ones count as unset, and longer
+/// ones than Temporal allows are cut to its maximum, so adding one to a time cannot overflow.
 pub fn duration(value: &Option<prost_types::Duration>) -> Option<Duration> {
     value
         .and_then(|d| Duration::try_from(d).ok())
         .filter(|d| !d.is_zero())
+        .map(|d| d.min(crate::limits::MAX_DURATION))
 }
 
 /// A `Duration` as a protobuf duration.

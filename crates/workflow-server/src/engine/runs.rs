@@ -19,9 +19,8 @@ use tonic::Status;
 use super::cron::CronSchedule;
 use super::events::normal_queue;
 use super::record::{self, ParentState, RunState, duration, proto_duration, stamp};
-use super::{
-    DEFAULT_TASK_TIMEOUT, Effect, Engine, Execution, MAX_ID_LENGTH, RunKey, Shared, State, tasks,
-};
+use super::{DEFAULT_TASK_TIMEOUT, Effect, Engine, Execution, RunKey, Shared, State, tasks};
+use crate::limits::{MAX_ID_LENGTH, check_duration, check_length};
 use crate::status;
 
 /// What `start` did.
@@ -67,22 +66,22 @@ pub(crate) struct Continued {
     pub last_completion_result: Option<Payloads>,
 }
 
+/// A request's timeout or delay: refused when negative, cut to Temporal's maximum.
 fn field_duration(
-    value: Option<prost_types::Duration>,
+    mut value: Option<prost_types::Duration>,
     what: &str,
 ) -> Result<Option<Duration>, Status> {
-    match value {
-        Some(d) if d.seconds < 0 || d.nanos < 0 => {
-            Err(status::invalid_argument(format!("{what} is negative")))
-        }
-        other => Ok(duration(&other)),
-    }
+    check_duration(&mut value, what).map_err(status::invalid_argument)?;
+    Ok(duration(&value))
 }
 
+/// A required id or name, within Temporal's length limit.
 fn required(value: Option<String>, what: &str) -> Result<String, Status> {
-    value
+    let value = value
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| status::invalid_argument(format!("{what} is required")))
+        .ok_or_else(|| status::invalid_argument(format!("{what} is required")))?;
+    check_length(&value, what).map_err(status::invalid_argument)?;
+    Ok(value)
 }
 
 impl NewRun {

@@ -467,10 +467,46 @@ impl Engine {
     }
 }
 
+/// Refused commands, as Temporal treats them: the task stays as it is, fails, or fails and
+/// the run is terminated.
+fn refuse_commands(
+    run: &mut Execution,
+    sh: &mut Shared,
+    task: &WorkflowTaskState,
+    identity: &str,
+    bad: &commands::BadCommand,
+) {
+    let cause = match bad.refusal {
+        commands::Refusal::Request => return,
+        commands::Refusal::FailTask(cause) | commands::Refusal::Terminate(cause) => cause,
+    };
+    let failed =
+        Attributes::WorkflowTaskFailedEventAttributes(h::WorkflowTaskFailedEventAttributes {
+            scheduled_event_id: task.scheduled_event_id,
+            started_event_id: task.started_event_id,
+            cause: cause as i32,
+            failure: Some(Failure {
+                message: bad.full_message(),
+                source: "Server".into(),
+                ..Default::default()
+            }),
+            identity: identity.to_string(),
+            ..Default::default()
+        });
+    if matches!(bad.refusal, commands::Refusal::FailTask(_)) {
+        retry_workflow_task(run, sh, failed);
+        return;
+    }
+    run.append(sh, failed);
+    run.workflow_task = None;
+    run.flush_buffered(sh);
+    super::runs::terminate_run(run, sh, &bad.message, "history-service");
+}
+
 fn complete_locked(
     state: &mut State,
     token: &TaskToken,
-    request: ws::RespondWorkflowTaskCompletedRequest,
+    mut request: ws::RespondWorkflowTaskCompletedRequest,
 ) -> Result<ws::RespondWorkflowTaskCompletedResponse, Status> {
     let key = token.key();
     let (run, sh) = state
@@ -478,25 +514,9 @@ fn complete_locked(
         .ok_or_else(|| status::not_found("workflow execution not found"))?;
     let task = current_task(run, token)?;
     queries::answer(run, sh, &request.query_results);
-    if let Err(bad) = commands::validate(run, &request.commands) {
-        // As Temporal does: the task fails with the cause and the worker hears why.
-        retry_workflow_task(
-            run,
-            sh,
-            Attributes::WorkflowTaskFailedEventAttributes(h::WorkflowTaskFailedEventAttributes {
-                scheduled_event_id: task.scheduled_event_id,
-                started_event_id: task.started_event_id,
-                cause: bad.cause as i32,
-                failure: Some(Failure {
-                    message: bad.message.clone(),
-                    source: "Server".into(),
-                    ..Default::default()
-                }),
-                identity: request.identity.clone(),
-                ..Default::default()
-            }),
-        );
-        return Err(bad.status);
+    if let Err(bad) = commands::validate(run, &mut request.commands, &request.messages) {
+        refuse_commands(run, sh, &task, &request.identity, &bad);
+        return Err(bad.status());
     }
     let closes = request.commands.iter().any(commands::closes_run);
     if closes && !run.buffered.is_empty() {
