@@ -15,7 +15,7 @@ use temporalio_protos::temporal::api::workflowservice::v1 as ws;
 
 use crate::engine::Execution;
 use crate::engine::record::{ParentState, time};
-use crate::visibility::{Row, STATUSES};
+use crate::visibility::{Entry, STATUSES};
 
 /// The summary of a run that lists show.
 pub fn info(run: &Execution) -> WorkflowExecutionInfo {
@@ -54,34 +54,27 @@ pub fn info(run: &Execution) -> WorkflowExecutionInfo {
     }
 }
 
-/// The summary as the list filter sees it.
-pub fn row(info: &WorkflowExecutionInfo) -> Row<'_> {
-    let execution = info.execution.as_ref();
-    let start_time = info
-        .start_time
-        .and_then(|t| SystemTime::try_from(t).ok())
-        .unwrap_or(SystemTime::UNIX_EPOCH);
-    Row {
-        workflow_id: execution.map_or("", |e| e.workflow_id.as_str()),
-        run_id: execution.map_or("", |e| e.run_id.as_str()),
-        workflow_type: info.r#type.as_ref().map_or("", |t| t.name.as_str()),
-        status: usize::try_from(info.status - 1)
+/// The run as the list filter and the visibility index see it.
+pub fn entry(run: &Execution) -> Entry {
+    let start_time = time(&run.start_time).unwrap_or(SystemTime::UNIX_EPOCH);
+    Entry {
+        workflow_id: run.workflow_id.clone(),
+        workflow_type: run.workflow_type.clone(),
+        run_id: run.run_id.as_str().into(),
+        status: usize::try_from(run.status - 1)
             .ok()
             .and_then(|i| STATUSES.get(i))
             .copied()
             .unwrap_or(""),
-        task_queue: &info.task_queue,
+        task_queue: run.task_queue.clone(),
         start_time,
-        close_time: info.close_time.and_then(|t| SystemTime::try_from(t).ok()),
-        execution_time: info
-            .execution_time
-            .and_then(|t| SystemTime::try_from(t).ok())
-            .unwrap_or(start_time),
-        custom: info
+        close_time: time(&run.close_time),
+        execution_time: time(&run.execution_time).unwrap_or(start_time),
+        custom: run
             .search_attributes
             .iter()
             .flat_map(|a| a.indexed_fields.iter())
-            .map(|(name, payload)| (name.as_str(), payload_text(&payload.data)))
+            .map(|(name, payload)| (name.clone(), payload_text(&payload.data)))
             .collect(),
     }
 }

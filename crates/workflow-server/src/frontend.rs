@@ -52,16 +52,7 @@ impl Frontend {
 
     /// Parses a list filter; search attributes the namespace's workflows set count as fields.
     fn parse_query(&self, namespace: &str, query: &str) -> Result<visibility::Query, Status> {
-        let names: std::collections::BTreeSet<String> = self
-            .engine
-            .scan(namespace, |run| {
-                run.search_attributes
-                    .as_ref()
-                    .map(|a| a.indexed_fields.keys().cloned().collect::<Vec<_>>())
-            })
-            .into_iter()
-            .flatten()
-            .collect();
+        let names = self.engine.search_attribute_names(namespace);
         visibility::parse_with(query, &|name| names.contains(name))
             .map_err(|e| status::invalid_argument(e.to_string()))
     }
@@ -337,17 +328,13 @@ impl WorkflowService for Frontend {
             Ok(0) | Err(_) => DEFAULT_LIST_PAGE,
             Ok(n) => n.min(MAX_LIST_PAGE),
         };
-        let mut matching = self
+        let (executions, more) = self
             .engine
-            .scan(&request.namespace, |run| Some(describe::info(run)));
-        matching.retain(|info| query.filter.matches(&describe::row(info)));
-        matching.sort_by(|a, b| describe::row(a).order(&describe::row(b), &query.order));
-        let total = matching.len();
-        let executions: Vec<_> = matching.into_iter().skip(offset).take(page_size).collect();
+            .list(&request.namespace, &query, offset, page_size);
         let next = offset + executions.len();
         Ok(Response::new(ws::ListWorkflowExecutionsResponse {
             executions,
-            next_page_token: if next < total {
+            next_page_token: if more {
                 next.to_string().into_bytes()
             } else {
                 Vec::new()
@@ -362,13 +349,7 @@ impl WorkflowService for Frontend {
         let request = request.into_inner();
         self.check_namespace(&request.namespace)?;
         let query = self.parse_query(&request.namespace, &request.query)?;
-        let count = self
-            .engine
-            .scan(&request.namespace, |run| {
-                let info = describe::info(run);
-                query.filter.matches(&describe::row(&info)).then_some(())
-            })
-            .len();
+        let count = self.engine.count(&request.namespace, &query.filter);
         Ok(Response::new(ws::CountWorkflowExecutionsResponse {
             count: count as i64,
             groups: Vec::new(),

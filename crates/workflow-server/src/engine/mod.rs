@@ -26,11 +26,13 @@ use temporalio_protos::temporal::api::common::v1::WorkflowExecution;
 use temporalio_protos::temporal::api::enums::v1::WorkflowExecutionStatus;
 use temporalio_protos::temporal::api::history::v1::HistoryEvent;
 use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
+use temporalio_protos::temporal::api::workflow::v1::WorkflowExecutionInfo;
 use tokio::sync::{Notify, watch};
 use tonic::Status;
 
 pub(crate) use crate::store::Ticket;
 use crate::store::{Batch, RunDelete, RunWrite, Store, StoreError};
+use crate::visibility;
 pub(crate) use activities::Outcome;
 use events::EventBuilder;
 pub(crate) use queries::QueryOutcome;
@@ -275,6 +277,8 @@ pub(crate) struct State {
     /// The latest run of each workflow id, by (namespace, workflow id).
     current: HashMap<(String, String), String>,
     sh: Shared,
+    /// Every run as list and count filter it, kept current by `commit_quietly`.
+    visibility: visibility::Index,
 }
 
 impl State {
@@ -366,6 +370,9 @@ impl Engine {
                 .map(|e| e.task_id)
                 .fold(max_task_id, i64::max);
             let run = Execution::new(&stored.namespace, run_state, history);
+            state
+                .visibility
+                .upsert(&run.namespace, crate::describe::entry(&run));
             state.runs.insert(run.key(), run);
         }
         state.sh.events = EventBuilder::after(max_task_id);
@@ -405,13 +412,19 @@ impl Engine {
     /// `commit`, without waking the deadline loop (which calls it).
     fn commit_quietly(&self, state: &mut State) -> Ticket {
         state.drain_effects();
-        let State { runs, current, sh } = state;
+        let State {
+            runs,
+            current,
+            sh,
+            visibility,
+        } = state;
         let mut batch = Batch::default();
         for key in std::mem::take(&mut sh.dirty) {
             let Some(run) = runs.get_mut(&key) else {
                 continue;
             };
             deadlines::arm(run, sh);
+            visibility.upsert(&key.0, crate::describe::entry(run));
             let is_current = current
                 .get(&(key.0.clone(), run.workflow_id.clone()))
                 .is_some_and(|id| *id == key.1);
@@ -476,6 +489,7 @@ impl Engine {
                 let Some(run) = state.runs.remove(key) else {
                     continue;
                 };
+                state.visibility.remove(&key.0, &key.1);
                 let current = (key.0.clone(), run.workflow_id.clone());
                 if state.current.get(&current) == Some(&key.1) {
                     state.current.remove(&current);
@@ -505,7 +519,40 @@ impl Engine {
         Ok(read(&state.runs[&key]))
     }
 
-    /// Runs `read` on every run of `namespace`.
+    /// The search attributes runs of `namespace` set.
+    pub fn search_attribute_names(&self, namespace: &str) -> std::collections::HashSet<String> {
+        self.lock().visibility.attribute_names(namespace)
+    }
+
+    /// The runs of `namespace` that `query` selects, in its order, `skip` of them skipped
+    /// and at most `limit` returned, and whether more follow. The visibility index picks
+    /// them; only the page's runs are described in full.
+    pub fn list(
+        &self,
+        namespace: &str,
+        query: &visibility::Query,
+        skip: usize,
+        limit: usize,
+    ) -> (Vec<WorkflowExecutionInfo>, bool) {
+        let state = self.lock();
+        let page = state.visibility.page(namespace, query, skip, limit);
+        let infos = page
+            .run_ids
+            .iter()
+            .filter_map(|id| state.runs.get(&(namespace.to_string(), id.to_string())))
+            .map(crate::describe::info)
+            .collect();
+        (infos, page.more)
+    }
+
+    /// How many runs of `namespace` `filter` selects, from the visibility index.
+    pub fn count(&self, namespace: &str, filter: &visibility::Filter) -> usize {
+        self.lock().visibility.count(namespace, filter).count
+    }
+
+    /// Runs `read` on every run of `namespace`: the brute-force reference the visibility
+    /// index is tested against.
+    #[cfg(test)]
     pub fn scan<R>(
         &self,
         namespace: &str,

@@ -1,20 +1,26 @@
-//! Visibility: the subset of Temporal's list filter language this server understands, a
-//! parser for it, and the test of one run against a parsed filter.
+//! The filter language: its syntax tree, the parser, the test of one run against a filter,
+//! and printing a filter back.
 //!
-//! ```text
-//! query      := [or] [ORDER BY field [ASC|DESC] {, field [ASC|DESC]}]
-//! or         := and {OR and}
-//! and        := unary {AND unary}
-//! unary      := NOT unary | '(' or ')' | comparison
-//! comparison := field (= | != | < | <= | > | >=) value
-//!             | field [NOT] IN '(' value {, value} ')'
-//!             | field [NOT] BETWEEN value AND value
-//!             | field STARTS_WITH value
-//!             | field IS [NOT] NULL
-//! ```
+//! Queries come from the network (gRPC and the Web UI's `GET` API, which any web page can
+//! send), so the parser bounds everything the request controls: the query's length
+//! ([`MAX_QUERY_BYTES`]), how deep it nests ([`MAX_DEPTH`], which bounds every recursion
+//! over the tree: parsing, [`Filter::matches`], printing and dropping), how many
+//! comparisons it makes ([`MAX_TERMS`]) and how long an `IN` list is ([`MAX_IN_VALUES`]).
+//! `AND` and `OR` chains are flat lists, so a long chain adds no depth.
 
 use std::cmp::Ordering;
+use std::fmt;
 use std::time::SystemTime;
+
+/// The longest query accepted, in bytes. Real filters are a few hundred bytes; this leaves
+/// room for an `IN` list of [`MAX_IN_VALUES`] run ids.
+pub const MAX_QUERY_BYTES: usize = 64 * 1024;
+/// How deep parentheses and `NOT`s may nest. Hand-written filters rarely nest past 3.
+pub const MAX_DEPTH: usize = 64;
+/// The most comparisons one filter may make (Elasticsearch refuses past 1,024 clauses).
+pub const MAX_TERMS: usize = 1000;
+/// The most values one `IN (...)` list may hold.
+pub const MAX_IN_VALUES: usize = 1000;
 
 /// A filter the parser refused, with what was wrong and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,7 +28,7 @@ use std::time::SystemTime;
 pub struct FilterError {
     /// What was wrong.
     pub message: String,
-    /// Where, as a byte offset into the query.
+    /// Where, as a byte offset into the query (at most its length).
     pub position: usize,
 }
 
@@ -65,6 +71,23 @@ impl Field {
     }
 }
 
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::WorkflowId => "WorkflowId",
+            Self::WorkflowType => "WorkflowType",
+            Self::RunId => "RunId",
+            Self::ExecutionStatus => "ExecutionStatus",
+            Self::StartTime => "StartTime",
+            Self::CloseTime => "CloseTime",
+            Self::ExecutionTime => "ExecutionTime",
+            Self::TaskQueue => "TaskQueue",
+            // Backquotes keep any name a single field token.
+            Self::Custom(name) => return write!(f, "`{}`", name.replace('`', "``")),
+        })
+    }
+}
+
 /// A literal, checked against its field's type when parsed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -74,15 +97,25 @@ pub enum Value {
     Time(SystemTime),
 }
 
-/// A parsed filter.
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Text(text) => write!(f, "'{}'", text.replace('\'', "''")),
+            Self::Time(time) => write!(f, "'{}'", prost_types::Timestamp::from(*time)),
+        }
+    }
+}
+
+/// A parsed filter. Its depth is bounded by [`MAX_DEPTH`]: `AND` and `OR` hold their
+/// operands as flat lists.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Filter {
     /// No filter: everything matches.
     All,
-    /// Both.
-    And(Box<Filter>, Box<Filter>),
-    /// Either.
-    Or(Box<Filter>, Box<Filter>),
+    /// All of these (two or more; none is itself an `And`).
+    And(Vec<Filter>),
+    /// Any of these (two or more; none is itself an `Or`).
+    Or(Vec<Filter>),
     /// Not this.
     Not(Box<Filter>),
     /// The field compares to the value as `Ordering` (or equal, when the flag is set).
@@ -105,7 +138,7 @@ pub struct Query {
 }
 
 /// What a filter is tested against.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 #[allow(missing_docs)] // The fields are the language's own.
 pub struct Row<'a> {
     pub workflow_id: &'a str,
@@ -118,7 +151,7 @@ pub struct Row<'a> {
     pub close_time: Option<SystemTime>,
     pub execution_time: SystemTime,
     /// Search attributes, as `(name, value as text)`.
-    pub custom: Vec<(&'a str, String)>,
+    pub custom: &'a [(String, String)],
 }
 
 impl Row<'_> {
@@ -189,12 +222,13 @@ impl Row<'_> {
 }
 
 impl Filter {
-    /// Whether a run passes the filter.
+    /// Whether a run passes the filter. Recursion is bounded: a parsed filter nests at most
+    /// about twice [`MAX_DEPTH`] levels.
     pub fn matches(&self, row: &Row<'_>) -> bool {
         match self {
             Self::All => true,
-            Self::And(a, b) => a.matches(row) && b.matches(row),
-            Self::Or(a, b) => a.matches(row) || b.matches(row),
+            Self::And(all) => all.iter().all(|f| f.matches(row)),
+            Self::Or(any) => any.iter().any(|f| f.matches(row)),
             Self::Not(a) => !a.matches(row),
             Self::Compare(field, ordering, equal_too, value) => row
                 .compare(field, value)
@@ -213,6 +247,89 @@ impl Filter {
                 }
             }
         }
+    }
+
+    /// The operands of a top-level `AND` (the filter itself when it is something else;
+    /// none for [`Filter::All`]): what every matching run satisfies.
+    pub fn conjuncts(&self) -> &[Filter] {
+        match self {
+            Self::All => &[],
+            Self::And(all) => all,
+            other => std::slice::from_ref(other),
+        }
+    }
+}
+
+/// Prints the filter in the language, so that parsing the text gives a filter that matches
+/// the same runs. (Printing may add parentheses, so a filter at the depth limit may print
+/// as one past it.)
+impl fmt::Display for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn operand(f: &mut fmt::Formatter<'_>, filter: &Filter) -> fmt::Result {
+            match filter {
+                Filter::And(_) | Filter::Or(_) => write!(f, "({filter})"),
+                _ => write!(f, "{filter}"),
+            }
+        }
+        fn list(f: &mut fmt::Formatter<'_>, all: &[Filter], joint: &str) -> fmt::Result {
+            for (i, filter) in all.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(joint)?;
+                }
+                operand(f, filter)?;
+            }
+            Ok(())
+        }
+        match self {
+            // The empty filter: a query of only an order, or nothing.
+            Self::All => Ok(()),
+            Self::And(all) => list(f, all, " AND "),
+            Self::Or(any) => list(f, any, " OR "),
+            Self::Not(inner) => {
+                f.write_str("NOT ")?;
+                operand(f, inner)
+            }
+            Self::Compare(field, ordering, equal_too, value) => {
+                let operator = match (ordering, equal_too) {
+                    (Ordering::Less, false) => "<",
+                    (Ordering::Less, true) => "<=",
+                    (Ordering::Greater, false) => ">",
+                    (Ordering::Greater, true) => ">=",
+                    (Ordering::Equal, _) => "=",
+                };
+                write!(f, "{field} {operator} {value}")
+            }
+            Self::In(field, values) => {
+                write!(f, "{field} IN (")?;
+                for (i, value) in values.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{value}")?;
+                }
+                f.write_str(")")
+            }
+            Self::StartsWith(field, prefix) => {
+                write!(f, "{field} STARTS_WITH {}", Value::Text(prefix.clone()))
+            }
+            Self::IsNull(field) => write!(f, "{field} IS NULL"),
+        }
+    }
+}
+
+impl fmt::Display for Query {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.filter)?;
+        for (i, (field, descending)) in self.order.iter().enumerate() {
+            let lead = match (i, self.filter == Filter::All) {
+                (0, true) => "ORDER BY ",
+                (0, false) => " ORDER BY ",
+                _ => ", ",
+            };
+            let direction = if *descending { " DESC" } else { " ASC" };
+            write!(f, "{lead}{field}{direction}")?;
+        }
+        Ok(())
     }
 }
 
@@ -301,6 +418,35 @@ struct Parser<'k> {
     tokens: Vec<(Token, usize)>,
     at: usize,
     end: usize,
+    /// Parentheses and `NOT`s open around the current token.
+    depth: usize,
+    /// Comparisons so far.
+    terms: usize,
+}
+
+/// `filters` joined by `AND` (`and` true) or `OR`, with operands of the same kind merged
+/// into the list, so chains stay flat however they are parenthesised.
+fn join(filters: Vec<Filter>, and: bool) -> Filter {
+    if filters.len() == 1 {
+        return filters.into_iter().next().expect("one");
+    }
+    let mut flat = Vec::with_capacity(filters.len());
+    for filter in filters {
+        match filter {
+            Filter::And(inner) if and => flat.extend(inner),
+            Filter::Or(inner) if !and => flat.extend(inner),
+            other => flat.push(other),
+        }
+    }
+    if and {
+        Filter::And(flat)
+    } else {
+        Filter::Or(flat)
+    }
+}
+
+fn negate(filter: Filter) -> Filter {
+    Filter::Not(Box::new(filter))
 }
 
 impl Parser<'_> {
@@ -319,6 +465,10 @@ impl Parser<'_> {
         matches!(self.tokens.get(self.at), Some((Token::Word(w), _)) if w.eq_ignore_ascii_case(keyword))
     }
 
+    fn peek_symbol(&self, symbol: &str) -> bool {
+        matches!(self.tokens.get(self.at), Some((Token::Symbol(s), _)) if *s == symbol)
+    }
+
     fn keyword(&mut self, keyword: &str) -> bool {
         let found = self.peek_keyword(keyword);
         if found {
@@ -328,7 +478,7 @@ impl Parser<'_> {
     }
 
     fn symbol(&mut self, symbol: &str) -> bool {
-        let found = matches!(self.tokens.get(self.at), Some((Token::Symbol(s), _)) if *s == symbol);
+        let found = self.peek_symbol(symbol);
         if found {
             self.at += 1;
         }
@@ -395,49 +545,63 @@ impl Parser<'_> {
     }
 
     fn or(&mut self) -> Result<Filter, FilterError> {
-        let mut left = self.and()?;
+        let mut any = vec![self.and()?];
         while self.keyword("OR") {
-            left = Filter::Or(Box::new(left), Box::new(self.and()?));
+            any.push(self.and()?);
         }
-        Ok(left)
+        Ok(join(any, false))
     }
 
     fn and(&mut self) -> Result<Filter, FilterError> {
-        let mut left = self.unary()?;
+        let mut all = vec![self.unary()?];
         while self.keyword("AND") {
-            left = Filter::And(Box::new(left), Box::new(self.unary()?));
+            all.push(self.unary()?);
         }
-        Ok(left)
+        Ok(join(all, true))
     }
 
+    /// The only place the parser recurses, so the depth check here bounds its stack.
     fn unary(&mut self) -> Result<Filter, FilterError> {
-        if self.keyword("NOT") {
-            return Ok(Filter::Not(Box::new(self.unary()?)));
+        let not = self.peek_keyword("NOT");
+        if !not && !self.peek_symbol("(") {
+            return self.comparison();
         }
-        if self.symbol("(") {
-            let inner = self.or()?;
-            self.expect_symbol(")")?;
-            return Ok(inner);
+        if self.depth == MAX_DEPTH {
+            return self.error(format!("the filter nests deeper than {MAX_DEPTH} levels"));
         }
-        self.comparison()
+        self.at += 1;
+        self.depth += 1;
+        let inner = if not {
+            self.unary().map(negate)
+        } else {
+            self.or()
+                .and_then(|inner| self.expect_symbol(")").map(|()| inner))
+        };
+        self.depth -= 1;
+        inner
     }
 
     fn comparison(&mut self) -> Result<Filter, FilterError> {
+        if self.terms == MAX_TERMS {
+            return self.error(format!(
+                "the filter makes more than {MAX_TERMS} comparisons"
+            ));
+        }
+        self.terms += 1;
         let field = self.field()?;
         let negated = self.keyword("NOT");
         if self.keyword("IN") {
             self.expect_symbol("(")?;
             let mut values = vec![self.value(&field)?];
             while self.symbol(",") {
+                if values.len() == MAX_IN_VALUES {
+                    return self.error(format!("the IN list has more than {MAX_IN_VALUES} values"));
+                }
                 values.push(self.value(&field)?);
             }
             self.expect_symbol(")")?;
             let filter = Filter::In(field, values);
-            return Ok(if negated {
-                Filter::Not(Box::new(filter))
-            } else {
-                filter
-            });
+            return Ok(if negated { negate(filter) } else { filter });
         }
         if self.keyword("BETWEEN") {
             let low = self.value(&field)?;
@@ -445,15 +609,11 @@ impl Parser<'_> {
                 return self.error("expected AND in BETWEEN");
             }
             let high = self.value(&field)?;
-            let filter = Filter::And(
-                Box::new(Filter::Compare(field.clone(), Ordering::Greater, true, low)),
-                Box::new(Filter::Compare(field, Ordering::Less, true, high)),
-            );
-            return Ok(if negated {
-                Filter::Not(Box::new(filter))
-            } else {
-                filter
-            });
+            let filter = Filter::And(vec![
+                Filter::Compare(field.clone(), Ordering::Greater, true, low),
+                Filter::Compare(field, Ordering::Less, true, high),
+            ]);
+            return Ok(if negated { negate(filter) } else { filter });
         }
         if negated {
             return self.error("expected IN or BETWEEN after NOT");
@@ -470,13 +630,9 @@ impl Parser<'_> {
                 return self.error("expected NULL");
             }
             let filter = Filter::IsNull(field);
-            return Ok(if not {
-                Filter::Not(Box::new(filter))
-            } else {
-                filter
-            });
+            return Ok(if not { negate(filter) } else { filter });
         }
-        let (ordering, equal_too, negate) = if self.symbol("=") {
+        let (ordering, equal_too, negate_it) = if self.symbol("=") {
             (Ordering::Equal, false, false)
         } else if self.symbol("!=") {
             (Ordering::Equal, false, true)
@@ -494,11 +650,7 @@ impl Parser<'_> {
         };
         let value = self.value(&field)?;
         let filter = Filter::Compare(field, ordering, equal_too, value);
-        Ok(if negate {
-            Filter::Not(Box::new(filter))
-        } else {
-            filter
-        })
+        Ok(if negate_it { negate(filter) } else { filter })
     }
 
     fn order_by(&mut self) -> Result<Vec<(Field, bool)>, FilterError> {
@@ -537,6 +689,8 @@ pub const STATUSES: [&str; 7] = [
 /// let query = parse("WorkflowType = 'Hello' AND ExecutionStatus IN ('Running', 'Failed') ORDER BY StartTime DESC").unwrap();
 /// assert_eq!(query.order.len(), 1);
 /// assert!(parse("Color = 'red'").unwrap_err().to_string().contains("unknown field Color"));
+/// let deep = format!("{}WorkflowId = 'x'{}", "(".repeat(100), ")".repeat(100));
+/// assert!(parse(&deep).unwrap_err().to_string().contains("deeper than 64 levels"));
 /// ```
 pub fn parse(input: &str) -> Result<Query, FilterError> {
     parse_with(input, &|_| false)
@@ -544,11 +698,26 @@ pub fn parse(input: &str) -> Result<Query, FilterError> {
 
 /// Parses a list filter that may also name the search attributes `known` accepts.
 pub fn parse_with(input: &str, known: &dyn Fn(&str) -> bool) -> Result<Query, FilterError> {
+    if input.len() > MAX_QUERY_BYTES {
+        let mut position = MAX_QUERY_BYTES;
+        while !input.is_char_boundary(position) {
+            position -= 1;
+        }
+        return Err(FilterError {
+            message: format!(
+                "the query is {} bytes; the limit is {MAX_QUERY_BYTES}",
+                input.len()
+            ),
+            position,
+        });
+    }
     let mut parser = Parser {
         known,
         tokens: tokenize(input)?,
         at: 0,
         end: input.len(),
+        depth: 0,
+        terms: 0,
     };
     let filter = if parser.tokens.is_empty() || parser.peek_keyword("ORDER") {
         Filter::All
@@ -572,7 +741,11 @@ pub fn parse_with(input: &str, known: &dyn Fn(&str) -> bool) -> Result<Query, Fi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::LazyLock;
     use std::time::Duration;
+
+    static CUSTOM: LazyLock<Vec<(String, String)>> =
+        LazyLock::new(|| vec![("CustomInt".to_string(), "42".to_string())]);
 
     fn row(id: &'static str, status: &'static str, start_secs: u64) -> Row<'static> {
         let start = SystemTime::UNIX_EPOCH + Duration::from_secs(start_secs);
@@ -585,7 +758,7 @@ mod tests {
             start_time: start,
             close_time: (status != "Running").then_some(start + Duration::from_secs(5)),
             execution_time: start,
-            custom: vec![("CustomInt", "42".to_string())],
+            custom: CUSTOM.as_slice(),
         }
     }
 
@@ -677,5 +850,125 @@ mod tests {
         assert!(error.message.contains("expected an operator"), "{error}");
         let error = parse("WorkflowId = 'a' LIMIT 5").unwrap_err();
         assert!(error.message.contains("unexpected text"), "{error}");
+    }
+
+    fn refusal(query: &str) -> FilterError {
+        let error = parse(query).expect_err("refused");
+        assert!(
+            error.position <= query.len(),
+            "{error} in {} bytes",
+            query.len()
+        );
+        error
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_naming_the_limit() {
+        let at_limit = format!(
+            "{}WorkflowId = 'x'{}",
+            "(".repeat(MAX_DEPTH),
+            ")".repeat(MAX_DEPTH)
+        );
+        assert!(parse(&at_limit).is_ok(), "{MAX_DEPTH} levels are allowed");
+        for levels in [MAX_DEPTH + 1, 3000] {
+            let deep = format!(
+                "{}WorkflowId = 'x'{}",
+                "(".repeat(levels),
+                ")".repeat(levels)
+            );
+            let error = refusal(&deep);
+            assert!(
+                error.message == "the filter nests deeper than 64 levels",
+                "{error}"
+            );
+            assert_eq!(
+                error.position, MAX_DEPTH,
+                "at the first parenthesis too many"
+            );
+        }
+        // Unclosed, too: refused before the missing parentheses matter.
+        let error = refusal(&"(".repeat(10_000));
+        assert!(error.message.contains("deeper than 64 levels"), "{error}");
+    }
+
+    #[test]
+    fn long_not_chains_are_refused_naming_the_limit() {
+        let row = row("a", "Running", 1);
+        let even = format!("{}WorkflowId = 'a'", "NOT ".repeat(MAX_DEPTH));
+        assert!(matches(&even, &row), "an even count of NOTs cancels out");
+        let error = refusal(&format!("{}WorkflowId = 'x'", "NOT ".repeat(10_000)));
+        assert!(
+            error
+                .message
+                .contains("the filter nests deeper than 64 levels"),
+            "{error}"
+        );
+        let mixed = format!("{}WorkflowId = 'x'", "NOT (".repeat(40));
+        assert!(refusal(&mixed).message.contains("deeper than 64"));
+    }
+
+    #[test]
+    fn long_and_or_chains_stay_flat_and_are_bounded() {
+        let chain = |n: usize, joint: &str| {
+            (0..n)
+                .map(|i| format!("WorkflowId != 'w{i}'"))
+                .collect::<Vec<_>>()
+                .join(joint)
+        };
+        let query = parse(&chain(MAX_TERMS, " AND ")).unwrap();
+        let Filter::And(all) = &query.filter else {
+            panic!("{:?}", query.filter)
+        };
+        assert_eq!(all.len(), MAX_TERMS, "one flat list");
+        assert!(query.filter.matches(&row("a", "Running", 1)));
+        // Parenthesised halves merge into the same flat list.
+        let halves = format!("({}) AND ({})", chain(3, " AND "), chain(3, " AND "));
+        assert!(matches!(parse(&halves).unwrap().filter, Filter::And(v) if v.len() == 6));
+        for joint in [" AND ", " OR "] {
+            let error = refusal(&chain(MAX_TERMS + 1, joint));
+            assert!(
+                error.message == "the filter makes more than 1000 comparisons",
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn long_in_lists_and_long_queries_are_refused_naming_the_limit() {
+        let list = |n: usize| {
+            let values: Vec<String> = (0..n).map(|i| format!("'w{i}'")).collect();
+            format!("WorkflowId IN ({})", values.join(","))
+        };
+        assert!(parse(&list(MAX_IN_VALUES)).is_ok());
+        let error = refusal(&list(MAX_IN_VALUES + 1));
+        assert!(
+            error.message == "the IN list has more than 1000 values",
+            "{error}"
+        );
+        let long = format!("WorkflowId = '{}'", "x".repeat(MAX_QUERY_BYTES));
+        let error = refusal(&long);
+        assert_eq!(
+            error.message,
+            format!("the query is {} bytes; the limit is 65536", long.len())
+        );
+        // Cut on a character boundary.
+        let wide = "é".repeat(MAX_QUERY_BYTES);
+        assert!(wide.is_char_boundary(refusal(&wide).position));
+    }
+
+    #[test]
+    fn filters_print_as_text_that_parses_back_to_them() {
+        let known = |name: &str| name == "CustomInt";
+        for text in [
+            "WorkflowId = 'it''s' AND (ExecutionStatus IN ('Running', 'Failed') OR CloseTime IS NULL)",
+            "NOT (WorkflowType STARTS_WITH 'Hel' OR CustomInt >= 9) ORDER BY StartTime ASC, WorkflowId DESC",
+            "StartTime BETWEEN '2024-01-01T00:00:00.5Z' AND '2024-02-01T00:00:00Z' AND RunId != 'r'",
+            "ORDER BY CloseTime DESC",
+            "",
+        ] {
+            let query = parse_with(text, &known).unwrap();
+            let printed = query.to_string();
+            assert_eq!(parse_with(&printed, &known).unwrap(), query, "{printed}");
+        }
     }
 }

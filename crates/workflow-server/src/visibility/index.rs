@@ -1,0 +1,359 @@
+//! The visibility index: one compact [`Entry`] per run, and per namespace the runs by
+//! workflow id, type and status, each set ordered by start time, so list and count read
+//! only the runs a filter can match instead of every run.
+//!
+//! The engine keeps it current: every run a commit writes is re-indexed, retention removes
+//! the runs it deletes, and start-up indexes what the store holds.
+
+use std::cell::Cell;
+use std::cmp::Ordering;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ops::Bound;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use super::parser::{Field, Filter, Query, Row, Value};
+
+/// One run as the filter sees it.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(missing_docs)] // The fields are the language's own.
+pub struct Entry {
+    pub workflow_id: String,
+    pub workflow_type: String,
+    pub run_id: Arc<str>,
+    /// As the language spells it: `Running`, `Completed`, ...
+    pub status: &'static str,
+    pub task_queue: String,
+    pub start_time: SystemTime,
+    pub close_time: Option<SystemTime>,
+    pub execution_time: SystemTime,
+    /// Search attributes, as `(name, value as text)`.
+    pub custom: Vec<(String, String)>,
+}
+
+impl Entry {
+    /// The entry as the filter reads it.
+    pub fn row(&self) -> Row<'_> {
+        Row {
+            workflow_id: &self.workflow_id,
+            workflow_type: &self.workflow_type,
+            run_id: &self.run_id,
+            status: self.status,
+            task_queue: &self.task_queue,
+            start_time: self.start_time,
+            close_time: self.close_time,
+            execution_time: self.execution_time,
+            custom: &self.custom,
+        }
+    }
+
+    fn key(&self) -> Key {
+        (self.start_time, Arc::clone(&self.run_id))
+    }
+}
+
+/// Orders entries as a list shows them: by `order` (newest start first when empty), then
+/// by start time and run id, newest first, so pages do not depend on insertion order.
+pub fn list_order(a: &Entry, b: &Entry, order: &[(Field, bool)]) -> Ordering {
+    a.row()
+        .order(&b.row(), order)
+        .then_with(|| b.key().cmp(&a.key()))
+}
+
+/// `(start time, run id)`: the order of every set below.
+type Key = (SystemTime, Arc<str>);
+
+/// One namespace's runs.
+#[derive(Debug, Default)]
+struct Space {
+    rows: HashMap<Arc<str>, Entry>,
+    by_start: BTreeSet<Key>,
+    by_workflow_id: HashMap<String, BTreeSet<Key>>,
+    by_type: HashMap<String, BTreeSet<Key>>,
+    by_status: HashMap<&'static str, BTreeSet<Key>>,
+    /// How many runs set each search attribute.
+    attributes: HashMap<String, usize>,
+}
+
+fn add(sets: &mut HashMap<String, BTreeSet<Key>>, value: &str, key: &Key) {
+    sets.entry(value.to_string())
+        .or_default()
+        .insert(key.clone());
+}
+
+fn take(sets: &mut HashMap<String, BTreeSet<Key>>, value: &str, key: &Key) {
+    if let Some(set) = sets.get_mut(value) {
+        set.remove(key);
+        if set.is_empty() {
+            sets.remove(value);
+        }
+    }
+}
+
+impl Space {
+    fn insert(&mut self, entry: Entry) {
+        let key = entry.key();
+        self.by_start.insert(key.clone());
+        add(&mut self.by_workflow_id, &entry.workflow_id, &key);
+        add(&mut self.by_type, &entry.workflow_type, &key);
+        self.by_status
+            .entry(entry.status)
+            .or_default()
+            .insert(key.clone());
+        for (name, _) in &entry.custom {
+            *self.attributes.entry(name.clone()).or_default() += 1;
+        }
+        self.rows.insert(key.1, entry);
+    }
+
+    fn remove(&mut self, run_id: &str) -> Option<Entry> {
+        let entry = self.rows.remove(run_id)?;
+        let key = entry.key();
+        self.by_start.remove(&key);
+        take(&mut self.by_workflow_id, &entry.workflow_id, &key);
+        take(&mut self.by_type, &entry.workflow_type, &key);
+        if let Some(set) = self.by_status.get_mut(entry.status) {
+            set.remove(&key);
+            if set.is_empty() {
+                self.by_status.remove(entry.status);
+            }
+        }
+        for (name, _) in &entry.custom {
+            if let Some(count) = self.attributes.get_mut(name) {
+                *count -= 1;
+                if *count == 0 {
+                    self.attributes.remove(name);
+                }
+            }
+        }
+        Some(entry)
+    }
+
+    /// The runs `filter` can match, as sets of keys, newest last: the narrowest index its
+    /// top-level `AND` terms name, cut to their start-time range. Every run that matches
+    /// is among them; the filter still decides each one.
+    fn plan(&self, filter: &Filter) -> Plan<'_> {
+        let mut sets: Option<Vec<&BTreeSet<Key>>> = None;
+        let mut low: Option<(SystemTime, bool)> = None;
+        let mut high: Option<(SystemTime, bool)> = None;
+        for term in filter.conjuncts() {
+            if let Some(candidates) = self.equal_sets(term) {
+                let size = |s: &Vec<&BTreeSet<Key>>| s.iter().map(|s| s.len()).sum::<usize>();
+                if sets
+                    .as_ref()
+                    .is_none_or(|best| size(&candidates) < size(best))
+                {
+                    sets = Some(candidates);
+                }
+            }
+            if let Filter::Compare(Field::StartTime, ordering, equal_too, Value::Time(t)) = term {
+                // Keep the tighter bound of several.
+                match ordering {
+                    Ordering::Greater if low.is_none_or(|(l, _)| *t >= l) => {
+                        low = Some((*t, *equal_too))
+                    }
+                    Ordering::Less if high.is_none_or(|(h, _)| *t <= h) => {
+                        high = Some((*t, *equal_too))
+                    }
+                    Ordering::Equal => {
+                        low = Some((*t, true));
+                        high = Some((*t, true));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Plan {
+            sets: sets.unwrap_or_else(|| vec![&self.by_start]),
+            range: key_range(low, high),
+        }
+    }
+
+    /// The sets an equality term on an indexed field selects.
+    fn equal_sets(&self, term: &Filter) -> Option<Vec<&BTreeSet<Key>>> {
+        let (field, values): (&Field, &[Value]) = match term {
+            Filter::Compare(field, Ordering::Equal, _, value) => {
+                (field, std::slice::from_ref(value))
+            }
+            Filter::In(field, values) => (field, values),
+            _ => return None,
+        };
+        let mut seen = HashSet::new();
+        let texts = values.iter().filter_map(|v| match v {
+            Value::Text(t) => seen.insert(t.as_str()).then_some(t.as_str()),
+            Value::Time(_) => None,
+        });
+        Some(match field {
+            Field::WorkflowId => texts.filter_map(|t| self.by_workflow_id.get(t)).collect(),
+            Field::WorkflowType => texts.filter_map(|t| self.by_type.get(t)).collect(),
+            Field::ExecutionStatus => texts.filter_map(|t| self.by_status.get(t)).collect(),
+            _ => return None,
+        })
+    }
+}
+
+/// Which keys to read: the union of disjoint sets, within a range.
+struct Plan<'a> {
+    sets: Vec<&'a BTreeSet<Key>>,
+    /// `None` when the start-time bounds leave nothing.
+    range: Option<(Bound<Key>, Bound<Key>)>,
+}
+
+impl<'a> Plan<'a> {
+    /// The keys, newest first.
+    fn newest_first(&self) -> Box<dyn Iterator<Item = &'a Key> + 'a> {
+        let Some(range) = self.range.clone() else {
+            return Box::new(std::iter::empty());
+        };
+        if let [set] = self.sets[..] {
+            return Box::new(set.range(range).rev());
+        }
+        let mut keys: Vec<&Key> = self
+            .sets
+            .iter()
+            .flat_map(|s| s.range(range.clone()))
+            .collect();
+        keys.sort_unstable_by(|a, b| b.cmp(a));
+        Box::new(keys.into_iter())
+    }
+}
+
+/// Start-time bounds as key bounds: keys sort by time, then run id (`""` first).
+fn key_range(
+    low: Option<(SystemTime, bool)>,
+    high: Option<(SystemTime, bool)>,
+) -> Option<(Bound<Key>, Bound<Key>)> {
+    let first_at = |t: SystemTime| (t, Arc::<str>::from(""));
+    let just_after = |t: SystemTime| t.checked_add(Duration::from_nanos(1));
+    let start = match low {
+        None => Bound::Unbounded,
+        Some((t, true)) => Bound::Included(first_at(t)),
+        // Nothing starts after the end of time.
+        Some((t, false)) => Bound::Included(first_at(just_after(t)?)),
+    };
+    let end = match high {
+        None => Bound::Unbounded,
+        Some((t, false)) => Bound::Excluded(first_at(t)),
+        Some((t, true)) => just_after(t).map_or(Bound::Unbounded, |t| Bound::Excluded(first_at(t))),
+    };
+    // `BTreeSet::range` panics on a start past the end.
+    if let (Bound::Included(s), Bound::Excluded(e)) = (&start, &end)
+        && s > e
+    {
+        return None;
+    }
+    Some((start, end))
+}
+
+/// A page of a list: run ids in list order, and whether more follow.
+#[derive(Debug, Default, PartialEq)]
+pub struct Page {
+    /// The runs of the page.
+    pub run_ids: Vec<Arc<str>>,
+    /// Whether runs after the page match too.
+    pub more: bool,
+    /// How many entries were tested against the filter.
+    pub examined: usize,
+}
+
+/// A count, and how many entries were tested to get it.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Count {
+    /// How many runs match.
+    pub count: usize,
+    /// How many entries were tested against the filter.
+    pub examined: usize,
+}
+
+/// Every namespace's entries and indexes.
+#[derive(Debug, Default)]
+pub struct Index {
+    spaces: HashMap<String, Space>,
+}
+
+impl Index {
+    /// Adds or replaces the entry of a run.
+    pub fn upsert(&mut self, namespace: &str, entry: Entry) {
+        let space = match self.spaces.get_mut(namespace) {
+            Some(space) => space,
+            None => self.spaces.entry(namespace.to_string()).or_default(),
+        };
+        if space.rows.get(&*entry.run_id) == Some(&entry) {
+            return;
+        }
+        space.remove(&entry.run_id);
+        space.insert(entry);
+    }
+
+    /// Removes the entry of a run.
+    pub fn remove(&mut self, namespace: &str, run_id: &str) {
+        if let Some(space) = self.spaces.get_mut(namespace) {
+            space.remove(run_id);
+            if space.rows.is_empty() {
+                self.spaces.remove(namespace);
+            }
+        }
+    }
+
+    /// The search attributes runs of `namespace` set.
+    pub fn attribute_names(&self, namespace: &str) -> HashSet<String> {
+        self.spaces
+            .get(namespace)
+            .map(|s| s.attributes.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// How many runs of `namespace` match `filter`.
+    pub fn count(&self, namespace: &str, filter: &Filter) -> Count {
+        let Some(space) = self.spaces.get(namespace) else {
+            return Count::default();
+        };
+        let mut count = Count::default();
+        for key in space.plan(filter).newest_first() {
+            count.examined += 1;
+            if filter.matches(&space.rows[&key.1].row()) {
+                count.count += 1;
+            }
+        }
+        count
+    }
+
+    /// The runs of `namespace` that match `query`, in its order, `skip` of them skipped and
+    /// at most `limit` returned.
+    pub fn page(&self, namespace: &str, query: &Query, skip: usize, limit: usize) -> Page {
+        let Some(space) = self.spaces.get(namespace) else {
+            return Page::default();
+        };
+        let mut page = Page::default();
+        let plan = space.plan(&query.filter);
+        let keys = plan.newest_first();
+        let examined = Cell::new(0);
+        let mut matching = keys
+            .map(|key| &space.rows[&key.1])
+            .inspect(|_| examined.set(examined.get() + 1))
+            .filter(|entry| query.filter.matches(&entry.row()));
+        let newest_first = matches!(query.order.as_slice(), [] | [(Field::StartTime, true)]);
+        if newest_first {
+            // The keys come in list order: read no further than the page and one more.
+            let mut matching = matching.skip(skip);
+            page.run_ids = matching
+                .by_ref()
+                .take(limit)
+                .map(|e| Arc::clone(&e.run_id))
+                .collect();
+            page.more = matching.next().is_some();
+        } else {
+            let mut all: Vec<&Entry> = matching.by_ref().collect();
+            all.sort_by(|a, b| list_order(a, b, &query.order));
+            page.more = all.len() > skip.saturating_add(limit);
+            page.run_ids = all
+                .into_iter()
+                .skip(skip)
+                .take(limit)
+                .map(|e| Arc::clone(&e.run_id))
+                .collect();
+        }
+        page.examined = examined.get();
+        page
+    }
+}
