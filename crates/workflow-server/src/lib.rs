@@ -31,6 +31,7 @@ mod namespaces;
 mod server;
 mod status;
 mod store;
+mod tls;
 mod unimplemented;
 pub mod visibility;
 
@@ -44,5 +45,7 @@ pub use limits::{MAX_MESSAGE_SIZE, MAX_PAYLOAD_SIZE};
 pub use namespaces::DEFAULT_NAMESPACE;
 pub use server::{
     DEFAULT_PORT, RETENTION_SWEEP_INTERVAL, RunningServer, ServerError, ServerOptions, ServerTls,
+    UiTransport,
 };
 pub use store::StoreError;
+pub use tls::{TlsError, TlsPart, TlsProblem};
