@@ -3,7 +3,7 @@
 //! checks on requests that change something (against cross-site request forgery), and the
 //! security headers.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -26,8 +26,8 @@ const LOOPBACK_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 /// Which requests the UI answers.
 ///
 /// - `Host`: a UI bound to a loopback address answers only to `localhost`, `127.0.0.1`
-///   and `[::1]` (any port: a forwarded port, as `ssh -L` makes, changes it and is no
-///   rebinding risk); others get 421. A UI bound to another address answers to any name,
+///   and `[::1]`, and the address itself (`127.0.0.2`, say); any port, since a forwarded
+///   port (`ssh -L`) changes it and is no rebinding risk. Others get 421. A UI bound to another address answers to any name,
 ///   since it cannot know the names it is reached by; there TLS is what defeats
 ///   rebinding (the browser checks the certificate against the attacker's name).
 /// - `Origin`: a request other than GET, HEAD or OPTIONS whose `Origin` is not the UI's
@@ -44,6 +44,8 @@ const LOOPBACK_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Guard {
     loopback_only: bool,
+    /// The loopback address listened on, answered to besides the loopback names.
+    own_ip: Option<IpAddr>,
     https: bool,
     behind_tls_proxy: bool,
 }
@@ -53,6 +55,7 @@ impl Default for Guard {
     fn default() -> Self {
         Self {
             loopback_only: true,
+            own_ip: None,
             https: false,
             behind_tls_proxy: false,
         }
@@ -63,8 +66,10 @@ impl Guard {
     /// The checks for a UI listening on `address`: loopback names only when it is a
     /// loopback address, any name otherwise; pages served over plain HTTP.
     pub fn for_address(address: SocketAddr) -> Self {
+        let ip = address.ip();
         Self {
-            loopback_only: address.ip().is_loopback(),
+            loopback_only: ip.is_loopback(),
+            own_ip: ip.is_loopback().then_some(ip),
             ..Self::default()
         }
     }
@@ -88,6 +93,18 @@ impl Guard {
         self.loopback_only
     }
 
+    fn loopback_host(&self, host: &str) -> bool {
+        let ip = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .ok();
+        LOOPBACK_NAMES
+            .iter()
+            .any(|name| host.eq_ignore_ascii_case(name))
+            || (ip.is_some() && ip == self.own_ip)
+    }
+
     fn scheme_allowed(&self, scheme: &str) -> bool {
         match scheme {
             "https" => self.https || self.behind_tls_proxy,
@@ -109,11 +126,7 @@ impl Guard {
         let Some(host) = host else {
             return Some(Refusal::bad_request("the request names no valid Host"));
         };
-        if self.loopback_only
-            && !LOOPBACK_NAMES
-                .iter()
-                .any(|name| host.host().eq_ignore_ascii_case(name))
-        {
+        if self.loopback_only && !self.loopback_host(host.host()) {
             return Some(Refusal {
                 status: StatusCode::MISDIRECTED_REQUEST,
                 message: format!(
@@ -268,6 +281,15 @@ mod tests {
         assert_eq!(
             refused(&guard, Method::GET, &[]),
             Some(StatusCode::BAD_REQUEST)
+        );
+        let other_loopback = Guard::for_address("127.0.0.2:8233".parse().unwrap());
+        assert_eq!(
+            refused(&other_loopback, Method::GET, &[("host", "127.0.0.2:8233")]),
+            None
+        );
+        assert_eq!(
+            refused(&other_loopback, Method::GET, &[("host", "127.0.0.3:8233")]),
+            Some(StatusCode::MISDIRECTED_REQUEST)
         );
         let anywhere = Guard::for_address("0.0.0.0:8233".parse().unwrap());
         assert_eq!(
