@@ -61,11 +61,11 @@ struct StartDev {
     /// Serve no Web UI.
     #[arg(long, conflicts_with = "ui_port")]
     headless: bool,
-    /// Serve the Web UI as plain HTTP although the gRPC port has TLS, for a TLS-terminating
-    /// proxy in front (which must check client certificates under mTLS and pass `Host`
-    /// on). Without it, the UI has the gRPC port's TLS and, under mTLS, requires client
-    /// certificates too.
-    #[arg(long, requires = "tls_cert_path", conflicts_with = "headless")]
+    /// Serve the Web UI as plain HTTP for a TLS-terminating proxy in front (which must pass
+    /// `Host` on, and check client certificates under mTLS); https:// origins are then
+    /// accepted. Without it, the UI has the gRPC port's TLS and, under mTLS, requires
+    /// client certificates too.
+    #[arg(long, conflicts_with = "headless")]
     ui_behind_tls_proxy: bool,
     /// How much to log.
     #[arg(long, value_enum, default_value_t = LogLevel::Info)]

@@ -67,8 +67,8 @@ pub struct ServerOptions {
     pub ui_transport: UiTransport,
 }
 
-/// How the Web UI is served when the gRPC port has TLS (without TLS there, it is always
-/// plain HTTP).
+/// How the Web UI is served: without TLS on the gRPC port it is plain HTTP whatever this
+/// says, though [`UiTransport::BehindTlsProxy`] still accepts `https://` origins.
 ///
 /// Under mTLS a UI action must need the same trust as the gRPC call it makes, so a plain
 /// UI on a non-loopback address is refused at start-up unless it is
