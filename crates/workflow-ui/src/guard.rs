@@ -13,9 +13,10 @@ use http::uri::Authority;
 use http::{HeaderMap, Method, StatusCode};
 
 /// The pages load only their own script and style sheet and call only their own API; no
-/// inline script or style, no frames, no plugins.
+/// inline script or style, no frames, no plugins. Forms (the list's filter) are handled by
+/// the script; should one submit anyway, only to the UI itself.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
-     style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'none'; \
+     style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; \
      base-uri 'none'; frame-ancestors 'none'";
 
 /// The host names a loopback-bound UI answers to. Only the machine itself can be reached
