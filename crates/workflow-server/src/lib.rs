@@ -12,6 +12,12 @@
 //! no task is waiting or running. Calls not implemented answer `UNIMPLEMENTED` naming the
 //! method.
 //!
+//! With [`ServerOptions::ui_port`] the server also serves the Web UI (crate `workflow-ui`).
+//! When the gRPC port has TLS ([`ServerOptions::tls`]) the UI is HTTPS with the same
+//! certificate and, under mTLS, requires client certificates from the same CA;
+//! [`UiTransport`] (`start-dev --ui-behind-tls-proxy`) serves it as plain HTTP instead. The
+//! certificate, key and client CA are checked before anything listens ([`TlsError`]).
+//!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -31,6 +37,7 @@ mod namespaces;
 mod server;
 mod status;
 mod store;
+mod tls;
 mod unimplemented;
 pub mod visibility;
 
@@ -44,5 +51,7 @@ pub use limits::{MAX_MESSAGE_SIZE, MAX_PAYLOAD_SIZE};
 pub use namespaces::DEFAULT_NAMESPACE;
 pub use server::{
     DEFAULT_PORT, RETENTION_SWEEP_INTERVAL, RunningServer, ServerError, ServerOptions, ServerTls,
+    UiTransport,
 };
 pub use store::StoreError;
+pub use tls::{TlsError, TlsPart, TlsProblem};

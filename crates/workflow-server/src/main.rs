@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-use workflow_server::{DEFAULT_PORT, RunningServer, ServerOptions, ServerTls};
+use workflow_server::{
+    DEFAULT_PORT, RunningServer, ServerError, ServerOptions, ServerTls, TlsPart, UiTransport,
+};
 
 #[derive(Parser)]
 #[command(
@@ -59,6 +61,12 @@ struct StartDev {
     /// Serve no Web UI.
     #[arg(long, conflicts_with = "ui_port")]
     headless: bool,
+    /// Serve the Web UI as plain HTTP for a TLS-terminating proxy in front (which must pass
+    /// `Host` on, and check client certificates under mTLS); https:// origins are then
+    /// accepted. Without it, the UI has the gRPC port's TLS and, under mTLS, requires
+    /// client certificates too.
+    #[arg(long, conflicts_with = "headless")]
+    ui_behind_tls_proxy: bool,
     /// How much to log.
     #[arg(long, value_enum, default_value_t = LogLevel::Info)]
     log_level: LogLevel,
@@ -123,10 +131,26 @@ async fn main() -> ExitCode {
         time_skipping: args.time_skipping,
         tls,
         ui_port,
+        ui_transport: if args.ui_behind_tls_proxy {
+            UiTransport::BehindTlsProxy
+        } else {
+            UiTransport::SameAsGrpc
+        },
         ..ServerOptions::default()
     };
     let server = match RunningServer::start(options).await {
         Ok(server) => server,
+        Err(ServerError::Tls(error)) => {
+            // Name the file, not only which of the three it is.
+            let path = match error.part {
+                TlsPart::Certificate => &args.tls_cert_path,
+                TlsPart::Key => &args.tls_key_path,
+                TlsPart::ClientCa => &args.tls_client_ca_path,
+            };
+            let path = path.as_deref().map(|p| p.display().to_string());
+            eprintln!("workflow-server: {}: {error}", path.unwrap_or_default());
+            return ExitCode::FAILURE;
+        }
         Err(error) => {
             eprintln!("workflow-server: {error}");
             return ExitCode::FAILURE;
@@ -138,8 +162,8 @@ async fn main() -> ExitCode {
         "Temporal-compatible server listening on {}\n",
         server.target()
     );
-    if let Some(ui) = server.ui_address() {
-        banner.push_str(&format!("Web UI at http://{ui}\n"));
+    if let Some(ui) = server.ui_url() {
+        banner.push_str(&format!("Web UI at {ui}\n"));
     }
     let mut stdout = std::io::stdout();
     let _ = stdout

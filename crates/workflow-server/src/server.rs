@@ -20,6 +20,7 @@ use crate::generated::workflow_service_server::WorkflowServiceServer;
 use crate::limits::{MAX_MESSAGE_SIZE, MAX_OPEN_POLLS};
 use crate::namespaces::Namespaces;
 use crate::store::{self, StoreError, StoreFailure};
+use crate::tls::{TlsError, TlsListener};
 use crate::unimplemented::NameUnimplemented;
 
 /// How long shutdown waits for open requests.
@@ -62,6 +63,29 @@ pub struct ServerOptions {
     /// `None` runs headless. Default `None` (the `start-dev` command serves it on the gRPC
     /// port + 1000).
     pub ui_port: Option<u16>,
+    /// Whether the Web UI has the gRPC port's TLS. Default [`UiTransport::SameAsGrpc`].
+    pub ui_transport: UiTransport,
+}
+
+/// How the Web UI is served: without TLS on the gRPC port it is plain HTTP whatever this
+/// says, though [`UiTransport::BehindTlsProxy`] still accepts `https://` origins.
+///
+/// Under mTLS a UI action must need the same trust as the gRPC call it makes, so a plain
+/// UI on a non-loopback address is refused at start-up unless it is
+/// [`UiTransport::BehindTlsProxy`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UiTransport {
+    /// With the gRPC port's certificate and key, and under mTLS requiring client
+    /// certificates from its client CA.
+    #[default]
+    SameAsGrpc,
+    /// Plain HTTP, e.g. for a browser on this machine that does not trust the server's CA.
+    /// Refused under mTLS unless the address is a loopback one.
+    PlainHttp,
+    /// Plain HTTP for a TLS-terminating proxy in front, which must check client
+    /// certificates itself where they matter, and pass the browser's `Host` on. Allowed
+    /// on any address; `https://` origins are accepted (`start-dev --ui-behind-tls-proxy`).
+    BehindTlsProxy,
 }
 
 /// The server's certificate and key, and for mTLS the CA whose client certificates it
@@ -111,6 +135,7 @@ impl Default for ServerOptions {
             tls: None,
             max_open_polls: MAX_OPEN_POLLS,
             ui_port: None,
+            ui_transport: UiTransport::SameAsGrpc,
             retention_sweep_interval: RETENTION_SWEEP_INTERVAL,
         }
     }
@@ -170,6 +195,12 @@ impl ServerOptions {
         self
     }
 
+    /// Sets whether the Web UI has the gRPC port's TLS.
+    pub fn ui_transport(mut self, transport: UiTransport) -> Self {
+        self.ui_transport = transport;
+        self
+    }
+
     /// Adds a namespace.
     pub fn namespace(mut self, name: impl Into<String>) -> Self {
         self.namespaces.push(name.into());
@@ -189,6 +220,22 @@ pub enum ServerError {
         /// Why.
         #[source]
         source: std::io::Error,
+    },
+    /// A TLS certificate, key or client CA cannot be used; nothing was started.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// A plain-HTTP Web UI on a non-loopback address under mTLS: it would let anyone who
+    /// reaches it act without a client certificate.
+    #[error(
+        "refusing to serve the Web UI as plain HTTP on {ip} while the gRPC port requires \
+         client certificates: anyone reaching it could act without one. Serve it with TLS \
+         (the default), listen on a loopback address, or, when a TLS-terminating proxy in \
+         front checks client certificates, say so (`--ui-behind-tls-proxy`, \
+         UiTransport::BehindTlsProxy)"
+    )]
+    PlainUiUnderMtls {
+        /// The non-loopback address.
+        ip: IpAddr,
     },
     /// The gRPC server failed.
     #[error("the gRPC server failed: {0}")]
@@ -233,6 +280,27 @@ async fn bind(wanted: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr
     Ok((listener, address))
 }
 
+/// The Web UI's TLS configuration, `None` for plain HTTP; checks the certificate, key and
+/// client CA whether or not the UI is served, and refuses a plain UI that would get around
+/// mTLS.
+fn ui_tls(options: &ServerOptions) -> Result<Option<Arc<rustls::ServerConfig>>, ServerError> {
+    let Some(tls) = &options.tls else {
+        return Ok(None);
+    };
+    let config = crate::tls::ui_config(tls)?;
+    match options.ui_transport {
+        UiTransport::SameAsGrpc => Ok(Some(config)),
+        UiTransport::PlainHttp
+            if options.ui_port.is_some()
+                && tls.client_ca_pem.is_some()
+                && !options.ip.is_loopback() =>
+        {
+            Err(ServerError::PlainUiUnderMtls { ip: options.ip })
+        }
+        UiTransport::PlainHttp | UiTransport::BehindTlsProxy => Ok(None),
+    }
+}
+
 /// A server running on the current tokio runtime.
 #[derive(Debug)]
 pub struct RunningServer {
@@ -249,6 +317,7 @@ pub struct RunningServer {
 #[derive(Debug)]
 struct WebUi {
     address: SocketAddr,
+    tls: bool,
     stop: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -266,6 +335,8 @@ impl RunningServer {
     /// # Ok(()) }
     /// ```
     pub async fn start(options: ServerOptions) -> Result<Self, ServerError> {
+        // Everything about TLS is checked before anything listens.
+        let ui_tls = ui_tls(&options)?;
         let (listener, address) = bind(SocketAddr::new(options.ip, options.port)).await?;
         let ui_listener = match options.ui_port {
             Some(port) => Some(bind(SocketAddr::new(options.ip, port)).await?),
@@ -309,13 +380,24 @@ impl RunningServer {
         // whatever TLS the gRPC port demands.
         let ui = ui_listener.map(|(listener, address)| {
             let (stop, stopped) = oneshot::channel::<()>();
-            let ui = workflow_ui::Ui::new(service.clone());
-            let task = tokio::spawn(ui.serve(listener, async {
+            let guard = workflow_ui::Guard::for_address(address)
+                .https(ui_tls.is_some())
+                .behind_tls_proxy(options.ui_transport == UiTransport::BehindTlsProxy);
+            let ui = workflow_ui::Ui::new(service.clone()).guard(guard);
+            let stopped = async {
                 let _ = stopped.await;
-            }));
-            tracing::info!(%address, "web UI listening");
+            };
+            let tls = ui_tls.is_some();
+            let task = match ui_tls {
+                Some(config) => {
+                    tokio::spawn(ui.serve_from(TlsListener::new(listener, config), stopped))
+                }
+                None => tokio::spawn(ui.serve(listener, stopped)),
+            };
+            tracing::info!(%address, tls, "web UI listening");
             WebUi {
                 address,
+                tls,
                 stop,
                 task,
             }
@@ -361,6 +443,14 @@ impl RunningServer {
     /// The address of the Web UI, unless headless.
     pub fn ui_address(&self) -> Option<SocketAddr> {
         self.ui.as_ref().map(|ui| ui.address)
+    }
+
+    /// The Web UI's URL (`https://` when it has TLS), unless headless.
+    pub fn ui_url(&self) -> Option<String> {
+        self.ui.as_ref().map(|ui| {
+            let scheme = if ui.tls { "https" } else { "http" };
+            format!("{scheme}://{}", ui.address)
+        })
     }
 
     /// The address it listens on.

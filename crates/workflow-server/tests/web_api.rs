@@ -23,8 +23,26 @@ use web::Setup;
 
 /// One HTTP request; answers the status, the content type and the body.
 async fn call(method: Method, url: &str, body: Option<Value>) -> (StatusCode, String, String) {
+    let (status, headers, body) = call_with(method, url, &[], body).await;
+    let content_type = headers
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, content_type, body)
+}
+
+/// One HTTP request with these headers; answers the status, the headers and the body.
+async fn call_with(
+    method: Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> (StatusCode, http::HeaderMap, String) {
     let client = HttpClient::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let mut request = Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
     let body = match body {
         Some(body) => {
             request = request.header("content-type", "application/json");
@@ -34,17 +52,9 @@ async fn call(method: Method, url: &str, body: Option<Value>) -> (StatusCode, St
     };
     let response = client.request(request.body(body).unwrap()).await.unwrap();
     let status = response.status();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
+    let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        content_type,
-        String::from_utf8(bytes.to_vec()).unwrap(),
-    )
+    (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
 }
 
 async fn get_json(url: &str) -> (StatusCode, Value) {
@@ -454,6 +464,121 @@ async fn hostile_filters_over_http_are_refused_naming_the_limit_and_the_server_s
             (StatusCode::OK, &json!("1")),
             "the server answers after {limit}"
         );
+    }
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loopback_ui_answers_only_to_loopback_host_names() {
+    let setup = Setup::start().await;
+    let port = setup.ui.rsplit(':').next().unwrap().to_owned();
+    let url = format!("{}/api/v1/namespaces", setup.ui);
+    for host in ["evil.example", &format!("evil.example:{port}")] {
+        let (status, _, body) = call_with(Method::GET, &url, &[("host", host)], None).await;
+        assert_eq!(status, StatusCode::MISDIRECTED_REQUEST, "{host}: {body}");
+        assert!(body.contains("answers only to localhost"), "{body}");
+    }
+    let (status, _, _) = call_with(
+        Method::GET,
+        &format!("{}/namespaces", setup.ui),
+        &[("host", "evil.example")],
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::MISDIRECTED_REQUEST, "pages too");
+    for host in [
+        format!("localhost:{port}"),
+        format!("127.0.0.1:{port}"),
+        "localhost".into(),
+    ] {
+        let (status, _, body) = call_with(Method::GET, &url, &[("host", &host)], None).await;
+        assert_eq!(status, StatusCode::OK, "{host}: {body}");
+    }
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_from_another_origin_is_refused_and_changes_nothing() {
+    let setup = Setup::start().await;
+    let waiter = setup.waiter("origin-waiter").await;
+    let terminate = format!(
+        "{}/api/v1/namespaces/default/workflows/origin-waiter/terminate",
+        setup.ui
+    );
+    let body = || Some(json!({"reason": "forged"}));
+    let (status, _, answer) = call_with(
+        Method::POST,
+        &terminate,
+        &[("origin", "http://evil.example")],
+        body(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    assert!(
+        answer.contains("Origin http://evil.example is refused"),
+        "{answer}"
+    );
+    let (status, _, answer) = call_with(
+        Method::POST,
+        &terminate,
+        &[("sec-fetch-site", "cross-site")],
+        body(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    assert!(answer.contains("Sec-Fetch-Site: cross-site"), "{answer}");
+    assert_eq!(
+        waiter.describe().await.unwrap().info.status,
+        workflow_client::WorkflowExecutionStatus::Running,
+        "the refused requests terminated nothing"
+    );
+
+    let (status, _, answer) = call_with(
+        Method::POST,
+        &terminate,
+        &[("origin", &setup.ui), ("sec-fetch-site", "same-origin")],
+        Some(json!({"reason": "from the page"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    match waiter.result().await {
+        Err(Error::Terminated { reason, .. }) => assert_eq!(reason, "from the page"),
+        other => panic!("expected Terminated, got {other:?}"),
+    }
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_assets_api_answers_and_refusals_carry_the_security_headers() {
+    let setup = Setup::start().await;
+    let requests: [(&str, &[(&str, &str)]); 5] = [
+        ("/namespaces/default/workflows", &[]),
+        ("/assets/app.js", &[]),
+        ("/api/v1/namespaces", &[]),
+        ("/no/such/page", &[]),
+        ("/api/v1/namespaces", &[("host", "evil.example")]),
+    ];
+    for (path, headers) in requests {
+        let (status, answer, _) =
+            call_with(Method::GET, &format!("{}{path}", setup.ui), headers, None).await;
+        let header = |name: &str| {
+            answer
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_else(|| panic!("{path} ({status}) has no {name}"))
+        };
+        let policy = header("content-security-policy");
+        for directive in [
+            "default-src 'none'",
+            "script-src 'self'",
+            "connect-src 'self'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(policy.contains(directive), "{path}: {policy}");
+        }
+        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("referrer-policy"), "no-referrer", "{path}");
     }
     setup.stop().await;
 }

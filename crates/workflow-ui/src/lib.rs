@@ -12,6 +12,13 @@
 //! hands it its own service in-process, and a [`tonic::transport::Channel`] reaches any
 //! Temporal frontend. Everything is embedded in the binary; there is no build step.
 //!
+//! Every request passes a [`Guard`] first: a loopback-bound UI answers only to loopback
+//! host names (against DNS rebinding), and a POST from another origin is refused (against
+//! cross-site request forgery). Every answer carries a Content-Security-Policy,
+//! `X-Frame-Options: DENY`, `X-Content-Type-Options: nosniff` and
+//! `Referrer-Policy: no-referrer`. TLS is the listener's: [`Ui::serve_from`] takes any
+//! [`Listener`], a TLS one included.
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let channel = tonic::transport::Channel::from_static("http://127.0.0.1:7233").connect().await?;
@@ -22,6 +29,7 @@
 
 mod api;
 mod error;
+mod guard;
 mod json;
 mod pages;
 
@@ -33,7 +41,10 @@ use tower::ServiceExt;
 use tower::util::BoxCloneSyncService;
 
 pub use api::CALL_TIMEOUT;
+/// What [`Ui::serve_from`] takes connections from.
+pub use axum::serve::Listener;
 pub use error::ApiError;
+pub use guard::Guard;
 
 type GrpcService = BoxCloneSyncService<
     http::Request<tonic::body::Body>,
@@ -51,6 +62,7 @@ pub struct TransportError(BoxError);
 #[derive(Clone)]
 pub struct Ui {
     client: WorkflowServiceClient<GrpcService>,
+    guard: Option<Guard>,
 }
 
 impl std::fmt::Debug for Ui {
@@ -84,24 +96,57 @@ impl Ui {
         let service = BoxCloneSyncService::new(service.map_err(|e| TransportError(e.into())));
         Self {
             client: WorkflowServiceClient::new(service),
+            guard: None,
         }
+    }
+
+    /// Sets the checks on `Host` and `Origin` (see [`Guard`]). Without it, [`Ui::serve`]
+    /// takes [`Guard::for_address`] of its listener, and [`Ui::router`] and
+    /// [`Ui::serve_from`] take [`Guard::default`] (loopback names, plain HTTP).
+    pub fn guard(mut self, guard: Guard) -> Self {
+        self.guard = Some(guard);
+        self
     }
 
     pub(crate) fn client(&self) -> WorkflowServiceClient<GrpcService> {
         self.client.clone()
     }
 
-    /// The pages and the API as one router.
+    /// The pages and the API as one router, behind the guard and with the security
+    /// headers on every answer.
     pub fn router(self) -> axum::Router {
-        pages::routes().merge(api::routes()).with_state(self)
+        let guard = self.guard.clone().unwrap_or_default();
+        pages::routes()
+            .merge(api::routes())
+            .with_state(self)
+            .layer(axum::middleware::from_fn_with_state(guard, guard::check))
+            // Outermost, so refusals carry the headers too.
+            .layer(axum::middleware::from_fn(guard::secure_headers))
     }
 
-    /// Serves the UI on `listener` until `shutdown` resolves.
+    /// Serves the UI on `listener` until `shutdown` resolves, as plain HTTP.
     pub async fn serve(
-        self,
+        mut self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        if self.guard.is_none() {
+            self.guard = Some(Guard::for_address(listener.local_addr()?));
+        }
+        self.serve_from(listener, shutdown).await
+    }
+
+    /// Serves the UI on connections from `listener` (a TLS listener, say) until
+    /// `shutdown` resolves.
+    pub async fn serve_from<L>(
+        self,
+        listener: L,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()>
+    where
+        L: Listener,
+        L::Addr: std::fmt::Debug,
+    {
         axum::serve(listener, self.router())
             .with_graceful_shutdown(shutdown)
             .await
