@@ -32,6 +32,41 @@ fn arg(args: &[String], name: &str) -> Option<String> {
         .cloned()
 }
 
+/// The server process; killed (SIGKILL) and reaped when dropped.
+struct Server {
+    binary: PathBuf,
+    port: u16,
+    db: PathBuf,
+    child: Child,
+}
+
+impl Server {
+    fn start(binary: PathBuf, port: u16, db: PathBuf) -> Self {
+        let child = spawn_server(&binary, port, &db);
+        Self {
+            binary,
+            port,
+            db,
+            child,
+        }
+    }
+
+    /// SIGKILL, then a new process on the same port and file.
+    fn kill_and_restart(&mut self) -> std::io::Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        self.child = spawn_server(&self.binary, self.port, &self.db);
+        Ok(())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Starts `start-dev` on `port` and `db`; returns once it listens.
 fn spawn_server(binary: &PathBuf, port: u16, db: &PathBuf) -> Child {
     let mut child = Command::new(binary)
@@ -76,7 +111,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let target = format!("127.0.0.1:{port}");
     let began = Instant::now();
 
-    let mut server = spawn_server(&server_bin, port, &db);
+    let mut server = Server::start(server_bin, port, db);
     let client = Client::connect(target.clone()).await?;
     let worker = Worker::new(client.clone(), QUEUE)
         .register_workflow::<YourWorkflow>()
@@ -125,9 +160,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for cycle in 1..=cycles {
         let up = Duration::from_millis(200 + next_random(&mut seed) % 1300);
         tokio::time::sleep(up).await;
-        server.kill()?;
-        server.wait()?;
-        server = spawn_server(&server_bin, port, &db);
+        server.kill_and_restart()?;
         if cycle % 10 == 0 {
             let acked = acknowledged.lock().expect("not poisoned").len();
             eprintln!("cycle {cycle}/{cycles}: {acked} starts acknowledged so far");
@@ -169,8 +202,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     stop_worker.shutdown();
     worker.await??;
-    server.kill()?;
-    server.wait()?;
+    drop(server);
 
     println!(
         "soak: {cycles} SIGKILL/restart cycles in {:.1} s; {} starts acknowledged, {} refused \
