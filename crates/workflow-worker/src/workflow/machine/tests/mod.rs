@@ -6,6 +6,8 @@
 //! worker that lost its cache would receive it.
 
 mod activities;
+mod children;
+mod markers;
 
 mod timers;
 
