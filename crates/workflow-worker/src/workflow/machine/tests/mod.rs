@@ -8,7 +8,8 @@
 mod activities;
 mod children;
 mod markers;
-
+mod replay;
+mod signals;
 mod timers;
 
 use temporalio_protos::temporal::api::common::v1::Payload;
