@@ -83,8 +83,9 @@ fn signals_reach_the_code_in_history_order() {
 fn queries_answer_from_the_replayed_state() {
     let mut history = HistoryBuilder::started(Collector::NAME, Vec::new());
     add(&mut history, "first");
-    history.completed_workflow_task();
     add(&mut history, "second");
+    history.completed_workflow_task();
+    // A task with nothing new, as after a failed one: all the state comes from replay.
     history.workflow_task();
     // A worker that lost the run replays it before answering.
     let mut run = machine::<Collector>();
