@@ -6,6 +6,8 @@ mod executor;
 mod history_builder;
 mod machine;
 pub(crate) mod replay;
+#[cfg(test)]
+mod sticky_tests;
 
 use std::sync::Arc;
 
