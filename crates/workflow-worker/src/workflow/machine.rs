@@ -925,3 +925,6 @@ fn describe_event(a: &Attributes) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -2,8 +2,12 @@
 //! worker's sticky queue), runs them on the executor threads and answers the server.
 
 mod executor;
+#[cfg(test)]
+mod history_builder;
 mod machine;
 pub(crate) mod replay;
+#[cfg(test)]
+mod sticky_tests;
 
 use std::sync::Arc;
 
