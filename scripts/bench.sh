@@ -2,14 +2,24 @@
 # Benchmark (not a test): the hello workflow with our SDK and with the Temporal Python SDK,
 # sequentially and at concurrency 50, on three servers in one run: the real Temporal dev
 # server, ours in memory, and ours on a SQLite file. Prints workflows/s and latencies per
-# run, each server's peak RSS, and our server's start-up time.
-# Usage: scripts/bench.sh [N_SEQUENTIAL] [N_CONCURRENT]
+# run, each server's peak RSS and bytes per workflow, and our server's start-up time. Our
+# SDK's line gives the worker's bytes per workflow (`bytes_per_wf`: worker and client share
+# its process). Bytes per workflow are peak RSS growth divided by the workflows run, so they
+# mean most over long runs; on short ones the warm-up dominates.
+# Usage: scripts/bench.sh [--100k] [N_SEQUENTIAL] [N_CONCURRENT]
+#   --100k: 100,000 workflows at concurrency 50 instead of 2,000 (memory and throughput
+#   over a long run; sequential runs keep their count).
 set -euo pipefail
 source "$(dirname "$0")/dev-env.sh"
 cd "$REPO_ROOT"
 
+concurrent_default=2000
+if [[ "${1:-}" == "--100k" ]]; then
+    concurrent_default=100000
+    shift
+fi
 sequential="${1:-1000}"
-concurrent="${2:-2000}"
+concurrent="${2:-$concurrent_default}"
 ensure_venv
 cargo build --locked --release --quiet -p examples --example bench_hello
 cargo build --locked --release --quiet -p workflow-server
@@ -20,15 +30,21 @@ bench_python() { "$VENV/bin/python" bench/python/bench_hello.py "$TEMPORAL_ADDRE
 
 # Peak resident memory of a process, from the kernel's high-water mark.
 peak_rss() { awk '/VmHWM/ { printf "%.1f MB\n", $2 / 1024 }' "/proc/$1/status"; }
+# A memory figure of a process in KB: VmRSS (now) or VmHWM (peak).
+status_kb() { awk -v field="$2:" '$1 == field { print $2 }' "/proc/$1/status"; }
 
 run_all() {
-    local server="$1" pid="$2"
+    local server="$1" pid="$2" before workflows
+    before="$(status_kb "$pid" VmRSS)"
     echo "== $server"
     bench_rust "$sequential" 1
     bench_python "$sequential" 1
     bench_rust "$concurrent" 50
     bench_python "$concurrent" 50
     echo "server peak RSS: $(peak_rss "$pid")"
+    # Both SDKs' benchmarks start 10 warm-up workflows per run.
+    workflows=$((2 * (sequential + concurrent) + 4 * 10))
+    echo "server bytes per workflow: $((($(status_kb "$pid" VmHWM) - before) * 1024 / workflows)) (peak RSS growth over $workflows workflows)"
 }
 
 start_ours() {

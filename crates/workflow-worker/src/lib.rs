@@ -49,12 +49,15 @@ mod activity_task;
 mod error;
 mod options;
 mod poll;
+mod probe;
 mod registry;
 mod worker;
 mod workflow;
 
 pub use error::WorkerError;
 pub use options::WorkerOptions;
+#[doc(hidden)]
+pub use probe::WorkerProbe;
 pub use worker::{ShutdownHandle, Worker};
 #[cfg(feature = "history-json")]
 pub use workflow::replay::history_from_json;

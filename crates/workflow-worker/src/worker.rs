@@ -21,6 +21,7 @@ use workflow_core::workflow::runtime::WorkflowFactory;
 
 use crate::activity_task;
 use crate::poll::{POLL_TIMEOUT, PollErrors};
+use crate::probe::WorkerProbe;
 use crate::registry::ActivityRegistry;
 use crate::workflow::{WorkflowRegistry, WorkflowWorker};
 use crate::{WorkerError, WorkerOptions};
@@ -36,6 +37,7 @@ pub struct Worker {
     activities: ActivityRegistry,
     workflows: WorkflowRegistry,
     shutdown: Arc<watch::Sender<bool>>,
+    probe: WorkerProbe,
 }
 
 impl ActivitySink for Worker {
@@ -65,6 +67,7 @@ pub(crate) struct Shared {
     pub(crate) slots: Arc<Semaphore>,
     running: Mutex<HashMap<u64, Running>>,
     next_id: AtomicU64,
+    probe: WorkerProbe,
 }
 
 struct Running {
@@ -82,6 +85,7 @@ impl Worker {
             activities: ActivityRegistry::default(),
             workflows: WorkflowRegistry::default(),
             shutdown: Arc::new(watch::channel(false).0),
+            probe: WorkerProbe::default(),
         }
     }
 
@@ -148,6 +152,13 @@ impl Worker {
         ShutdownHandle(self.shutdown.clone())
     }
 
+    /// Counts of what this worker holds (cached runs, tracked activities), for tests of its
+    /// memory bounds.
+    #[doc(hidden)]
+    pub fn probe(&self) -> WorkerProbe {
+        self.probe.clone()
+    }
+
     /// The task queue polled.
     pub fn task_queue(&self) -> &str {
         &self.task_queue
@@ -182,6 +193,7 @@ impl Worker {
             slots: Arc::new(Semaphore::new(max)),
             running: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(0),
+            probe: self.probe.clone(),
         });
         // Activities scheduled by this worker's workflows on its own queue can be handed
         // straight back with the workflow task's answer (eager execution).
@@ -194,6 +206,7 @@ impl Worker {
                 self.options,
                 self.workflows.clone(),
                 eager,
+                self.probe.clone(),
             ))
         });
         tracing::info!(
@@ -347,11 +360,13 @@ pub(crate) fn start(
     let task_canceller = canceller.clone();
     let handle = tokio::spawn(async move {
         activity_task::run(&task_shared, task, context, task_canceller, heartbeats).await;
-        task_shared
+        let mut running = task_shared
             .running
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&id);
+            .unwrap_or_else(|e| e.into_inner());
+        running.remove(&id);
+        task_shared.probe.0.running_activities(running.len());
+        drop(running);
         drop(permit);
     });
     running.insert(
@@ -361,4 +376,5 @@ pub(crate) fn start(
             abort: handle.abort_handle(),
         },
     );
+    shared.probe.0.running_activities(running.len());
 }

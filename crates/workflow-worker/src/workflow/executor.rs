@@ -21,6 +21,7 @@ use workflow_core::payload::Payload;
 use workflow_core::workflow::runtime::WorkflowFactory;
 
 use super::machine::{RunIdentity, RunMachine, TaskError};
+use crate::probe::WorkerProbe;
 
 /// What an executor decided about a workflow task.
 #[derive(Debug)]
@@ -91,6 +92,7 @@ impl Executors {
         namespace: &str,
         task_queue: &str,
         registry: Arc<WorkflowRegistry>,
+        probe: WorkerProbe,
     ) -> Self {
         let threads = threads.max(1);
         let per_shard = cache_size.div_ceil(threads);
@@ -101,18 +103,12 @@ impl Executors {
             let registry = registry.clone();
             let task_queue = task_queue.to_string();
             let namespace = namespace.to_string();
+            let probe = probe.clone();
             let handle = std::thread::Builder::new()
                 .name(format!("workflow-executor-{index}"))
                 .spawn(move || {
                     // Built here: runs are not `Send` and never leave this thread.
-                    let mut shard = Shard {
-                        registry,
-                        task_queue,
-                        namespace,
-                        runs: HashMap::new(),
-                        capacity: per_shard,
-                        clock: 0,
-                    };
+                    let mut shard = Shard::new(registry, task_queue, namespace, per_shard, probe);
                     while let Ok(request) = receiver.recv() {
                         shard.handle(request);
                     }
@@ -186,6 +182,9 @@ struct Shard {
     runs: HashMap<String, CachedRun>,
     capacity: usize,
     clock: u64,
+    probe: WorkerProbe,
+    /// `runs.len()` as last told to `probe`.
+    reported: usize,
 }
 
 fn failed(cause: WorkflowTaskFailedCause, message: impl Into<String>) -> Outcome {
@@ -196,10 +195,30 @@ fn failed(cause: WorkflowTaskFailedCause, message: impl Into<String>) -> Outcome
 }
 
 impl Shard {
+    fn new(
+        registry: Arc<WorkflowRegistry>,
+        task_queue: String,
+        namespace: String,
+        capacity: usize,
+        probe: WorkerProbe,
+    ) -> Self {
+        Self {
+            registry,
+            task_queue,
+            namespace,
+            runs: HashMap::new(),
+            capacity,
+            clock: 0,
+            probe,
+            reported: 0,
+        }
+    }
+
     fn handle(&mut self, request: Request) {
         match request {
             Request::Evict { run_id } => {
                 self.runs.remove(&run_id);
+                self.report();
             }
             Request::Task { task, reply } => {
                 let outcome = if task.query.is_some() {
@@ -207,9 +226,17 @@ impl Shard {
                 } else {
                     self.workflow_task(task)
                 };
+                // Before the answer, so whoever sees the task's effect sees the cache too.
+                self.report();
                 let _ = reply.send(outcome);
             }
         }
+    }
+
+    /// Tells the probe how many runs this shard caches now.
+    fn report(&mut self) {
+        self.probe.0.cache_resized(self.reported, self.runs.len());
+        self.reported = self.runs.len();
     }
 
     fn identity(&self, task: &PollWorkflowTaskQueueResponse) -> RunIdentity {
@@ -532,14 +559,13 @@ mod tests {
     fn shard(capacity: usize) -> Shard {
         let mut registry = WorkflowRegistry::default();
         registry.register(WorkflowFactory::of::<Notes>());
-        Shard {
-            registry: Arc::new(registry),
-            task_queue: "q".into(),
-            namespace: "default".into(),
-            runs: HashMap::new(),
+        Shard::new(
+            Arc::new(registry),
+            "q".into(),
+            "default".into(),
             capacity,
-            clock: 0,
-        }
+            WorkerProbe::default(),
+        )
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub use machine::TaskError;
 pub(crate) use machine::{RunIdentity, RunMachine};
 
 use crate::poll::{POLL_TIMEOUT, PollErrors};
+use crate::probe::WorkerProbe;
 use crate::{WorkerError, WorkerOptions};
 
 pub(crate) struct WorkflowWorker {
@@ -54,6 +55,7 @@ impl WorkflowWorker {
         options: WorkerOptions,
         registry: WorkflowRegistry,
         eager: Option<Arc<crate::worker::Shared>>,
+        probe: WorkerProbe,
     ) -> Self {
         let sticky_queue = (options.max_cached_workflows > 0)
             .then(|| format!("{identity}-{}", uuid::Uuid::new_v4().simple()));
@@ -64,6 +66,7 @@ impl WorkflowWorker {
             client.namespace(),
             &task_queue,
             Arc::new(registry),
+            probe,
         );
         Self {
             slots: Arc::new(Semaphore::new(options.max_concurrent_workflow_tasks.max(1))),
