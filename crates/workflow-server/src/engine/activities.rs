@@ -561,16 +561,14 @@ impl Engine {
         outcome: Outcome,
         identity: &str,
     ) -> Result<(), Status> {
-        let ticket = {
-            let mut state = self.lock();
+        self.transact(|state| {
             let token = state
                 .sh
                 .tokens
                 .open_task(TaskKind::Activity, task_token, namespace)?;
-            respond_locked(&mut state, &token, outcome, identity)?;
-            self.commit(&mut state)
-        };
-        Ok(ticket.wait().await?)
+            respond_locked(state, &token, outcome, identity)
+        })
+        .await
     }
 
     /// Records a worker's answer to an activity task, by workflow and activity id.
@@ -583,13 +581,11 @@ impl Engine {
         outcome: Outcome,
         identity: &str,
     ) -> Result<(), Status> {
-        let ticket = {
-            let mut state = self.lock();
-            let token = token_by_id(&state, namespace, workflow_id, run_id, activity_id)?;
-            respond_locked(&mut state, &token, outcome, identity)?;
-            self.commit(&mut state)
-        };
-        Ok(ticket.wait().await?)
+        self.transact(|state| {
+            let token = token_by_id(state, namespace, workflow_id, run_id, activity_id)?;
+            respond_locked(state, &token, outcome, identity)
+        })
+        .await
     }
 
     /// Records a heartbeat of an activity task of `namespace`; answers whether cancellation
@@ -629,9 +625,8 @@ impl Engine {
         token: TaskToken,
         details: Option<Payloads>,
     ) -> Result<bool, Status> {
-        let (cancel_requested, ticket) = {
-            let mut state = self.lock();
-            let (run, sh, _) = lookup(&mut state, &token)?;
+        self.transact(|state| {
+            let (run, sh, _) = lookup(state, &token)?;
             let now = sh.clock.now();
             let activity = run
                 .activities
@@ -644,11 +639,9 @@ impl Engine {
             if details.is_some() {
                 activity.heartbeat_details = details;
             }
-            let cancel_requested = activity.cancel_requested;
-            (cancel_requested, self.commit(&mut state))
-        };
-        ticket.wait().await?;
-        Ok(cancel_requested)
+            Ok(activity.cancel_requested)
+        })
+        .await
     }
 }
 

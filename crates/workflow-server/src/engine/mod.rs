@@ -265,6 +265,8 @@ pub(crate) struct Shared {
     dirty: BTreeSet<RunKey>,
     /// Namespaces changed since the last commit.
     namespaces: Vec<NamespaceRecord>,
+    /// Runs deleted since the last commit.
+    deleted: Vec<RunDelete>,
     effects: VecDeque<Effect>,
     queries: queries::Queries,
     /// Seals the task tokens handed to workers and opens the ones they hand back.
@@ -314,6 +316,14 @@ impl State {
                     execution.workflow_id, execution.run_id
                 ))
             })
+    }
+
+    /// Whether anything waits to be committed: a run, a namespace, a deletion or an effect.
+    fn has_changes(&self) -> bool {
+        !(self.sh.dirty.is_empty()
+            && self.sh.namespaces.is_empty()
+            && self.sh.deleted.is_empty()
+            && self.sh.effects.is_empty())
     }
 
     /// Carries out the effects changes queued, and the ones those queue.
@@ -401,6 +411,31 @@ impl Engine {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Runs `change` under the engine lock, sends what it changed to the store as one batch
+    /// before the lock is released (so batches queue in the order changes were made), and
+    /// answers the change's result once that batch is durable.
+    ///
+    /// A change that fails is answered at once and commits nothing; runs it marked dirty go
+    /// with the next batch. A change that left nothing to write has nothing to wait for and
+    /// does not wake the deadline loop.
+    pub(crate) async fn transact<R>(
+        &self,
+        change: impl FnOnce(&mut State) -> Result<R, Status>,
+    ) -> Result<R, Status> {
+        let (result, ticket) = {
+            let mut state = self.lock();
+            let result = change(&mut state)?;
+            let ticket = if state.has_changes() {
+                self.commit(&mut state)
+            } else {
+                Ticket::done()
+            };
+            (result, ticket)
+        };
+        ticket.wait().await?;
+        Ok(result)
+    }
+
     /// Sends what changed under `state` to the store and re-arms the changed runs'
     /// deadlines. Called before the lock is released, so batches queue in order.
     fn commit(&self, state: &mut State) -> Ticket {
@@ -435,6 +470,7 @@ impl Engine {
                 .namespaces
                 .push((namespace.name.clone(), namespace.encode_to_vec()));
         }
+        batch.deleted = std::mem::take(&mut sh.deleted);
         self.store.commit(batch)
     }
 
@@ -451,12 +487,11 @@ impl Engine {
 
     /// Stores a namespace.
     pub async fn store_namespace(&self, namespace: NamespaceRecord) -> Result<(), Status> {
-        let ticket = {
-            let mut state = self.lock();
+        self.transact(|state| {
             state.sh.namespaces.push(namespace);
-            self.commit(&mut state)
-        };
-        Ok(ticket.wait().await?)
+            Ok(())
+        })
+        .await
     }
 
     /// Deletes the closed runs whose namespace's retention (`retention` answers it, `None`
@@ -466,8 +501,7 @@ impl Engine {
         &self,
         retention: impl Fn(&str) -> Option<Duration>,
     ) -> Result<usize, Status> {
-        let (ticket, count) = {
-            let mut state = self.lock();
+        self.transact(|state| {
             let now = state.sh.clock.now();
             let expired: Vec<RunKey> = state
                 .runs
@@ -481,10 +515,6 @@ impl Engine {
                 })
                 .map(|(key, _)| key.clone())
                 .collect();
-            if expired.is_empty() {
-                return Ok(0);
-            }
-            let mut batch = Batch::default();
             for key in &expired {
                 let Some(run) = state.runs.remove(key) else {
                     continue;
@@ -494,17 +524,18 @@ impl Engine {
                 if state.current.get(&current) == Some(&key.1) {
                     state.current.remove(&current);
                 }
-                batch.deleted.push(RunDelete {
+                state.sh.deleted.push(RunDelete {
                     namespace: key.0.clone(),
                     run_id: key.1.clone(),
                     workflow_id: run.workflow_id.clone(),
                 });
             }
-            tracing::debug!(count = expired.len(), "closed runs past retention deleted");
-            (self.store.commit(batch), expired.len())
-        };
-        ticket.wait().await?;
-        Ok(count)
+            if !expired.is_empty() {
+                tracing::debug!(count = expired.len(), "closed runs past retention deleted");
+            }
+            Ok(expired.len())
+        })
+        .await
     }
 
     /// Runs `read` on the run `execution` names (its latest run when the run id is empty).

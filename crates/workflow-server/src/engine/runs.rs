@@ -516,24 +516,23 @@ impl Engine {
         request: ws::StartWorkflowExecutionRequest,
     ) -> Result<Started, Status> {
         let new = NewRun::from_start(&request)?;
-        let (started, ticket) = {
-            let mut state = self.lock();
-            let started = match admit(
-                &mut state,
-                &new,
-                request.workflow_id_reuse_policy(),
-                request.workflow_id_conflict_policy(),
-            )? {
-                Admission::Existing { run_id, started } => Started { run_id, started },
-                Admission::Start => Started {
-                    run_id: create_run(&mut state, new),
-                    started: true,
+        self.transact(|state| {
+            Ok(
+                match admit(
+                    state,
+                    &new,
+                    request.workflow_id_reuse_policy(),
+                    request.workflow_id_conflict_policy(),
+                )? {
+                    Admission::Existing { run_id, started } => Started { run_id, started },
+                    Admission::Start => Started {
+                        run_id: create_run(state, new),
+                        started: true,
+                    },
                 },
-            };
-            (started, self.commit(&mut state))
-        };
-        ticket.wait().await?;
-        Ok(started)
+            )
+        })
+        .await
     }
 
     /// Signals the running run of a workflow id, or starts one with the signal.
@@ -542,15 +541,14 @@ impl Engine {
         request: ws::SignalWithStartWorkflowExecutionRequest,
     ) -> Result<Started, Status> {
         let new = NewRun::from_signal_with_start(&request)?;
-        let (started, ticket) = {
-            let mut state = self.lock();
+        self.transact(|state| {
             let key = (new.namespace.clone(), new.workflow_id.clone());
             let running = state
                 .current
                 .get(&key)
                 .map(|run_id| (new.namespace.clone(), run_id.clone()))
                 .filter(|k| state.runs[k].is_running());
-            let started = match running {
+            Ok(match running {
                 Some(run_key)
                     if request.workflow_id_conflict_policy()
                         != WorkflowIdConflictPolicy::TerminateExisting =>
@@ -572,22 +570,20 @@ impl Engine {
                     }
                 }
                 _ => match admit(
-                    &mut state,
+                    state,
                     &new,
                     request.workflow_id_reuse_policy(),
                     request.workflow_id_conflict_policy(),
                 )? {
                     Admission::Existing { run_id, started } => Started { run_id, started },
                     Admission::Start => Started {
-                        run_id: create_run(&mut state, new),
+                        run_id: create_run(state, new),
                         started: true,
                     },
                 },
-            };
-            (started, self.commit(&mut state))
-        };
-        ticket.wait().await?;
-        Ok(started)
+            })
+        })
+        .await
     }
 
     /// Terminates a running run.
@@ -598,17 +594,16 @@ impl Engine {
         reason: &str,
         identity: &str,
     ) -> Result<(), Status> {
-        let ticket = {
-            let mut state = self.lock();
+        self.transact(|state| {
             let key = state.resolve(namespace, execution)?;
             let (run, sh) = state.run_mut(&key).expect("resolved");
             if !run.is_running() {
                 return Err(already_closed());
             }
             terminate_run(run, sh, reason, identity);
-            self.commit(&mut state)
-        };
-        Ok(ticket.wait().await?)
+            Ok(())
+        })
+        .await
     }
 
     /// Asks a running run to cancel.
@@ -619,17 +614,16 @@ impl Engine {
         reason: &str,
         identity: &str,
     ) -> Result<(), Status> {
-        let ticket = {
-            let mut state = self.lock();
+        self.transact(|state| {
             let key = state.resolve(namespace, execution)?;
             let (run, sh) = state.run_mut(&key).expect("resolved");
             if !run.is_running() {
                 return Err(already_closed());
             }
             request_cancel(run, sh, reason, identity, None);
-            self.commit(&mut state)
-        };
-        Ok(ticket.wait().await?)
+            Ok(())
+        })
+        .await
     }
 
     /// Delivers a signal: written at once, or after the running workflow task.
@@ -640,8 +634,7 @@ impl Engine {
             ));
         }
         let execution = request.workflow_execution.clone().unwrap_or_default();
-        let ticket = {
-            let mut state = self.lock();
+        self.transact(|state| {
             let key = state.resolve(&request.namespace, &execution)?;
             let (run, sh) = state.run_mut(&key).expect("resolved");
             if !run.is_running() {
@@ -664,9 +657,9 @@ impl Engine {
                     )],
                 );
             }
-            self.commit(&mut state)
-        };
-        Ok(ticket.wait().await?)
+            Ok(())
+        })
+        .await
     }
 }
 

@@ -290,51 +290,43 @@ impl Engine {
     ) -> Result<ws::PollWorkflowTaskQueueResponse, Status> {
         let deadline = tokio::time::Instant::now() + budget;
         loop {
-            let step = {
-                let mut state = self.lock();
-                let now = state.sh.clock.now();
-                let q = state.sh.queues.queue(namespace, queue);
-                q.workflow_pollers.insert(identity.to_string(), now);
-                let mut found = None;
-                while let Some(id) = state.sh.queues.queue(namespace, queue).queries.pop_front() {
-                    if let Some(task) = queries::query_task(&state, &id) {
-                        found = Some((task, super::Ticket::done()));
-                        break;
+            let polled = self
+                .transact(|state| {
+                    let now = state.sh.clock.now();
+                    let q = state.sh.queues.queue(namespace, queue);
+                    q.workflow_pollers.insert(identity.to_string(), now);
+                    while let Some(id) = state.sh.queues.queue(namespace, queue).queries.pop_front()
+                    {
+                        if let Some(task) = queries::query_task(state, &id) {
+                            return Ok(Ok(task));
+                        }
                     }
-                }
-                while found.is_none()
-                    && let Some(run_id) =
+                    while let Some(run_id) =
                         state.sh.queues.queue(namespace, queue).workflow.pop_front()
-                {
-                    let key = (namespace.to_string(), run_id);
-                    let Some(run) = state.runs.get(&key) else {
-                        continue;
-                    };
-                    let ready = run.workflow_task.as_ref().is_some_and(|t| {
-                        t.started_event_id == 0 && t.not_before.is_none() && t.queue == queue
-                    });
-                    if !ready || !run.is_running() {
-                        continue;
+                    {
+                        let key = (namespace.to_string(), run_id);
+                        let Some(run) = state.runs.get(&key) else {
+                            continue;
+                        };
+                        let ready = run.workflow_task.as_ref().is_some_and(|t| {
+                            t.started_event_id == 0 && t.not_before.is_none() && t.queue == queue
+                        });
+                        if !ready || !run.is_running() {
+                            continue;
+                        }
+                        let (run, sh) = state.run_mut(&key).expect("present");
+                        return Ok(Ok(start_workflow_task(run, sh, identity, queue)));
                     }
-                    let (run, sh) = state.run_mut(&key).expect("present");
-                    let task = start_workflow_task(run, sh, identity, queue);
-                    found = Some((task, self.commit(&mut state)));
-                }
-                match found {
-                    Some(found) => Ok(found),
-                    None => Err(state
+                    Ok(Err(state
                         .sh
                         .queues
                         .queue(namespace, queue)
                         .workflow_ready
-                        .clone()),
-                }
-            };
-            let ready = match step {
-                Ok((task, ticket)) => {
-                    ticket.wait().await?;
-                    return Ok(task);
-                }
+                        .clone()))
+                })
+                .await?;
+            let ready = match polled {
+                Ok(task) => return Ok(task),
                 Err(ready) => ready,
             };
             if tokio::time::timeout_at(deadline, ready.notified())
@@ -351,18 +343,17 @@ impl Engine {
         &self,
         request: ws::RespondWorkflowTaskCompletedRequest,
     ) -> Result<ws::RespondWorkflowTaskCompletedResponse, Status> {
-        let (outcome, ticket) = {
-            let mut state = self.lock();
+        self.transact(|state| {
             let token = state.sh.tokens.open_task(
                 TaskKind::Workflow,
                 &request.task_token,
                 &request.namespace,
             )?;
-            let outcome = complete_locked(&mut state, &token, request);
-            (outcome, self.commit(&mut state))
-        };
-        ticket.wait().await?;
-        outcome
+            // Commands refused may still have changed the run (a failed task, a
+            // termination): that is committed before the refusal is answered.
+            Ok(complete_locked(state, &token, request))
+        })
+        .await?
     }
 
     /// Records a failed workflow task and schedules the next attempt.
@@ -370,8 +361,7 @@ impl Engine {
         &self,
         request: ws::RespondWorkflowTaskFailedRequest,
     ) -> Result<(), Status> {
-        let ticket = {
-            let mut state = self.lock();
+        self.transact(|state| {
             let token = state.sh.tokens.open_task(
                 TaskKind::Workflow,
                 &request.task_token,
@@ -395,9 +385,9 @@ impl Engine {
                     },
                 ),
             );
-            self.commit(&mut state)
-        };
-        Ok(ticket.wait().await?)
+            Ok(())
+        })
+        .await
     }
 
     /// Forgets the sticky queue of a workflow's run.
@@ -406,14 +396,13 @@ impl Engine {
         namespace: &str,
         execution: &temporalio_protos::temporal::api::common::v1::WorkflowExecution,
     ) -> Result<(), Status> {
-        let ticket = {
-            let mut state = self.lock();
+        self.transact(|state| {
             let key = state.resolve(namespace, execution)?;
             let (run, sh) = state.run_mut(&key).expect("resolved");
             reset_sticky(run, sh);
-            self.commit(&mut state)
-        };
-        Ok(ticket.wait().await?)
+            Ok(())
+        })
+        .await
     }
 
     /// A worker with this sticky queue stopped: its runs go back to the normal queue.
@@ -421,8 +410,7 @@ impl Engine {
         if sticky_queue.is_empty() {
             return Ok(());
         }
-        let ticket = {
-            let mut state = self.lock();
+        self.transact(|state| {
             let keys: Vec<RunKey> = state
                 .runs
                 .iter()
@@ -435,9 +423,9 @@ impl Engine {
                 let (run, sh) = state.run_mut(&key).expect("listed");
                 reset_sticky(run, sh);
             }
-            self.commit(&mut state)
-        };
-        Ok(ticket.wait().await?)
+            Ok(())
+        })
+        .await
     }
 
     /// The pollers seen on a task queue in the last few minutes.
