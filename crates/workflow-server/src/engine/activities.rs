@@ -12,13 +12,11 @@ use temporalio_protos::temporal::api::failure::v1::{Failure, TimeoutFailureInfo,
 use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_protos::temporal::api::history::v1::{self as h};
 use temporalio_protos::temporal::api::workflowservice::v1 as ws;
-use tonic::Status;
 
 use super::events::normal_queue;
 use super::record::{ActivityState, duration, proto_duration, stamp, time};
 use super::tokens::{TaskKind, TaskToken};
-use super::{Engine, Execution, RunKey, Shared, State};
-use crate::status;
+use super::{Engine, EngineError, Execution, RunKey, Shared, State};
 
 /// Temporal's default activity retry policy: 1 s, doubling, at most 100 s apart, forever.
 pub(crate) fn default_retry_policy(given: Option<RetryPolicy>) -> RetryPolicy {
@@ -458,17 +456,19 @@ pub(crate) enum Outcome {
 fn lookup<'a>(
     state: &'a mut State,
     token: &TaskToken,
-) -> Result<(&'a mut Execution, &'a mut Shared, ActivityState), Status> {
+) -> Result<(&'a mut Execution, &'a mut Shared, ActivityState), EngineError> {
     let (run, sh) = state
         .run_mut(&token.key())
-        .ok_or_else(|| status::not_found("workflow execution not found"))?;
+        .ok_or_else(|| EngineError::not_found("workflow execution not found"))?;
     let activity = run
         .activities
         .get(&token.scheduled_event_id)
         .filter(|a| a.attempt == token.attempt && a.retry_at.is_none())
         .cloned()
         .ok_or_else(|| {
-            status::not_found("activity task not found (it completed, timed out or was retried)")
+            EngineError::not_found(
+                "activity task not found (it completed, timed out or was retried)",
+            )
         })?;
     Ok((run, sh, activity))
 }
@@ -479,9 +479,9 @@ fn token_by_id(
     workflow_id: &str,
     run_id: &str,
     activity_id: &str,
-) -> Result<TaskToken, Status> {
+) -> Result<TaskToken, EngineError> {
     if activity_id.is_empty() {
-        return Err(status::invalid_argument("activity_id is required"));
+        return Err(EngineError::invalid("activity_id is required"));
     }
     let key = state.resolve(
         namespace,
@@ -500,7 +500,7 @@ fn token_by_id(
             scheduled_event_id: *scheduled,
             attempt: a.attempt,
         })
-        .ok_or_else(|| status::not_found(format!("activity {activity_id} not found")))
+        .ok_or_else(|| EngineError::not_found(format!("activity {activity_id} not found")))
 }
 
 impl Engine {
@@ -560,7 +560,7 @@ impl Engine {
         task_token: &[u8],
         outcome: Outcome,
         identity: &str,
-    ) -> Result<(), Status> {
+    ) -> Result<(), EngineError> {
         self.transact(|state| {
             let token = state
                 .sh
@@ -580,7 +580,7 @@ impl Engine {
         activity_id: &str,
         outcome: Outcome,
         identity: &str,
-    ) -> Result<(), Status> {
+    ) -> Result<(), EngineError> {
         self.transact(|state| {
             let token = token_by_id(state, namespace, workflow_id, run_id, activity_id)?;
             respond_locked(state, &token, outcome, identity)
@@ -595,7 +595,7 @@ impl Engine {
         namespace: &str,
         task_token: &[u8],
         details: Option<Payloads>,
-    ) -> Result<bool, Status> {
+    ) -> Result<bool, EngineError> {
         let token = self
             .lock()
             .sh
@@ -612,7 +612,7 @@ impl Engine {
         run_id: &str,
         activity_id: &str,
         details: Option<Payloads>,
-    ) -> Result<bool, Status> {
+    ) -> Result<bool, EngineError> {
         let token = {
             let state = self.lock();
             token_by_id(&state, namespace, workflow_id, run_id, activity_id)?
@@ -624,7 +624,7 @@ impl Engine {
         &self,
         token: TaskToken,
         details: Option<Payloads>,
-    ) -> Result<bool, Status> {
+    ) -> Result<bool, EngineError> {
         self.transact(|state| {
             let (run, sh, _) = lookup(state, &token)?;
             let now = sh.clock.now();
@@ -650,7 +650,7 @@ fn respond_locked(
     token: &TaskToken,
     outcome: Outcome,
     identity: &str,
-) -> Result<(), Status> {
+) -> Result<(), EngineError> {
     let (run, sh, activity) = lookup(state, token)?;
     let scheduled = token.scheduled_event_id;
     match outcome {
@@ -681,7 +681,7 @@ fn respond_locked(
         }
         Outcome::Canceled(details) => {
             if !activity.cancel_requested {
-                return Err(status::invalid_argument(
+                return Err(EngineError::invalid(
                     "the activity was not asked to cancel; fail or complete it instead",
                 ));
             }

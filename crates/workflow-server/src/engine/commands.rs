@@ -17,16 +17,14 @@ use temporalio_protos::temporal::api::history::v1::{self as h};
 use temporalio_protos::temporal::api::protocol::v1::Message;
 use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
 use temporalio_protos::temporal::api::workflowservice::v1 as ws;
-use tonic::Status;
 
 use super::record::{ChildState, TimerState, duration, stamp};
-use super::{Effect, Execution, RunKey, State, activities, runs};
+use super::{Effect, EngineError, Execution, RunKey, State, activities, runs};
 use crate::limits::{
     MAX_HISTORY_EVENTS, MAX_PAYLOAD_SIZE, MAX_PENDING_ACTIVITIES, MAX_PENDING_CANCEL_REQUESTS,
     MAX_PENDING_CHILD_WORKFLOWS, MAX_PENDING_SIGNALS, check_duration, check_length,
     payload_set_size, payloads_size,
 };
-use crate::status;
 
 /// What refusing a task's commands does, as Temporal decides for each check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,9 +58,9 @@ impl BadCommand {
         }
     }
 
-    /// The answer to the RPC: INVALID_ARGUMENT with the message.
-    pub fn status(&self) -> Status {
-        status::invalid_argument(self.full_message())
+    /// The answer to the request: an invalid argument, with the message.
+    pub fn error(&self) -> EngineError {
+        EngineError::invalid(self.full_message())
     }
 }
 
@@ -915,7 +913,10 @@ mod tests {
             let bad = check(&mut commands).unwrap_err();
             assert_eq!(bad.refusal, Refusal::Request);
             assert_eq!(bad.message, format!("unknown command type: {name}"));
-            assert_eq!(bad.status().code(), tonic::Code::InvalidArgument);
+            assert_eq!(
+                tonic::Status::from(bad.error()).code(),
+                tonic::Code::InvalidArgument
+            );
         }
     }
 
@@ -1367,7 +1368,7 @@ mod tests {
                 }
                 Err(bad) => {
                     prop_assert!(!bad.message.is_empty());
-                    prop_assert!(!bad.status().message().is_empty());
+                    prop_assert!(!tonic::Status::from(bad.error()).message().is_empty());
                 }
             }
         }

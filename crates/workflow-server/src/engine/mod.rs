@@ -9,6 +9,7 @@ mod activities;
 mod commands;
 mod cron;
 mod deadlines;
+mod error;
 mod events;
 mod queries;
 pub(crate) mod record;
@@ -28,12 +29,12 @@ use temporalio_protos::temporal::api::history::v1::HistoryEvent;
 use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_protos::temporal::api::workflow::v1::WorkflowExecutionInfo;
 use tokio::sync::{Notify, watch};
-use tonic::Status;
 
 pub(crate) use crate::store::Ticket;
 use crate::store::{Batch, RunDelete, RunWrite, Store, StoreError};
 use crate::visibility;
 pub(crate) use activities::Outcome;
+pub(crate) use error::EngineError;
 use events::EventBuilder;
 pub(crate) use queries::QueryOutcome;
 use record::{NamespaceRecord, RunState};
@@ -290,9 +291,13 @@ impl State {
         Some((run, &mut self.sh))
     }
 
-    fn resolve(&self, namespace: &str, execution: &WorkflowExecution) -> Result<RunKey, Status> {
+    fn resolve(
+        &self,
+        namespace: &str,
+        execution: &WorkflowExecution,
+    ) -> Result<RunKey, EngineError> {
         if execution.workflow_id.is_empty() {
-            return Err(crate::status::invalid_argument(
+            return Err(EngineError::invalid(
                 "WorkflowExecution.workflow_id is required",
             ));
         }
@@ -311,7 +316,7 @@ impl State {
                     .is_some_and(|r| r.workflow_id == execution.workflow_id)
             })
             .ok_or_else(|| {
-                crate::status::not_found(format!(
+                EngineError::not_found(format!(
                     "workflow execution not found for workflow id {} and run id {}",
                     execution.workflow_id, execution.run_id
                 ))
@@ -420,8 +425,8 @@ impl Engine {
     /// does not wake the deadline loop.
     pub(crate) async fn transact<R>(
         &self,
-        change: impl FnOnce(&mut State) -> Result<R, Status>,
-    ) -> Result<R, Status> {
+        change: impl FnOnce(&mut State) -> Result<R, EngineError>,
+    ) -> Result<R, EngineError> {
         let (result, ticket) = {
             let mut state = self.lock();
             let result = change(&mut state)?;
@@ -486,7 +491,7 @@ impl Engine {
     }
 
     /// Stores a namespace.
-    pub async fn store_namespace(&self, namespace: NamespaceRecord) -> Result<(), Status> {
+    pub async fn store_namespace(&self, namespace: NamespaceRecord) -> Result<(), EngineError> {
         self.transact(|state| {
             state.sh.namespaces.push(namespace);
             Ok(())
@@ -500,7 +505,7 @@ impl Engine {
     pub async fn expire_closed_runs(
         &self,
         retention: impl Fn(&str) -> Option<Duration>,
-    ) -> Result<usize, Status> {
+    ) -> Result<usize, EngineError> {
         self.transact(|state| {
             let now = state.sh.clock.now();
             let expired: Vec<RunKey> = state
@@ -544,7 +549,7 @@ impl Engine {
         namespace: &str,
         execution: &WorkflowExecution,
         read: impl FnOnce(&Execution) -> R,
-    ) -> Result<R, Status> {
+    ) -> Result<R, EngineError> {
         let state = self.lock();
         let key = state.resolve(namespace, execution)?;
         Ok(read(&state.runs[&key]))

@@ -14,11 +14,9 @@ use temporalio_protos::temporal::api::history::v1::History;
 use temporalio_protos::temporal::api::query::v1::{WorkflowQuery, WorkflowQueryResult};
 use temporalio_protos::temporal::api::workflowservice::v1 as ws;
 use tokio::sync::oneshot;
-use tonic::Status;
 
 use super::events::normal_queue;
-use super::{Engine, Execution, Shared, State};
-use crate::status;
+use super::{Engine, EngineError, Execution, Shared, State};
 
 /// What a query got.
 #[derive(Debug)]
@@ -158,9 +156,9 @@ impl Engine {
         query: WorkflowQuery,
         condition: QueryRejectCondition,
         budget: Duration,
-    ) -> Result<QueryOutcome, Status> {
+    ) -> Result<QueryOutcome, EngineError> {
         if query.query_type.is_empty() {
-            return Err(status::invalid_argument(
+            return Err(EngineError::invalid(
                 "QueryWorkflowRequest.query.query_type is required",
             ));
         }
@@ -191,10 +189,8 @@ impl Engine {
         self.lock().sh.queries.0.remove(&id);
         match outcome {
             Ok(Ok(outcome)) => Ok(outcome),
-            Ok(Err(_)) => Err(Status::unavailable("the query was dropped")),
-            Err(_) => Err(Status::deadline_exceeded(
-                "no worker answered the query in time (is a worker polling the workflow's task queue?)",
-            )),
+            Ok(Err(_)) => Err(EngineError::QueryDropped),
+            Err(_) => Err(EngineError::QueryTimedOut),
         }
     }
 
@@ -202,7 +198,7 @@ impl Engine {
     pub fn respond_query(
         &self,
         request: ws::RespondQueryTaskCompletedRequest,
-    ) -> Result<(), Status> {
+    ) -> Result<(), EngineError> {
         let pending = {
             let mut state = self.lock();
             let id = state
@@ -210,7 +206,7 @@ impl Engine {
                 .tokens
                 .open_query(&request.task_token, &request.namespace)?;
             state.sh.queries.0.remove(&id).ok_or_else(|| {
-                status::not_found("query not found (it timed out or was answered)")
+                EngineError::not_found("query not found (it timed out or was answered)")
             })?
         };
         let outcome = if request.completed_type() == QueryResultType::Answered {

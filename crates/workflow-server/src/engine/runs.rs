@@ -14,14 +14,14 @@ use temporalio_protos::temporal::api::enums::v1::{
 use temporalio_protos::temporal::api::failure::v1::{self as failure, Failure};
 use temporalio_protos::temporal::api::history::v1::{self as h, history_event::Attributes};
 use temporalio_protos::temporal::api::workflowservice::v1 as ws;
-use tonic::Status;
 
 use super::cron::CronSchedule;
 use super::events::normal_queue;
 use super::record::{self, ParentState, RunState, duration, proto_duration, stamp};
-use super::{DEFAULT_TASK_TIMEOUT, Effect, Engine, Execution, RunKey, Shared, State, tasks};
+use super::{
+    DEFAULT_TASK_TIMEOUT, Effect, Engine, EngineError, Execution, RunKey, Shared, State, tasks,
+};
 use crate::limits::{MAX_ID_LENGTH, check_duration, check_length};
-use crate::status;
 
 /// What `start` did.
 pub struct Started {
@@ -70,22 +70,22 @@ pub(crate) struct Continued {
 fn field_duration(
     mut value: Option<prost_types::Duration>,
     what: &str,
-) -> Result<Option<Duration>, Status> {
-    check_duration(&mut value, what).map_err(status::invalid_argument)?;
+) -> Result<Option<Duration>, EngineError> {
+    check_duration(&mut value, what).map_err(EngineError::invalid)?;
     Ok(duration(&value))
 }
 
 /// A required id or name, within Temporal's length limit.
-fn required(value: Option<String>, what: &str) -> Result<String, Status> {
+fn required(value: Option<String>, what: &str) -> Result<String, EngineError> {
     let value = value
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| status::invalid_argument(format!("{what} is required")))?;
-    check_length(&value, what).map_err(status::invalid_argument)?;
+        .ok_or_else(|| EngineError::invalid(format!("{what} is required")))?;
+    check_length(&value, what).map_err(EngineError::invalid)?;
     Ok(value)
 }
 
 impl NewRun {
-    fn from_start(request: &ws::StartWorkflowExecutionRequest) -> Result<Self, Status> {
+    fn from_start(request: &ws::StartWorkflowExecutionRequest) -> Result<Self, EngineError> {
         let what = "StartWorkflowExecutionRequest";
         Ok(Self {
             namespace: request.namespace.clone(),
@@ -128,10 +128,10 @@ impl NewRun {
 
     fn from_signal_with_start(
         request: &ws::SignalWithStartWorkflowExecutionRequest,
-    ) -> Result<Self, Status> {
+    ) -> Result<Self, EngineError> {
         let what = "SignalWithStartWorkflowExecutionRequest";
         if request.signal_name.is_empty() {
-            return Err(status::invalid_argument(format!(
+            return Err(EngineError::invalid(format!(
                 "{what}.signal_name is required"
             )));
         }
@@ -176,14 +176,14 @@ impl NewRun {
     }
 }
 
-fn checked_id(id: &str, what: &str) -> Result<String, Status> {
+fn checked_id(id: &str, what: &str) -> Result<String, EngineError> {
     if id.is_empty() {
-        return Err(status::invalid_argument(format!(
+        return Err(EngineError::invalid(format!(
             "{what}.workflow_id is required"
         )));
     }
     if id.len() > MAX_ID_LENGTH {
-        return Err(status::invalid_argument(format!(
+        return Err(EngineError::invalid(format!(
             "{what}.workflow_id is {} bytes; the limit is {MAX_ID_LENGTH}",
             id.len()
         )));
@@ -191,9 +191,9 @@ fn checked_id(id: &str, what: &str) -> Result<String, Status> {
     Ok(id.to_string())
 }
 
-fn checked_cron(schedule: &str, what: &str) -> Result<String, Status> {
+fn checked_cron(schedule: &str, what: &str) -> Result<String, EngineError> {
     CronSchedule::check(schedule, &format!("{what}.cron_schedule"))
-        .map_err(status::invalid_argument)?;
+        .map_err(EngineError::invalid)?;
     Ok(schedule.to_string())
 }
 
@@ -218,7 +218,7 @@ fn admit(
     new: &NewRun,
     reuse: WorkflowIdReusePolicy,
     conflict: WorkflowIdConflictPolicy,
-) -> Result<Admission, Status> {
+) -> Result<Admission, EngineError> {
     let key = (new.namespace.clone(), new.workflow_id.clone());
     let Some(current) = state.current.get(&key).cloned() else {
         return Ok(Admission::Start);
@@ -248,11 +248,7 @@ fn admit(
                 );
                 Ok(Admission::Start)
             }
-            _ => Err(status::workflow_already_started(
-                &new.workflow_id,
-                &current,
-                &run.request_id,
-            )),
+            _ => Err(already_started(&new.workflow_id, &current, &run.request_id)),
         };
     }
     let reusable = match reuse {
@@ -265,11 +261,7 @@ fn admit(
     if reusable {
         Ok(Admission::Start)
     } else {
-        Err(status::workflow_already_started(
-            &new.workflow_id,
-            &current,
-            &run.request_id,
-        ))
+        Err(already_started(&new.workflow_id, &current, &run.request_id))
     }
 }
 
@@ -505,8 +497,16 @@ fn request_cancel(
     );
 }
 
-fn already_closed() -> Status {
-    status::not_found("workflow execution already completed")
+fn already_started(workflow_id: &str, run_id: &str, request_id: &str) -> EngineError {
+    EngineError::AlreadyStarted {
+        workflow_id: workflow_id.to_string(),
+        run_id: run_id.to_string(),
+        request_id: request_id.to_string(),
+    }
+}
+
+fn already_closed() -> EngineError {
+    EngineError::not_found("workflow execution already completed")
 }
 
 impl Engine {
@@ -514,7 +514,7 @@ impl Engine {
     pub async fn start(
         &self,
         request: ws::StartWorkflowExecutionRequest,
-    ) -> Result<Started, Status> {
+    ) -> Result<Started, EngineError> {
         let new = NewRun::from_start(&request)?;
         self.transact(|state| {
             Ok(
@@ -539,7 +539,7 @@ impl Engine {
     pub async fn signal_with_start(
         &self,
         request: ws::SignalWithStartWorkflowExecutionRequest,
-    ) -> Result<Started, Status> {
+    ) -> Result<Started, EngineError> {
         let new = NewRun::from_signal_with_start(&request)?;
         self.transact(|state| {
             let key = (new.namespace.clone(), new.workflow_id.clone());
@@ -593,7 +593,7 @@ impl Engine {
         execution: &WorkflowExecution,
         reason: &str,
         identity: &str,
-    ) -> Result<(), Status> {
+    ) -> Result<(), EngineError> {
         self.transact(|state| {
             let key = state.resolve(namespace, execution)?;
             let (run, sh) = state.run_mut(&key).expect("resolved");
@@ -613,7 +613,7 @@ impl Engine {
         execution: &WorkflowExecution,
         reason: &str,
         identity: &str,
-    ) -> Result<(), Status> {
+    ) -> Result<(), EngineError> {
         self.transact(|state| {
             let key = state.resolve(namespace, execution)?;
             let (run, sh) = state.run_mut(&key).expect("resolved");
@@ -627,9 +627,12 @@ impl Engine {
     }
 
     /// Delivers a signal: written at once, or after the running workflow task.
-    pub async fn signal(&self, request: &ws::SignalWorkflowExecutionRequest) -> Result<(), Status> {
+    pub async fn signal(
+        &self,
+        request: &ws::SignalWorkflowExecutionRequest,
+    ) -> Result<(), EngineError> {
         if request.signal_name.is_empty() {
-            return Err(status::invalid_argument(
+            return Err(EngineError::invalid(
                 "SignalWorkflowExecutionRequest.signal_name is required",
             ));
         }

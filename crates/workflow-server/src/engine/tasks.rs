@@ -15,13 +15,11 @@ use temporalio_protos::temporal::api::history::v1::{self as h, History};
 use temporalio_protos::temporal::api::taskqueue::v1::{PollerInfo, TaskQueue};
 use temporalio_protos::temporal::api::workflowservice::v1 as ws;
 use tokio::sync::Notify;
-use tonic::Status;
 
 use super::events::normal_queue;
 use super::record::{StickyState, WorkflowTaskState, duration, stamp, time};
 use super::tokens::{TaskKind, TaskToken};
-use super::{Engine, Execution, RunKey, Shared, State, activities, commands, queries};
-use crate::status;
+use super::{Engine, EngineError, Execution, RunKey, Shared, State, activities, commands, queries};
 
 /// How long a task on a sticky queue waits for its worker before it moves to the normal
 /// queue, when the worker does not say.
@@ -200,7 +198,7 @@ pub(crate) fn reset_sticky(run: &mut Execution, sh: &mut Shared) {
     }
 }
 
-fn current_task(run: &Execution, token: &TaskToken) -> Result<WorkflowTaskState, Status> {
+fn current_task(run: &Execution, token: &TaskToken) -> Result<WorkflowTaskState, EngineError> {
     run.workflow_task
         .clone()
         .filter(|t| {
@@ -209,7 +207,7 @@ fn current_task(run: &Execution, token: &TaskToken) -> Result<WorkflowTaskState,
                 && t.started_event_id != 0
         })
         .ok_or_else(|| {
-            status::not_found("workflow task not found (it timed out or was already answered)")
+            EngineError::not_found("workflow task not found (it timed out or was already answered)")
         })
 }
 
@@ -287,7 +285,7 @@ impl Engine {
         queue: &str,
         identity: &str,
         budget: Duration,
-    ) -> Result<ws::PollWorkflowTaskQueueResponse, Status> {
+    ) -> Result<ws::PollWorkflowTaskQueueResponse, EngineError> {
         let deadline = tokio::time::Instant::now() + budget;
         loop {
             let polled = self
@@ -342,7 +340,7 @@ impl Engine {
     pub async fn complete_workflow_task(
         &self,
         request: ws::RespondWorkflowTaskCompletedRequest,
-    ) -> Result<ws::RespondWorkflowTaskCompletedResponse, Status> {
+    ) -> Result<ws::RespondWorkflowTaskCompletedResponse, EngineError> {
         self.transact(|state| {
             let token = state.sh.tokens.open_task(
                 TaskKind::Workflow,
@@ -360,7 +358,7 @@ impl Engine {
     pub async fn fail_workflow_task(
         &self,
         request: ws::RespondWorkflowTaskFailedRequest,
-    ) -> Result<(), Status> {
+    ) -> Result<(), EngineError> {
         self.transact(|state| {
             let token = state.sh.tokens.open_task(
                 TaskKind::Workflow,
@@ -369,7 +367,7 @@ impl Engine {
             )?;
             let (run, sh) = state
                 .run_mut(&token.key())
-                .ok_or_else(|| status::not_found("workflow execution not found"))?;
+                .ok_or_else(|| EngineError::not_found("workflow execution not found"))?;
             let task = current_task(run, &token)?;
             retry_workflow_task(
                 run,
@@ -395,7 +393,7 @@ impl Engine {
         &self,
         namespace: &str,
         execution: &temporalio_protos::temporal::api::common::v1::WorkflowExecution,
-    ) -> Result<(), Status> {
+    ) -> Result<(), EngineError> {
         self.transact(|state| {
             let key = state.resolve(namespace, execution)?;
             let (run, sh) = state.run_mut(&key).expect("resolved");
@@ -406,7 +404,11 @@ impl Engine {
     }
 
     /// A worker with this sticky queue stopped: its runs go back to the normal queue.
-    pub async fn shutdown_worker(&self, namespace: &str, sticky_queue: &str) -> Result<(), Status> {
+    pub async fn shutdown_worker(
+        &self,
+        namespace: &str,
+        sticky_queue: &str,
+    ) -> Result<(), EngineError> {
         if sticky_queue.is_empty() {
             return Ok(());
         }
@@ -495,16 +497,16 @@ fn complete_locked(
     state: &mut State,
     token: &TaskToken,
     mut request: ws::RespondWorkflowTaskCompletedRequest,
-) -> Result<ws::RespondWorkflowTaskCompletedResponse, Status> {
+) -> Result<ws::RespondWorkflowTaskCompletedResponse, EngineError> {
     let key = token.key();
     let (run, sh) = state
         .run_mut(&key)
-        .ok_or_else(|| status::not_found("workflow execution not found"))?;
+        .ok_or_else(|| EngineError::not_found("workflow execution not found"))?;
     let task = current_task(run, token)?;
     queries::answer(run, sh, &request.query_results);
     if let Err(bad) = commands::validate(run, &mut request.commands, &request.messages) {
         refuse_commands(run, sh, &task, &request.identity, &bad);
-        return Err(bad.status());
+        return Err(bad.error());
     }
     let closes = request.commands.iter().any(commands::closes_run);
     if closes && !run.buffered.is_empty() {
