@@ -12,7 +12,7 @@ use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status};
 
 use crate::describe;
-use crate::engine::{Engine, Outcome, QueryOutcome, is_close_event};
+use crate::engine::{Engine, HistoryRequest, Outcome, QueryOutcome};
 use crate::generated::workflow_service_server::WorkflowService;
 use crate::limits::{check_payloads, check_request_lengths};
 use crate::namespaces::{Namespaces, RegisterError};
@@ -388,69 +388,31 @@ impl WorkflowService for Frontend {
             Ok(0) | Err(_) => DEFAULT_HISTORY_PAGE,
             Ok(n) => n,
         };
-        let deadline = tokio::time::Instant::now() + budget;
-        let mut changes = self
+        let page = self
             .engine
-            .with_run(&request.namespace, &execution, |run| run.subscribe())?;
-        loop {
-            let page = self
-                .engine
-                .with_run(&request.namespace, &execution, |run| {
-                    let closed = !run.is_running();
-                    if close_only {
-                        if closed {
-                            let last = run.history.last().filter(|e| is_close_event(e)).cloned();
-                            return Some((last.into_iter().collect::<Vec<_>>(), Vec::new()));
-                        }
-                        return None;
-                    }
-                    let start = usize::try_from(from - 1).unwrap_or(usize::MAX);
-                    let available: Vec<_> = run
-                        .history
-                        .iter()
-                        .skip(start)
-                        .take(page_size)
-                        .cloned()
-                        .collect();
-                    if available.is_empty() && request.wait_new_event && !closed {
-                        return None;
-                    }
-                    let next = from + available.len() as i64;
-                    let more =
-                        (next as usize) <= run.history.len() || (request.wait_new_event && !closed);
-                    let token = if more {
-                        next.to_string().into_bytes()
-                    } else {
-                        Vec::new()
-                    };
-                    Some((available, token))
-                })?;
-            if let Some((events, next_page_token)) = page {
-                return Ok(Response::new(ws::GetWorkflowExecutionHistoryResponse {
-                    history: Some(History { events }),
-                    next_page_token,
-                    ..Default::default()
-                }));
-            }
-            if !request.wait_new_event {
-                // Asked for the close event without waiting, of a run still open.
-                return Ok(Response::new(ws::GetWorkflowExecutionHistoryResponse {
-                    history: Some(History::default()),
-                    ..Default::default()
-                }));
-            }
-            if tokio::time::timeout_at(deadline, changes.changed())
-                .await
-                .is_err()
-            {
-                // Nothing new in time: an empty page that continues where this one started.
-                return Ok(Response::new(ws::GetWorkflowExecutionHistoryResponse {
-                    history: Some(History::default()),
-                    next_page_token: from.to_string().into_bytes(),
-                    ..Default::default()
-                }));
-            }
-        }
+            .history(
+                &request.namespace,
+                &execution,
+                HistoryRequest {
+                    from,
+                    page_size,
+                    close_only,
+                    wait_new_event: request.wait_new_event,
+                },
+                budget,
+            )
+            .await?;
+        Ok(Response::new(ws::GetWorkflowExecutionHistoryResponse {
+            history: Some(History {
+                events: page.events,
+            }),
+            // The token is the id of the next page's first event.
+            next_page_token: page
+                .next
+                .map(|next| next.to_string().into_bytes())
+                .unwrap_or_default(),
+            ..Default::default()
+        }))
     }
 
     async fn terminate_workflow_execution(

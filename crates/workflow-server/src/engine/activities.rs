@@ -17,6 +17,7 @@ use super::events::normal_queue;
 use super::record::{ActivityState, duration, proto_duration, stamp, time};
 use super::tokens::{TaskKind, TaskToken};
 use super::{Engine, EngineError, Execution, RunKey, Shared, State};
+use crate::matching::{self, ActivityRef, PollKind};
 
 /// Temporal's default activity retry policy: 1 s, doubling, at most 100 s apart, forever.
 pub(crate) fn default_retry_policy(given: Option<RetryPolicy>) -> RetryPolicy {
@@ -102,9 +103,14 @@ fn enqueue(run: &Execution, sh: &mut Shared, scheduled: i64) {
     let Some(activity) = run.activities.get(&scheduled) else {
         return;
     };
-    let queue = sh.queues.queue(&run.namespace, &activity.task_queue);
-    queue.activity.push_back((run.run_id.clone(), scheduled));
-    queue.activity_ready.notify_one();
+    sh.matching.offer_activity_task(
+        &run.namespace,
+        &activity.task_queue,
+        ActivityRef {
+            run_id: run.run_id.clone(),
+            scheduled_event_id: scheduled,
+        },
+    );
 }
 
 /// After a restart: activities not held by a worker wait on their queue again. Starts are
@@ -518,10 +524,12 @@ impl Engine {
                 let mut state = self.lock();
                 let State { runs, sh, .. } = &mut *state;
                 let now = sh.clock.now();
-                let q = sh.queues.queue(namespace, queue);
-                q.activity_pollers.insert(identity.to_string(), now);
-                while let Some((run_id, scheduled)) =
-                    sh.queues.queue(namespace, queue).activity.pop_front()
+                sh.matching
+                    .record_poller(namespace, queue, PollKind::Activity, identity, now);
+                while let Some(ActivityRef {
+                    run_id,
+                    scheduled_event_id: scheduled,
+                }) = sh.matching.next_activity_task(namespace, queue)
                 {
                     let key: RunKey = (namespace.to_string(), run_id);
                     let Some(run) = runs.get_mut(&key) else {
@@ -542,12 +550,9 @@ impl Engine {
                     self.deadline_changed.notify_one();
                     return task;
                 }
-                sh.queues.queue(namespace, queue).activity_ready.clone()
+                sh.matching.ready(namespace, queue, PollKind::Activity)
             };
-            if tokio::time::timeout_at(deadline, ready.notified())
-                .await
-                .is_err()
-            {
+            if !matching::wait(&ready, deadline).await {
                 return ws::PollActivityTaskQueueResponse::default();
             }
         }

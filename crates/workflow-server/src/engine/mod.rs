@@ -11,6 +11,7 @@ mod cron;
 mod deadlines;
 mod error;
 mod events;
+mod history;
 mod queries;
 pub(crate) mod record;
 mod runs;
@@ -30,12 +31,14 @@ use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_protos::temporal::api::workflow::v1::WorkflowExecutionInfo;
 use tokio::sync::{Notify, watch};
 
+use crate::matching::Matching;
 pub(crate) use crate::store::Ticket;
 use crate::store::{Batch, RunDelete, RunWrite, Store, StoreError};
 use crate::visibility;
 pub(crate) use activities::Outcome;
 pub(crate) use error::EngineError;
 use events::EventBuilder;
+pub(crate) use history::HistoryRequest;
 pub(crate) use queries::QueryOutcome;
 use record::{NamespaceRecord, RunState};
 
@@ -258,7 +261,8 @@ pub(crate) enum Effect {
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
     events: EventBuilder,
-    queues: tasks::Queues,
+    /// The task queues tasks wait on for workers.
+    matching: Matching,
     clock: Clock,
     /// When each run next needs attention: `(time, run)`.
     deadlines: BTreeSet<(SystemTime, RunKey)>,

@@ -56,9 +56,8 @@ fn place(run: &mut Execution, sh: &mut Shared, id: String) {
         }
         Some(t) if t.started_event_id != 0 => run.waiting_queries.push(id),
         _ => {
-            let queue = sh.queues.queue(&run.namespace, &run.state.task_queue);
-            queue.queries.push_back(id);
-            queue.workflow_ready.notify_one();
+            sh.matching
+                .offer_query_task(&run.namespace, &run.state.task_queue, id);
         }
     }
 }

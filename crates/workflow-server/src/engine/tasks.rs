@@ -1,8 +1,6 @@
 //! Workflow tasks: queues with long polls (normal and sticky), and what a
 //! completed, failed or timed-out workflow task writes.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use temporalio_protos::temporal::api::common::v1::WorkflowType;
@@ -14,47 +12,18 @@ use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_protos::temporal::api::history::v1::{self as h, History};
 use temporalio_protos::temporal::api::taskqueue::v1::{PollerInfo, TaskQueue};
 use temporalio_protos::temporal::api::workflowservice::v1 as ws;
-use tokio::sync::Notify;
 
 use super::events::normal_queue;
 use super::record::{StickyState, WorkflowTaskState, duration, stamp, time};
 use super::tokens::{TaskKind, TaskToken};
 use super::{Engine, EngineError, Execution, RunKey, Shared, State, activities, commands, queries};
+use crate::matching::{self, PollKind};
 
 /// How long a task on a sticky queue waits for its worker before it moves to the normal
 /// queue, when the worker does not say.
 const DEFAULT_STICKY_SCHEDULE_TO_START: Duration = Duration::from_secs(5);
 /// Longest wait before a failing workflow task is offered again.
 const MAX_TASK_RETRY_BACKOFF: Duration = Duration::from_secs(60);
-
-/// One task queue: runs with a workflow task to hand out, activities, legacy queries.
-#[derive(Debug, Default)]
-pub(crate) struct Queue {
-    pub workflow: VecDeque<String>,
-    pub activity: VecDeque<(String, i64)>,
-    pub queries: VecDeque<String>,
-    pub workflow_ready: Arc<Notify>,
-    pub activity_ready: Arc<Notify>,
-    /// Last poll of each workflow poller, by identity.
-    pub workflow_pollers: HashMap<String, SystemTime>,
-    pub activity_pollers: HashMap<String, SystemTime>,
-}
-
-/// The task queues, by (namespace, name).
-#[derive(Debug, Default)]
-pub(crate) struct Queues(HashMap<(String, String), Queue>);
-
-impl Queues {
-    pub fn queue(&mut self, namespace: &str, name: &str) -> &mut Queue {
-        self.0
-            .entry((namespace.to_string(), name.to_string()))
-            .or_default()
-    }
-
-    pub fn get(&self, namespace: &str, name: &str) -> Option<&Queue> {
-        self.0.get(&(namespace.to_string(), name.to_string()))
-    }
-}
 
 /// Schedules a workflow task on the run's sticky queue, or its normal one.
 pub(crate) fn schedule_workflow_task(run: &mut Execution, sh: &mut Shared, attempt: i32) {
@@ -113,9 +82,8 @@ pub(crate) fn offer_workflow_task(run: &Execution, sh: &mut Shared) {
     let Some(task) = &run.workflow_task else {
         return;
     };
-    let queue = sh.queues.queue(&run.namespace, &task.queue);
-    queue.workflow.push_back(run.run_id.clone());
-    queue.workflow_ready.notify_one();
+    sh.matching
+        .offer_workflow_task(&run.namespace, &task.queue, run.run_id.clone());
 }
 
 /// After a restart: what waited on a queue waits again.
@@ -291,16 +259,19 @@ impl Engine {
             let polled = self
                 .transact(|state| {
                     let now = state.sh.clock.now();
-                    let q = state.sh.queues.queue(namespace, queue);
-                    q.workflow_pollers.insert(identity.to_string(), now);
-                    while let Some(id) = state.sh.queues.queue(namespace, queue).queries.pop_front()
-                    {
+                    state.sh.matching.record_poller(
+                        namespace,
+                        queue,
+                        PollKind::Workflow,
+                        identity,
+                        now,
+                    );
+                    while let Some(id) = state.sh.matching.next_query_task(namespace, queue) {
                         if let Some(task) = queries::query_task(state, &id) {
                             return Ok(Ok(task));
                         }
                     }
-                    while let Some(run_id) =
-                        state.sh.queues.queue(namespace, queue).workflow.pop_front()
+                    while let Some(run_id) = state.sh.matching.next_workflow_task(namespace, queue)
                     {
                         let key = (namespace.to_string(), run_id);
                         let Some(run) = state.runs.get(&key) else {
@@ -315,22 +286,18 @@ impl Engine {
                         let (run, sh) = state.run_mut(&key).expect("present");
                         return Ok(Ok(start_workflow_task(run, sh, identity, queue)));
                     }
-                    Ok(Err(state
-                        .sh
-                        .queues
-                        .queue(namespace, queue)
-                        .workflow_ready
-                        .clone()))
+                    Ok(Err(state.sh.matching.ready(
+                        namespace,
+                        queue,
+                        PollKind::Workflow,
+                    )))
                 })
                 .await?;
             let ready = match polled {
                 Ok(task) => return Ok(task),
                 Err(ready) => ready,
             };
-            if tokio::time::timeout_at(deadline, ready.notified())
-                .await
-                .is_err()
-            {
+            if !matching::wait(&ready, deadline).await {
                 return Ok(ws::PollWorkflowTaskQueueResponse::default());
             }
         }
@@ -433,27 +400,13 @@ impl Engine {
     /// The pollers seen on a task queue in the last few minutes.
     pub fn pollers(&self, namespace: &str, queue: &str, activity: bool) -> Vec<PollerInfo> {
         let state = self.lock();
-        let Some(q) = state.sh.queues.get(namespace, queue) else {
-            return Vec::new();
-        };
-        let pollers = if activity {
-            &q.activity_pollers
+        let kind = if activity {
+            PollKind::Activity
         } else {
-            &q.workflow_pollers
+            PollKind::Workflow
         };
-        let recent = state.sh.clock.now() - Duration::from_secs(300);
-        let mut list: Vec<PollerInfo> = pollers
-            .iter()
-            .filter(|(_, at)| **at >= recent)
-            .map(|(identity, at)| PollerInfo {
-                last_access_time: stamp(*at),
-                identity: identity.clone(),
-                rate_per_second: 100_000.0,
-                ..Default::default()
-            })
-            .collect();
-        list.sort_by(|a, b| a.identity.cmp(&b.identity));
-        list
+        let now = state.sh.clock.now();
+        state.sh.matching.pollers(namespace, queue, kind, now)
     }
 }
 
