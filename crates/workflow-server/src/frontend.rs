@@ -12,7 +12,7 @@ use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status};
 
 use crate::describe;
-use crate::engine::{Engine, HistoryRequest, Outcome, QueryOutcome};
+use crate::engine::{ActivityAnswer, Engine, HistoryRequest, QueryReply};
 use crate::generated::workflow_service_server::WorkflowService;
 use crate::limits::{check_payloads, check_request_lengths};
 use crate::namespaces::{Namespaces, RegisterError};
@@ -486,7 +486,7 @@ impl WorkflowService for Frontend {
             .ok_or_else(|| status::invalid_argument("QueryWorkflowRequest.query is required"))?;
         check_payloads(&query.query_args, "QueryWorkflowRequest.query.query_args")?;
         let execution = request.execution.clone().unwrap_or_default();
-        let outcome = self
+        let reply = self
             .engine
             .query(
                 &request.namespace,
@@ -496,19 +496,19 @@ impl WorkflowService for Frontend {
                 budget,
             )
             .await?;
-        match outcome {
-            QueryOutcome::Answered(result) => Ok(Response::new(ws::QueryWorkflowResponse {
+        match reply {
+            QueryReply::Answered(result) => Ok(Response::new(ws::QueryWorkflowResponse {
                 query_result: result,
                 ..Default::default()
             })),
-            QueryOutcome::Rejected(status) => Ok(Response::new(ws::QueryWorkflowResponse {
+            QueryReply::Rejected(status) => Ok(Response::new(ws::QueryWorkflowResponse {
                 query_result: None,
                 query_rejected: Some(QueryRejected {
                     status: status as i32,
                 }),
                 ..Default::default()
             })),
-            QueryOutcome::Failed { message, failure } => {
+            QueryReply::Failed { message, failure } => {
                 Err(status::query_failed(message, failure.map(|f| *f)))
             }
         }
@@ -602,7 +602,7 @@ impl WorkflowService for Frontend {
             .respond_activity(
                 &request.namespace,
                 &request.task_token,
-                Outcome::Completed(request.result),
+                ActivityAnswer::Completed(request.result),
                 &request.identity,
             )
             .await?;
@@ -638,7 +638,7 @@ impl WorkflowService for Frontend {
                 &r.workflow_id,
                 &r.run_id,
                 &r.activity_id,
-                Outcome::Completed(r.result),
+                ActivityAnswer::Completed(r.result),
                 &r.identity,
             )
             .await?;
@@ -660,7 +660,7 @@ impl WorkflowService for Frontend {
             .respond_activity(
                 &request.namespace,
                 &request.task_token,
-                Outcome::Failed(
+                ActivityAnswer::Failed(
                     request.failure.map(Box::new),
                     request.last_heartbeat_details,
                 ),
@@ -695,7 +695,7 @@ impl WorkflowService for Frontend {
                 &r.workflow_id,
                 &r.run_id,
                 &r.activity_id,
-                Outcome::Failed(r.failure.map(Box::new), r.last_heartbeat_details),
+                ActivityAnswer::Failed(r.failure.map(Box::new), r.last_heartbeat_details),
                 &r.identity,
             )
             .await?;
@@ -717,7 +717,7 @@ impl WorkflowService for Frontend {
             .respond_activity(
                 &request.namespace,
                 &request.task_token,
-                Outcome::Canceled(request.details),
+                ActivityAnswer::Canceled(request.details),
                 &request.identity,
             )
             .await?;
@@ -752,7 +752,7 @@ impl WorkflowService for Frontend {
                 &r.workflow_id,
                 &r.run_id,
                 &r.activity_id,
-                Outcome::Canceled(r.details),
+                ActivityAnswer::Canceled(r.details),
                 &r.identity,
             )
             .await?;

@@ -16,7 +16,7 @@ use temporalio_protos::temporal::api::workflowservice::v1 as ws;
 use super::events::normal_queue;
 use super::record::{ActivityState, duration, proto_duration, stamp, time};
 use super::tokens::{TaskKind, TaskToken};
-use super::{Engine, EngineError, Execution, RunKey, Shared, State};
+use super::{Context, Engine, EngineError, Execution, RunKey, State};
 use crate::matching::{self, ActivityRef, PollKind};
 
 /// Temporal's default activity retry policy: 1 s, doubling, at most 100 s apart, forever.
@@ -39,7 +39,7 @@ pub(crate) fn default_retry_policy(given: Option<RetryPolicy>) -> RetryPolicy {
 /// eager execution.
 pub(crate) fn schedule(
     run: &mut Execution,
-    sh: &mut Shared,
+    context: &mut Context,
     completed: i64,
     a: ScheduleActivityTaskCommandAttributes,
     identity: &str,
@@ -55,7 +55,7 @@ pub(crate) fn schedule(
     let start_to_close = a.start_to_close_timeout.or(a.schedule_to_close_timeout);
     let retry_policy = default_retry_policy(a.retry_policy);
     let scheduled = run.append(
-        sh,
+        context,
         Attributes::ActivityTaskScheduledEventAttributes(h::ActivityTaskScheduledEventAttributes {
             activity_id: a.activity_id.clone(),
             activity_type: a.activity_type.clone(),
@@ -71,7 +71,7 @@ pub(crate) fn schedule(
             ..Default::default()
         }),
     );
-    let now = sh.clock.now();
+    let now = context.clock.now();
     let mut activity = ActivityState {
         activity_id: a.activity_id,
         activity_type: a.activity_type.map(|t| t.name).unwrap_or_default(),
@@ -91,19 +91,19 @@ pub(crate) fn schedule(
     if a.request_eager_execution && task_queue == run.state.task_queue {
         activity.started_time = stamp(now);
         activity.started_identity = identity.to_string();
-        eager.push(activity_task(run, sh, scheduled, &activity, now));
+        eager.push(activity_task(run, context, scheduled, &activity, now));
         run.activities.insert(scheduled, activity);
     } else {
         run.activities.insert(scheduled, activity);
-        enqueue(run, sh, scheduled);
+        enqueue(run, context, scheduled);
     }
 }
 
-fn enqueue(run: &Execution, sh: &mut Shared, scheduled: i64) {
+fn enqueue(run: &Execution, context: &mut Context, scheduled: i64) {
     let Some(activity) = run.activities.get(&scheduled) else {
         return;
     };
-    sh.matching.offer_activity_task(
+    context.matching.offer_activity_task(
         &run.namespace,
         &activity.task_queue,
         ActivityRef {
@@ -116,7 +116,7 @@ fn enqueue(run: &Execution, sh: &mut Shared, scheduled: i64) {
 /// After a restart: activities not held by a worker wait on their queue again. Starts are
 /// not stored (a worker that still holds one may still answer it), so an activity whose
 /// worker died with the server is offered again.
-pub(crate) fn requeue_after_restart(run: &mut Execution, sh: &mut Shared) {
+pub(crate) fn requeue_after_restart(run: &mut Execution, context: &mut Context) {
     let waiting: Vec<i64> = run
         .activities
         .iter()
@@ -124,19 +124,19 @@ pub(crate) fn requeue_after_restart(run: &mut Execution, sh: &mut Shared) {
         .map(|(id, _)| *id)
         .collect();
     for id in waiting {
-        enqueue(run, sh, id);
+        enqueue(run, context, id);
     }
 }
 
 fn activity_task(
     run: &Execution,
-    sh: &Shared,
+    context: &Context,
     scheduled: i64,
     activity: &ActivityState,
     now: SystemTime,
 ) -> ws::PollActivityTaskQueueResponse {
     ws::PollActivityTaskQueueResponse {
-        task_token: sh.tokens.seal_task(
+        task_token: context.tokens.seal_task(
             TaskKind::Activity,
             &TaskToken {
                 namespace: run.namespace.clone(),
@@ -196,7 +196,12 @@ pub(crate) fn next_deadline(a: &ActivityState) -> Option<SystemTime> {
 }
 
 /// Handles an activity whose deadline passed.
-pub(crate) fn on_deadline(run: &mut Execution, sh: &mut Shared, scheduled: i64, now: SystemTime) {
+pub(crate) fn on_deadline(
+    run: &mut Execution,
+    context: &mut Context,
+    scheduled: i64,
+    now: SystemTime,
+) {
     let Some(a) = run.activities.get(&scheduled).cloned() else {
         return;
     };
@@ -204,7 +209,7 @@ pub(crate) fn on_deadline(run: &mut Execution, sh: &mut Shared, scheduled: i64, 
         && at + limit <= now
     {
         let failure = timeout_failure(TimeoutType::ScheduleToClose, &a);
-        close_timed_out(run, sh, scheduled, failure, RetryState::Timeout);
+        close_timed_out(run, context, scheduled, failure, RetryState::Timeout);
         return;
     }
     if let Some(retry_at) = time(&a.retry_at) {
@@ -212,7 +217,7 @@ pub(crate) fn on_deadline(run: &mut Execution, sh: &mut Shared, scheduled: i64, 
             let activity = run.activities.get_mut(&scheduled).expect("present");
             activity.retry_at = None;
             activity.current_attempt_scheduled_time = stamp(now);
-            enqueue(run, sh, scheduled);
+            enqueue(run, context, scheduled);
         }
         return;
     }
@@ -228,7 +233,7 @@ pub(crate) fn on_deadline(run: &mut Execution, sh: &mut Shared, scheduled: i64, 
                 return;
             };
             let failure = timeout_failure(kind, &a);
-            attempt_failed(run, sh, scheduled, failure, "");
+            attempt_failed(run, context, scheduled, failure, "");
         }
         None => {
             if let (Some(at), Some(limit)) = (
@@ -239,7 +244,7 @@ pub(crate) fn on_deadline(run: &mut Execution, sh: &mut Shared, scheduled: i64, 
                 // Schedule-to-start is not retried: another attempt would wait on the same
                 // queue.
                 let failure = timeout_failure(TimeoutType::ScheduleToStart, &a);
-                close_timed_out(run, sh, scheduled, failure, RetryState::Timeout);
+                close_timed_out(run, context, scheduled, failure, RetryState::Timeout);
             }
         }
     }
@@ -331,12 +336,12 @@ pub(crate) fn retry_backoff(
 /// An attempt failed or timed out: retry after the backoff, or close the activity.
 fn attempt_failed(
     run: &mut Execution,
-    sh: &mut Shared,
+    context: &mut Context,
     scheduled: i64,
     failure: Failure,
     identity: &str,
 ) {
-    let now = sh.clock.now();
+    let now = context.clock.now();
     let Some(a) = run.activities.get(&scheduled).cloned() else {
         return;
     };
@@ -357,8 +362,10 @@ fn attempt_failed(
             }
             tracing::debug!(activity_id = %activity.activity_id, attempt = activity.attempt, ?backoff, "activity retry");
         }
-        Err(retry_state) if is_timeout => close_timed_out(run, sh, scheduled, failure, retry_state),
-        Err(retry_state) => close_with(run, sh, scheduled, &a, identity, |started| {
+        Err(retry_state) if is_timeout => {
+            close_timed_out(run, context, scheduled, failure, retry_state)
+        }
+        Err(retry_state) => close_with(run, context, scheduled, &a, identity, |started| {
             Attributes::ActivityTaskFailedEventAttributes(h::ActivityTaskFailedEventAttributes {
                 failure: Some(failure),
                 scheduled_event_id: scheduled,
@@ -373,7 +380,7 @@ fn attempt_failed(
 
 fn close_timed_out(
     run: &mut Execution,
-    sh: &mut Shared,
+    context: &mut Context,
     scheduled: i64,
     mut failure: Failure,
     retry_state: RetryState,
@@ -383,12 +390,12 @@ fn close_timed_out(
     };
     failure.cause = a.last_failure.clone().map(Box::new);
     let started = if a.started_time.is_some() {
-        write_started(run, sh, scheduled, &a, "")
+        write_started(run, context, scheduled, &a, "")
     } else {
         0
     };
     run.deliver(
-        sh,
+        context,
         vec![Attributes::ActivityTaskTimedOutEventAttributes(
             h::ActivityTaskTimedOutEventAttributes {
                 failure: Some(failure),
@@ -404,7 +411,7 @@ fn close_timed_out(
 /// Temporal does for activities that may retry. Returns its id, or 0 when it is buffered.
 fn write_started(
     run: &mut Execution,
-    sh: &mut Shared,
+    context: &mut Context,
     scheduled: i64,
     a: &ActivityState,
     identity: &str,
@@ -433,7 +440,7 @@ fn write_started(
         );
         -1
     } else {
-        run.append(sh, started)
+        run.append(context, started)
     }
 }
 
@@ -441,19 +448,19 @@ fn write_started(
 /// event's id.
 fn close_with(
     run: &mut Execution,
-    sh: &mut Shared,
+    context: &mut Context,
     scheduled: i64,
     a: &ActivityState,
     identity: &str,
     closed: impl FnOnce(i64) -> Attributes,
 ) {
-    let started = write_started(run, sh, scheduled, a, identity);
+    let started = write_started(run, context, scheduled, a, identity);
     run.activities.remove(&scheduled);
-    run.deliver(sh, vec![closed(started)]);
+    run.deliver(context, vec![closed(started)]);
 }
 
 /// A worker's answer to an activity task.
-pub(crate) enum Outcome {
+pub(crate) enum ActivityAnswer {
     Completed(Option<Payloads>),
     Failed(Option<Box<Failure>>, Option<Payloads>),
     Canceled(Option<Payloads>),
@@ -462,8 +469,8 @@ pub(crate) enum Outcome {
 fn lookup<'a>(
     state: &'a mut State,
     token: &TaskToken,
-) -> Result<(&'a mut Execution, &'a mut Shared, ActivityState), EngineError> {
-    let (run, sh) = state
+) -> Result<(&'a mut Execution, &'a mut Context, ActivityState), EngineError> {
+    let (run, context) = state
         .run_mut(&token.key())
         .ok_or_else(|| EngineError::not_found("workflow execution not found"))?;
     let activity = run
@@ -476,7 +483,7 @@ fn lookup<'a>(
                 "activity task not found (it completed, timed out or was retried)",
             )
         })?;
-    Ok((run, sh, activity))
+    Ok((run, context, activity))
 }
 
 fn token_by_id(
@@ -522,14 +529,15 @@ impl Engine {
         loop {
             let ready = {
                 let mut state = self.lock();
-                let State { runs, sh, .. } = &mut *state;
-                let now = sh.clock.now();
-                sh.matching
+                let State { runs, context, .. } = &mut *state;
+                let now = context.clock.now();
+                context
+                    .matching
                     .record_poller(namespace, queue, PollKind::Activity, identity, now);
                 while let Some(ActivityRef {
                     run_id,
                     scheduled_event_id: scheduled,
-                }) = sh.matching.next_activity_task(namespace, queue)
+                }) = context.matching.next_activity_task(namespace, queue)
                 {
                     let key: RunKey = (namespace.to_string(), run_id);
                     let Some(run) = runs.get_mut(&key) else {
@@ -545,12 +553,12 @@ impl Engine {
                     activity.started_time = stamp(now);
                     activity.started_identity = identity.to_string();
                     let activity = activity.clone();
-                    let task = activity_task(run, sh, scheduled, &activity, now);
-                    super::deadlines::arm(run, sh);
+                    let task = activity_task(run, context, scheduled, &activity, now);
+                    super::deadlines::arm(run, context);
                     self.deadline_changed.notify_one();
                     return task;
                 }
-                sh.matching.ready(namespace, queue, PollKind::Activity)
+                context.matching.ready(namespace, queue, PollKind::Activity)
             };
             if !matching::wait(&ready, deadline).await {
                 return ws::PollActivityTaskQueueResponse::default();
@@ -563,15 +571,16 @@ impl Engine {
         &self,
         namespace: &str,
         task_token: &[u8],
-        outcome: Outcome,
+        answer: ActivityAnswer,
         identity: &str,
     ) -> Result<(), EngineError> {
         self.transact(|state| {
-            let token = state
-                .sh
-                .tokens
-                .open_task(TaskKind::Activity, task_token, namespace)?;
-            respond_locked(state, &token, outcome, identity)
+            let token =
+                state
+                    .context
+                    .tokens
+                    .open_task(TaskKind::Activity, task_token, namespace)?;
+            respond_locked(state, &token, answer, identity)
         })
         .await
     }
@@ -583,12 +592,12 @@ impl Engine {
         workflow_id: &str,
         run_id: &str,
         activity_id: &str,
-        outcome: Outcome,
+        answer: ActivityAnswer,
         identity: &str,
     ) -> Result<(), EngineError> {
         self.transact(|state| {
             let token = token_by_id(state, namespace, workflow_id, run_id, activity_id)?;
-            respond_locked(state, &token, outcome, identity)
+            respond_locked(state, &token, answer, identity)
         })
         .await
     }
@@ -601,11 +610,11 @@ impl Engine {
         task_token: &[u8],
         details: Option<Payloads>,
     ) -> Result<bool, EngineError> {
-        let token = self
-            .lock()
-            .sh
-            .tokens
-            .open_task(TaskKind::Activity, task_token, namespace)?;
+        let token =
+            self.lock()
+                .context
+                .tokens
+                .open_task(TaskKind::Activity, task_token, namespace)?;
         self.heartbeat_token(token, details).await
     }
 
@@ -631,8 +640,8 @@ impl Engine {
         details: Option<Payloads>,
     ) -> Result<bool, EngineError> {
         self.transact(|state| {
-            let (run, sh, _) = lookup(state, &token)?;
-            let now = sh.clock.now();
+            let (run, context, _) = lookup(state, &token)?;
+            let now = context.clock.now();
             let activity = run
                 .activities
                 .get_mut(&token.scheduled_event_id)
@@ -653,14 +662,14 @@ impl Engine {
 fn respond_locked(
     state: &mut State,
     token: &TaskToken,
-    outcome: Outcome,
+    answer: ActivityAnswer,
     identity: &str,
 ) -> Result<(), EngineError> {
-    let (run, sh, activity) = lookup(state, token)?;
+    let (run, context, activity) = lookup(state, token)?;
     let scheduled = token.scheduled_event_id;
-    match outcome {
-        Outcome::Completed(result) => {
-            close_with(run, sh, scheduled, &activity, identity, |started| {
+    match answer {
+        ActivityAnswer::Completed(result) => {
+            close_with(run, context, scheduled, &activity, identity, |started| {
                 Attributes::ActivityTaskCompletedEventAttributes(
                     h::ActivityTaskCompletedEventAttributes {
                         result,
@@ -672,7 +681,7 @@ fn respond_locked(
                 )
             })
         }
-        Outcome::Failed(failure, details) => {
+        ActivityAnswer::Failed(failure, details) => {
             if details.is_some()
                 && let Some(a) = run.activities.get_mut(&scheduled)
             {
@@ -682,16 +691,16 @@ fn respond_locked(
                 message: "activity failed without a failure".into(),
                 ..Default::default()
             });
-            attempt_failed(run, sh, scheduled, failure, identity);
+            attempt_failed(run, context, scheduled, failure, identity);
         }
-        Outcome::Canceled(details) => {
+        ActivityAnswer::Canceled(details) => {
             if !activity.cancel_requested {
                 return Err(EngineError::invalid(
                     "the activity was not asked to cancel; fail or complete it instead",
                 ));
             }
             let requested = cancel_requested_event_id(run, scheduled);
-            close_with(run, sh, scheduled, &activity, identity, |started| {
+            close_with(run, context, scheduled, &activity, identity, |started| {
                 Attributes::ActivityTaskCanceledEventAttributes(
                     h::ActivityTaskCanceledEventAttributes {
                         details,
@@ -725,9 +734,14 @@ fn cancel_requested_event_id(run: &Execution, scheduled: i64) -> i64 {
 
 /// The workflow asked to cancel an activity: one not yet started is canceled at once; a
 /// started one learns it from its next heartbeat.
-pub(crate) fn request_cancel(run: &mut Execution, sh: &mut Shared, scheduled: i64, completed: i64) {
+pub(crate) fn request_cancel(
+    run: &mut Execution,
+    context: &mut Context,
+    scheduled: i64,
+    completed: i64,
+) {
     let requested = run.append(
-        sh,
+        context,
         Attributes::ActivityTaskCancelRequestedEventAttributes(
             h::ActivityTaskCancelRequestedEventAttributes {
                 scheduled_event_id: scheduled,
@@ -744,7 +758,7 @@ pub(crate) fn request_cancel(run: &mut Execution, sh: &mut Shared, scheduled: i6
     }
     run.activities.remove(&scheduled);
     run.append(
-        sh,
+        context,
         Attributes::ActivityTaskCanceledEventAttributes(h::ActivityTaskCanceledEventAttributes {
             latest_cancel_requested_event_id: requested,
             scheduled_event_id: scheduled,
@@ -752,5 +766,5 @@ pub(crate) fn request_cancel(run: &mut Execution, sh: &mut Shared, scheduled: i6
         }),
     );
     // A workflow task sees the cancellation.
-    super::tasks::schedule_workflow_task(run, sh, 1);
+    super::tasks::schedule_workflow_task(run, context, 1);
 }

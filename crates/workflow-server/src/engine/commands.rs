@@ -613,7 +613,7 @@ pub(crate) fn apply(
             ..command
         },
     };
-    let Some((run, sh)) = state.run_mut(key) else {
+    let Some((run, context)) = state.run_mut(key) else {
         return;
     };
     if !run.is_running() {
@@ -623,14 +623,14 @@ pub(crate) fn apply(
         Some(C::StartTimerCommandAttributes(a)) => {
             let after = duration(&a.start_to_fire_timeout).unwrap_or_default();
             let started = run.append(
-                sh,
+                context,
                 Attributes::TimerStartedEventAttributes(h::TimerStartedEventAttributes {
                     timer_id: a.timer_id.clone(),
                     start_to_fire_timeout: a.start_to_fire_timeout,
                     workflow_task_completed_event_id: completed,
                 }),
             );
-            let fire_at = stamp(sh.clock.now() + after);
+            let fire_at = stamp(context.clock.now() + after);
             run.timers.insert(
                 a.timer_id,
                 TimerState {
@@ -645,7 +645,7 @@ pub(crate) fn apply(
                 .remove(&a.timer_id)
                 .map_or(0, |t| t.started_event_id);
             run.append(
-                sh,
+                context,
                 Attributes::TimerCanceledEventAttributes(h::TimerCanceledEventAttributes {
                     timer_id: a.timer_id,
                     started_event_id: started,
@@ -655,14 +655,14 @@ pub(crate) fn apply(
             );
         }
         Some(C::ScheduleActivityTaskCommandAttributes(a)) => {
-            activities::schedule(run, sh, completed, a, identity, eager);
+            activities::schedule(run, context, completed, a, identity, eager);
         }
         Some(C::RequestCancelActivityTaskCommandAttributes(a)) => {
-            activities::request_cancel(run, sh, a.scheduled_event_id, completed);
+            activities::request_cancel(run, context, a.scheduled_event_id, completed);
         }
         Some(C::CancelWorkflowExecutionCommandAttributes(a)) => runs::close_run(
             run,
-            sh,
+            context,
             WorkflowExecutionStatus::Canceled,
             Attributes::WorkflowExecutionCanceledEventAttributes(
                 h::WorkflowExecutionCanceledEventAttributes {
@@ -674,7 +674,7 @@ pub(crate) fn apply(
         Some(C::StartChildWorkflowExecutionCommandAttributes(a)) => {
             let namespace = run.namespace.clone();
             let initiated = run.append(
-                sh,
+                context,
                 Attributes::StartChildWorkflowExecutionInitiatedEventAttributes(
                     h::StartChildWorkflowExecutionInitiatedEventAttributes {
                         namespace: namespace.clone(),
@@ -712,7 +712,7 @@ pub(crate) fn apply(
                     started_event_id: 0,
                 },
             );
-            sh.effects.push_back(Effect::StartChild {
+            context.effects.push_back(Effect::StartChild {
                 parent: key.clone(),
                 initiated_event_id: initiated,
                 command: Box::new(a),
@@ -722,7 +722,7 @@ pub(crate) fn apply(
             let target_namespace = run.namespace.clone();
             let target = a.execution.clone().unwrap_or_default();
             let initiated = run.append(
-                sh,
+                context,
                 Attributes::SignalExternalWorkflowExecutionInitiatedEventAttributes(
                     h::SignalExternalWorkflowExecutionInitiatedEventAttributes {
                         workflow_task_completed_event_id: completed,
@@ -736,7 +736,7 @@ pub(crate) fn apply(
                     },
                 ),
             );
-            sh.effects.push_back(Effect::SignalExternal {
+            context.effects.push_back(Effect::SignalExternal {
                 source: key.clone(),
                 initiated_event_id: initiated,
                 target_namespace,
@@ -751,7 +751,7 @@ pub(crate) fn apply(
                 run_id: a.run_id.clone(),
             };
             let initiated = run.append(
-                sh,
+                context,
                 Attributes::RequestCancelExternalWorkflowExecutionInitiatedEventAttributes(
                     h::RequestCancelExternalWorkflowExecutionInitiatedEventAttributes {
                         workflow_task_completed_event_id: completed,
@@ -763,7 +763,7 @@ pub(crate) fn apply(
                     },
                 ),
             );
-            sh.effects.push_back(Effect::CancelExternal {
+            context.effects.push_back(Effect::CancelExternal {
                 source: key.clone(),
                 initiated_event_id: initiated,
                 target_namespace,
@@ -773,7 +773,7 @@ pub(crate) fn apply(
         }
         Some(C::RecordMarkerCommandAttributes(a)) => {
             run.append(
-                sh,
+                context,
                 Attributes::MarkerRecordedEventAttributes(h::MarkerRecordedEventAttributes {
                     marker_name: a.marker_name,
                     details: a.details,
@@ -790,7 +790,7 @@ pub(crate) fn apply(
                 merged.indexed_fields.insert(name, value);
             }
             run.append(
-                sh,
+                context,
                 Attributes::UpsertWorkflowSearchAttributesEventAttributes(
                     h::UpsertWorkflowSearchAttributesEventAttributes {
                         workflow_task_completed_event_id: completed,
@@ -807,7 +807,7 @@ pub(crate) fn apply(
                 }
             }
             run.append(
-                sh,
+                context,
                 Attributes::WorkflowPropertiesModifiedEventAttributes(
                     h::WorkflowPropertiesModifiedEventAttributes {
                         workflow_task_completed_event_id: completed,

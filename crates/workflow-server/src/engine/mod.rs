@@ -35,11 +35,11 @@ use crate::matching::Matching;
 pub(crate) use crate::store::Ticket;
 use crate::store::{Batch, RunDelete, RunWrite, Store, StoreError};
 use crate::visibility;
-pub(crate) use activities::Outcome;
+pub(crate) use activities::ActivityAnswer;
 pub(crate) use error::EngineError;
 use events::EventBuilder;
 pub(crate) use history::HistoryRequest;
-pub(crate) use queries::QueryOutcome;
+pub(crate) use queries::QueryReply;
 use record::{NamespaceRecord, RunState};
 
 /// Temporal's default workflow task timeout.
@@ -108,7 +108,7 @@ impl Execution {
     }
 
     /// Appends an event now.
-    fn append(&mut self, sh: &mut Shared, attributes: Attributes) -> i64 {
+    fn append(&mut self, context: &mut Context, attributes: Attributes) -> i64 {
         let id = self.history.len() as i64 + 1;
         if let Attributes::ChildWorkflowExecutionStartedEventAttributes(a) = &attributes
             && let Some(child) = self.state.children.get_mut(&a.initiated_event_id)
@@ -116,10 +116,10 @@ impl Execution {
             // A child's close event names the event that announced its start.
             child.started_event_id = id;
         }
-        let event = sh.events.event(id, sh.clock.now(), attributes);
+        let event = context.events.event(id, context.clock.now(), attributes);
         self.history.push(event);
         self.changed.send_replace(id);
-        sh.dirty.insert(self.key());
+        context.dirty.insert(self.key());
         id
     }
 
@@ -132,11 +132,11 @@ impl Execution {
 
     /// Writes events and schedules a workflow task to see them, or keeps them until the
     /// running workflow task ends, as Temporal does.
-    fn deliver(&mut self, sh: &mut Shared, attributes: Vec<Attributes>) {
+    fn deliver(&mut self, context: &mut Context, attributes: Vec<Attributes>) {
         if !self.is_running() {
             return;
         }
-        sh.dirty.insert(self.key());
+        context.dirty.insert(self.key());
         if self.task_running() {
             for a in attributes {
                 self.state.buffered.push(HistoryEvent {
@@ -146,14 +146,14 @@ impl Execution {
             }
         } else {
             for a in attributes {
-                self.append(sh, a);
+                self.append(context, a);
             }
-            tasks::schedule_workflow_task(self, sh, 1);
+            tasks::schedule_workflow_task(self, context, 1);
         }
     }
 
     /// Writes the events that arrived while a workflow task ran.
-    fn flush_buffered(&mut self, sh: &mut Shared) {
+    fn flush_buffered(&mut self, context: &mut Context) {
         let mut last = 0;
         for event in std::mem::take(&mut self.state.buffered) {
             if let Some(mut a) = event.attributes {
@@ -179,7 +179,7 @@ impl Execution {
                     }
                     _ => {}
                 }
-                last = self.append(sh, a);
+                last = self.append(context, a);
             }
         }
     }
@@ -257,9 +257,11 @@ pub(crate) enum Effect {
     },
 }
 
-/// Everything a change may touch besides the run itself.
+/// The context a change to a run works in: everything it may touch besides the run
+/// itself (event ids, the clock, the task queues, deadlines, what to commit, effects on
+/// other runs, pending queries, task tokens).
 #[derive(Debug, Default)]
-pub(crate) struct Shared {
+pub(crate) struct Context {
     events: EventBuilder,
     /// The task queues tasks wait on for workers.
     matching: Matching,
@@ -283,16 +285,16 @@ pub(crate) struct State {
     runs: HashMap<RunKey, Execution>,
     /// The latest run of each workflow id, by (namespace, workflow id).
     current: HashMap<(String, String), String>,
-    sh: Shared,
+    context: Context,
     /// Every run as list and count filter it, kept current by `commit_quietly`.
     visibility: visibility::Index,
 }
 
 impl State {
-    fn run_mut(&mut self, key: &RunKey) -> Option<(&mut Execution, &mut Shared)> {
+    fn run_mut(&mut self, key: &RunKey) -> Option<(&mut Execution, &mut Context)> {
         let run = self.runs.get_mut(key)?;
-        self.sh.dirty.insert(key.clone());
-        Some((run, &mut self.sh))
+        self.context.dirty.insert(key.clone());
+        Some((run, &mut self.context))
     }
 
     fn resolve(
@@ -329,15 +331,15 @@ impl State {
 
     /// Whether anything waits to be committed: a run, a namespace, a deletion or an effect.
     fn has_changes(&self) -> bool {
-        !(self.sh.dirty.is_empty()
-            && self.sh.namespaces.is_empty()
-            && self.sh.deleted.is_empty()
-            && self.sh.effects.is_empty())
+        !(self.context.dirty.is_empty()
+            && self.context.namespaces.is_empty()
+            && self.context.deleted.is_empty()
+            && self.context.effects.is_empty())
     }
 
     /// Carries out the effects changes queued, and the ones those queue.
     fn drain_effects(&mut self) {
-        while let Some(effect) = self.sh.effects.pop_front() {
+        while let Some(effect) = self.context.effects.pop_front() {
             runs::apply_effect(self, effect);
         }
     }
@@ -367,8 +369,8 @@ impl Engine {
     ) -> Result<(Self, Vec<NamespaceRecord>), StoreError> {
         let loaded = store.load()?;
         let mut state = State::default();
-        state.sh.clock.skipping = time_skipping;
-        state.sh.tokens = tokens::TokenSigner::new(&store.token_secret()?);
+        state.context.clock.skipping = time_skipping;
+        state.context.tokens = tokens::TokenSigner::new(&store.token_secret()?);
         let corrupt = |what| move |source| StoreError::Corrupt { what, source };
         let namespaces = loaded
             .namespaces
@@ -394,18 +396,18 @@ impl Engine {
                 .upsert(&run.namespace, crate::describe::entry(&run));
             state.runs.insert(run.key(), run);
         }
-        state.sh.events = EventBuilder::after(max_task_id);
+        state.context.events = EventBuilder::after(max_task_id);
         for (namespace, workflow_id, run_id) in loaded.current {
             state.current.insert((namespace, workflow_id), run_id);
         }
         // Hand out again what was waiting; a task a worker held times out as it would have.
         let keys: Vec<RunKey> = state.runs.keys().cloned().collect();
         for key in keys {
-            let State { runs, sh, .. } = &mut state;
+            let State { runs, context, .. } = &mut state;
             let run = runs.get_mut(&key).expect("listed");
             if run.is_running() {
-                tasks::requeue_after_restart(run, sh);
-                deadlines::arm(run, sh);
+                tasks::requeue_after_restart(run, context);
+                deadlines::arm(run, context);
             }
         }
         let engine = Self {
@@ -459,27 +461,27 @@ impl Engine {
         let State {
             runs,
             current,
-            sh,
+            context,
             visibility,
         } = state;
         let mut batch = Batch::default();
-        for key in std::mem::take(&mut sh.dirty) {
+        for key in std::mem::take(&mut context.dirty) {
             let Some(run) = runs.get_mut(&key) else {
                 continue;
             };
-            deadlines::arm(run, sh);
+            deadlines::arm(run, context);
             visibility.upsert(&key.0, crate::describe::entry(run));
             let is_current = current
                 .get(&(key.0.clone(), run.workflow_id.clone()))
                 .is_some_and(|id| *id == key.1);
             batch.runs.push(run.write(is_current));
         }
-        for namespace in std::mem::take(&mut sh.namespaces) {
+        for namespace in std::mem::take(&mut context.namespaces) {
             batch
                 .namespaces
                 .push((namespace.name.clone(), namespace.encode_to_vec()));
         }
-        batch.deleted = std::mem::take(&mut sh.deleted);
+        batch.deleted = std::mem::take(&mut context.deleted);
         self.store.commit(batch)
     }
 
@@ -497,7 +499,7 @@ impl Engine {
     /// Stores a namespace.
     pub async fn store_namespace(&self, namespace: NamespaceRecord) -> Result<(), EngineError> {
         self.transact(|state| {
-            state.sh.namespaces.push(namespace);
+            state.context.namespaces.push(namespace);
             Ok(())
         })
         .await
@@ -511,7 +513,7 @@ impl Engine {
         retention: impl Fn(&str) -> Option<Duration>,
     ) -> Result<usize, EngineError> {
         self.transact(|state| {
-            let now = state.sh.clock.now();
+            let now = state.context.clock.now();
             let expired: Vec<RunKey> = state
                 .runs
                 .iter()
@@ -533,7 +535,7 @@ impl Engine {
                 if state.current.get(&current) == Some(&key.1) {
                     state.current.remove(&current);
                 }
-                state.sh.deleted.push(RunDelete {
+                state.context.deleted.push(RunDelete {
                     namespace: key.0.clone(),
                     run_id: key.1.clone(),
                     workflow_id: run.workflow_id.clone(),

@@ -16,7 +16,9 @@ use temporalio_protos::temporal::api::workflowservice::v1 as ws;
 use super::events::normal_queue;
 use super::record::{StickyState, WorkflowTaskState, duration, stamp, time};
 use super::tokens::{TaskKind, TaskToken};
-use super::{Engine, EngineError, Execution, RunKey, Shared, State, activities, commands, queries};
+use super::{
+    Context, Engine, EngineError, Execution, RunKey, State, activities, commands, queries,
+};
 use crate::matching::{self, PollKind};
 
 /// How long a task on a sticky queue waits for its worker before it moves to the normal
@@ -26,20 +28,20 @@ const DEFAULT_STICKY_SCHEDULE_TO_START: Duration = Duration::from_secs(5);
 const MAX_TASK_RETRY_BACKOFF: Duration = Duration::from_secs(60);
 
 /// Schedules a workflow task on the run's sticky queue, or its normal one.
-pub(crate) fn schedule_workflow_task(run: &mut Execution, sh: &mut Shared, attempt: i32) {
-    schedule_workflow_task_after(run, sh, attempt, None);
+pub(crate) fn schedule_workflow_task(run: &mut Execution, context: &mut Context, attempt: i32) {
+    schedule_workflow_task_after(run, context, attempt, None);
 }
 
 fn schedule_workflow_task_after(
     run: &mut Execution,
-    sh: &mut Shared,
+    context: &mut Context,
     attempt: i32,
     not_before: Option<SystemTime>,
 ) {
     if run.workflow_task.is_some() || !run.is_running() || run.first_task_at.is_some() {
         return;
     }
-    let now = sh.clock.now();
+    let now = context.clock.now();
     let (queue, task_queue, deadline) = match &run.sticky {
         Some(sticky) => (
             sticky.queue.clone(),
@@ -56,7 +58,7 @@ fn schedule_workflow_task_after(
         None => (run.task_queue.clone(), normal_queue(&run.task_queue), None),
     };
     let scheduled_event_id = run.append(
-        sh,
+        context,
         Attributes::WorkflowTaskScheduledEventAttributes(h::WorkflowTaskScheduledEventAttributes {
             task_queue: Some(task_queue),
             start_to_close_timeout: run.task_timeout,
@@ -73,58 +75,59 @@ fn schedule_workflow_task_after(
         ..Default::default()
     });
     if not_before.is_none() {
-        offer_workflow_task(run, sh);
+        offer_workflow_task(run, context);
     }
 }
 
 /// Puts the run's scheduled workflow task on its queue.
-pub(crate) fn offer_workflow_task(run: &Execution, sh: &mut Shared) {
+pub(crate) fn offer_workflow_task(run: &Execution, context: &mut Context) {
     let Some(task) = &run.workflow_task else {
         return;
     };
-    sh.matching
+    context
+        .matching
         .offer_workflow_task(&run.namespace, &task.queue, run.run_id.clone());
 }
 
 /// After a restart: what waited on a queue waits again.
-pub(crate) fn requeue_after_restart(run: &mut Execution, sh: &mut Shared) {
+pub(crate) fn requeue_after_restart(run: &mut Execution, context: &mut Context) {
     if let Some(task) = &run.workflow_task
         && task.started_event_id == 0
         && task.not_before.is_none()
     {
-        offer_workflow_task(run, sh);
+        offer_workflow_task(run, context);
     }
-    activities::requeue_after_restart(run, sh);
+    activities::requeue_after_restart(run, context);
 }
 
 /// Ends the running or scheduled workflow task without completing it and schedules the
 /// next attempt: `event` is the failure or timeout to write.
-fn retry_workflow_task(run: &mut Execution, sh: &mut Shared, event: Attributes) {
+fn retry_workflow_task(run: &mut Execution, context: &mut Context, event: Attributes) {
     let attempt = run.workflow_task.as_ref().map_or(1, |t| t.attempt) + 1;
-    run.append(sh, event);
+    run.append(context, event);
     run.workflow_task = None;
     // As Temporal does, a failed task loses its worker's sticky queue.
     run.sticky = None;
-    run.flush_buffered(sh);
+    run.flush_buffered(context);
     // Attempts past the second wait, so a task failing for good does not spin.
     let not_before = (attempt > 2).then(|| {
         let backoff =
             Duration::from_secs(1u64 << (attempt - 3).min(6) as u32).min(MAX_TASK_RETRY_BACKOFF);
-        sh.clock.now() + backoff
+        context.clock.now() + backoff
     });
-    schedule_workflow_task_after(run, sh, attempt, not_before);
-    queries::redispatch_attached(run, sh);
+    schedule_workflow_task_after(run, context, attempt, not_before);
+    queries::redispatch_attached(run, context);
 }
 
 /// A workflow task's deadline passed: it timed out (started) or leaves its sticky queue.
-pub(crate) fn workflow_task_deadline(run: &mut Execution, sh: &mut Shared) {
+pub(crate) fn workflow_task_deadline(run: &mut Execution, context: &mut Context) {
     let Some(task) = run.workflow_task.clone() else {
         return;
     };
     if task.started_event_id != 0 {
         retry_workflow_task(
             run,
-            sh,
+            context,
             Attributes::WorkflowTaskTimedOutEventAttributes(
                 h::WorkflowTaskTimedOutEventAttributes {
                     scheduled_event_id: task.scheduled_event_id,
@@ -136,7 +139,7 @@ pub(crate) fn workflow_task_deadline(run: &mut Execution, sh: &mut Shared) {
     } else {
         // The sticky worker did not take it in time: the normal queue gets a new task.
         run.append(
-            sh,
+            context,
             Attributes::WorkflowTaskTimedOutEventAttributes(
                 h::WorkflowTaskTimedOutEventAttributes {
                     scheduled_event_id: task.scheduled_event_id,
@@ -147,13 +150,13 @@ pub(crate) fn workflow_task_deadline(run: &mut Execution, sh: &mut Shared) {
         );
         run.workflow_task = None;
         run.sticky = None;
-        schedule_workflow_task(run, sh, task.attempt);
-        queries::redispatch_attached(run, sh);
+        schedule_workflow_task(run, context, task.attempt);
+        queries::redispatch_attached(run, context);
     }
 }
 
 /// Forgets a run's sticky queue; a task waiting there moves to the normal queue.
-pub(crate) fn reset_sticky(run: &mut Execution, sh: &mut Shared) {
+pub(crate) fn reset_sticky(run: &mut Execution, context: &mut Context) {
     run.sticky = None;
     let normal = run.state.task_queue.clone();
     if let Some(task) = run.workflow_task.as_mut()
@@ -162,7 +165,7 @@ pub(crate) fn reset_sticky(run: &mut Execution, sh: &mut Shared) {
     {
         task.queue = normal;
         task.deadline = None;
-        offer_workflow_task(run, sh);
+        offer_workflow_task(run, context);
     }
 }
 
@@ -182,14 +185,14 @@ fn current_task(run: &Execution, token: &TaskToken) -> Result<WorkflowTaskState,
 /// Starts the run's workflow task for a poller and builds what the poller gets.
 fn start_workflow_task(
     run: &mut Execution,
-    sh: &mut Shared,
+    context: &mut Context,
     identity: &str,
     polled_queue: &str,
 ) -> ws::PollWorkflowTaskQueueResponse {
     let task = run.workflow_task.clone().expect("checked by the caller");
-    let now = sh.clock.now();
+    let now = context.clock.now();
     let started = run.append(
-        sh,
+        context,
         Attributes::WorkflowTaskStartedEventAttributes(h::WorkflowTaskStartedEventAttributes {
             scheduled_event_id: task.scheduled_event_id,
             identity: identity.to_string(),
@@ -214,10 +217,15 @@ fn start_workflow_task(
     let queries = run
         .attached_queries
         .iter()
-        .filter_map(|id| sh.queries.get(id).map(|q| (id.clone(), q.query.clone())))
+        .filter_map(|id| {
+            context
+                .queries
+                .get(id)
+                .map(|q| (id.clone(), q.query.clone()))
+        })
         .collect();
     ws::PollWorkflowTaskQueueResponse {
-        task_token: sh.tokens.seal_task(
+        task_token: context.tokens.seal_task(
             TaskKind::Workflow,
             &TaskToken {
                 namespace: run.namespace.clone(),
@@ -258,20 +266,21 @@ impl Engine {
         loop {
             let polled = self
                 .transact(|state| {
-                    let now = state.sh.clock.now();
-                    state.sh.matching.record_poller(
+                    let now = state.context.clock.now();
+                    state.context.matching.record_poller(
                         namespace,
                         queue,
                         PollKind::Workflow,
                         identity,
                         now,
                     );
-                    while let Some(id) = state.sh.matching.next_query_task(namespace, queue) {
+                    while let Some(id) = state.context.matching.next_query_task(namespace, queue) {
                         if let Some(task) = queries::query_task(state, &id) {
                             return Ok(Ok(task));
                         }
                     }
-                    while let Some(run_id) = state.sh.matching.next_workflow_task(namespace, queue)
+                    while let Some(run_id) =
+                        state.context.matching.next_workflow_task(namespace, queue)
                     {
                         let key = (namespace.to_string(), run_id);
                         let Some(run) = state.runs.get(&key) else {
@@ -283,10 +292,10 @@ impl Engine {
                         if !ready || !run.is_running() {
                             continue;
                         }
-                        let (run, sh) = state.run_mut(&key).expect("present");
-                        return Ok(Ok(start_workflow_task(run, sh, identity, queue)));
+                        let (run, context) = state.run_mut(&key).expect("present");
+                        return Ok(Ok(start_workflow_task(run, context, identity, queue)));
                     }
-                    Ok(Err(state.sh.matching.ready(
+                    Ok(Err(state.context.matching.ready(
                         namespace,
                         queue,
                         PollKind::Workflow,
@@ -309,7 +318,7 @@ impl Engine {
         request: ws::RespondWorkflowTaskCompletedRequest,
     ) -> Result<ws::RespondWorkflowTaskCompletedResponse, EngineError> {
         self.transact(|state| {
-            let token = state.sh.tokens.open_task(
+            let token = state.context.tokens.open_task(
                 TaskKind::Workflow,
                 &request.task_token,
                 &request.namespace,
@@ -327,18 +336,18 @@ impl Engine {
         request: ws::RespondWorkflowTaskFailedRequest,
     ) -> Result<(), EngineError> {
         self.transact(|state| {
-            let token = state.sh.tokens.open_task(
+            let token = state.context.tokens.open_task(
                 TaskKind::Workflow,
                 &request.task_token,
                 &request.namespace,
             )?;
-            let (run, sh) = state
+            let (run, context) = state
                 .run_mut(&token.key())
                 .ok_or_else(|| EngineError::not_found("workflow execution not found"))?;
             let task = current_task(run, &token)?;
             retry_workflow_task(
                 run,
-                sh,
+                context,
                 Attributes::WorkflowTaskFailedEventAttributes(
                     h::WorkflowTaskFailedEventAttributes {
                         scheduled_event_id: task.scheduled_event_id,
@@ -363,8 +372,8 @@ impl Engine {
     ) -> Result<(), EngineError> {
         self.transact(|state| {
             let key = state.resolve(namespace, execution)?;
-            let (run, sh) = state.run_mut(&key).expect("resolved");
-            reset_sticky(run, sh);
+            let (run, context) = state.run_mut(&key).expect("resolved");
+            reset_sticky(run, context);
             Ok(())
         })
         .await
@@ -389,8 +398,8 @@ impl Engine {
                 .map(|(k, _)| k.clone())
                 .collect();
             for key in keys {
-                let (run, sh) = state.run_mut(&key).expect("listed");
-                reset_sticky(run, sh);
+                let (run, context) = state.run_mut(&key).expect("listed");
+                reset_sticky(run, context);
             }
             Ok(())
         })
@@ -405,8 +414,8 @@ impl Engine {
         } else {
             PollKind::Workflow
         };
-        let now = state.sh.clock.now();
-        state.sh.matching.pollers(namespace, queue, kind, now)
+        let now = state.context.clock.now();
+        state.context.matching.pollers(namespace, queue, kind, now)
     }
 }
 
@@ -414,7 +423,7 @@ impl Engine {
 /// the run is terminated.
 fn refuse_commands(
     run: &mut Execution,
-    sh: &mut Shared,
+    context: &mut Context,
     task: &WorkflowTaskState,
     identity: &str,
     bad: &commands::BadCommand,
@@ -437,13 +446,13 @@ fn refuse_commands(
             ..Default::default()
         });
     if matches!(bad.refusal, commands::Refusal::FailTask(_)) {
-        retry_workflow_task(run, sh, failed);
+        retry_workflow_task(run, context, failed);
         return;
     }
-    run.append(sh, failed);
+    run.append(context, failed);
     run.workflow_task = None;
-    run.flush_buffered(sh);
-    super::runs::terminate_run(run, sh, &bad.message, "history-service");
+    run.flush_buffered(context);
+    super::runs::terminate_run(run, context, &bad.message, "history-service");
 }
 
 fn complete_locked(
@@ -452,13 +461,13 @@ fn complete_locked(
     mut request: ws::RespondWorkflowTaskCompletedRequest,
 ) -> Result<ws::RespondWorkflowTaskCompletedResponse, EngineError> {
     let key = token.key();
-    let (run, sh) = state
+    let (run, context) = state
         .run_mut(&key)
         .ok_or_else(|| EngineError::not_found("workflow execution not found"))?;
     let task = current_task(run, token)?;
-    queries::answer(run, sh, &request.query_results);
+    queries::answer(run, context, &request.query_results);
     if let Err(bad) = commands::validate(run, &mut request.commands, &request.messages) {
-        refuse_commands(run, sh, &task, &request.identity, &bad);
+        refuse_commands(run, context, &task, &request.identity, &bad);
         return Err(bad.error());
     }
     let closes = request.commands.iter().any(commands::closes_run);
@@ -467,7 +476,7 @@ fn complete_locked(
         // UNHANDLED_COMMAND and a new one carries the events.
         retry_workflow_task(
             run,
-            sh,
+            context,
             Attributes::WorkflowTaskFailedEventAttributes(h::WorkflowTaskFailedEventAttributes {
                 scheduled_event_id: task.scheduled_event_id,
                 started_event_id: task.started_event_id,
@@ -484,7 +493,7 @@ fn complete_locked(
         return Ok(ws::RespondWorkflowTaskCompletedResponse::default());
     }
     let completed = run.append(
-        sh,
+        context,
         Attributes::WorkflowTaskCompletedEventAttributes(h::WorkflowTaskCompletedEventAttributes {
             scheduled_event_id: task.scheduled_event_id,
             started_event_id: task.started_event_id,
@@ -516,15 +525,15 @@ fn complete_locked(
             &mut eager,
         );
     }
-    let (run, sh) = state.run_mut(&key).expect("present");
+    let (run, context) = state.run_mut(&key).expect("present");
     if run.is_running() {
         let new_events = !run.buffered.is_empty();
-        run.flush_buffered(sh);
+        run.flush_buffered(context);
         if new_events || request.force_create_new_workflow_task {
-            schedule_workflow_task(run, sh, 1);
+            schedule_workflow_task(run, context, 1);
         }
     }
-    queries::after_task(run, sh);
+    queries::after_task(run, context);
     Ok(ws::RespondWorkflowTaskCompletedResponse {
         activity_tasks: eager,
         ..Default::default()
