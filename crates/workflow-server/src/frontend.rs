@@ -12,7 +12,7 @@ use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status};
 
 use crate::describe;
-use crate::engine::{Engine, Outcome, QueryOutcome, is_close_event};
+use crate::engine::{ActivityAnswer, Engine, HistoryRequest, QueryReply};
 use crate::generated::workflow_service_server::WorkflowService;
 use crate::limits::{check_payloads, check_request_lengths};
 use crate::namespaces::{Namespaces, RegisterError};
@@ -388,69 +388,31 @@ impl WorkflowService for Frontend {
             Ok(0) | Err(_) => DEFAULT_HISTORY_PAGE,
             Ok(n) => n,
         };
-        let deadline = tokio::time::Instant::now() + budget;
-        let mut changes = self
+        let page = self
             .engine
-            .with_run(&request.namespace, &execution, |run| run.subscribe())?;
-        loop {
-            let page = self
-                .engine
-                .with_run(&request.namespace, &execution, |run| {
-                    let closed = !run.is_running();
-                    if close_only {
-                        if closed {
-                            let last = run.history.last().filter(|e| is_close_event(e)).cloned();
-                            return Some((last.into_iter().collect::<Vec<_>>(), Vec::new()));
-                        }
-                        return None;
-                    }
-                    let start = usize::try_from(from - 1).unwrap_or(usize::MAX);
-                    let available: Vec<_> = run
-                        .history
-                        .iter()
-                        .skip(start)
-                        .take(page_size)
-                        .cloned()
-                        .collect();
-                    if available.is_empty() && request.wait_new_event && !closed {
-                        return None;
-                    }
-                    let next = from + available.len() as i64;
-                    let more =
-                        (next as usize) <= run.history.len() || (request.wait_new_event && !closed);
-                    let token = if more {
-                        next.to_string().into_bytes()
-                    } else {
-                        Vec::new()
-                    };
-                    Some((available, token))
-                })?;
-            if let Some((events, next_page_token)) = page {
-                return Ok(Response::new(ws::GetWorkflowExecutionHistoryResponse {
-                    history: Some(History { events }),
-                    next_page_token,
-                    ..Default::default()
-                }));
-            }
-            if !request.wait_new_event {
-                // Asked for the close event without waiting, of a run still open.
-                return Ok(Response::new(ws::GetWorkflowExecutionHistoryResponse {
-                    history: Some(History::default()),
-                    ..Default::default()
-                }));
-            }
-            if tokio::time::timeout_at(deadline, changes.changed())
-                .await
-                .is_err()
-            {
-                // Nothing new in time: an empty page that continues where this one started.
-                return Ok(Response::new(ws::GetWorkflowExecutionHistoryResponse {
-                    history: Some(History::default()),
-                    next_page_token: from.to_string().into_bytes(),
-                    ..Default::default()
-                }));
-            }
-        }
+            .history(
+                &request.namespace,
+                &execution,
+                HistoryRequest {
+                    from,
+                    page_size,
+                    close_only,
+                    wait_new_event: request.wait_new_event,
+                },
+                budget,
+            )
+            .await?;
+        Ok(Response::new(ws::GetWorkflowExecutionHistoryResponse {
+            history: Some(History {
+                events: page.events,
+            }),
+            // The token is the id of the next page's first event.
+            next_page_token: page
+                .next
+                .map(|next| next.to_string().into_bytes())
+                .unwrap_or_default(),
+            ..Default::default()
+        }))
     }
 
     async fn terminate_workflow_execution(
@@ -524,7 +486,7 @@ impl WorkflowService for Frontend {
             .ok_or_else(|| status::invalid_argument("QueryWorkflowRequest.query is required"))?;
         check_payloads(&query.query_args, "QueryWorkflowRequest.query.query_args")?;
         let execution = request.execution.clone().unwrap_or_default();
-        let outcome = self
+        let reply = self
             .engine
             .query(
                 &request.namespace,
@@ -534,19 +496,19 @@ impl WorkflowService for Frontend {
                 budget,
             )
             .await?;
-        match outcome {
-            QueryOutcome::Answered(result) => Ok(Response::new(ws::QueryWorkflowResponse {
+        match reply {
+            QueryReply::Answered(result) => Ok(Response::new(ws::QueryWorkflowResponse {
                 query_result: result,
                 ..Default::default()
             })),
-            QueryOutcome::Rejected(status) => Ok(Response::new(ws::QueryWorkflowResponse {
+            QueryReply::Rejected(status) => Ok(Response::new(ws::QueryWorkflowResponse {
                 query_result: None,
                 query_rejected: Some(QueryRejected {
                     status: status as i32,
                 }),
                 ..Default::default()
             })),
-            QueryOutcome::Failed { message, failure } => {
+            QueryReply::Failed { message, failure } => {
                 Err(status::query_failed(message, failure.map(|f| *f)))
             }
         }
@@ -640,7 +602,7 @@ impl WorkflowService for Frontend {
             .respond_activity(
                 &request.namespace,
                 &request.task_token,
-                Outcome::Completed(request.result),
+                ActivityAnswer::Completed(request.result),
                 &request.identity,
             )
             .await?;
@@ -676,7 +638,7 @@ impl WorkflowService for Frontend {
                 &r.workflow_id,
                 &r.run_id,
                 &r.activity_id,
-                Outcome::Completed(r.result),
+                ActivityAnswer::Completed(r.result),
                 &r.identity,
             )
             .await?;
@@ -698,7 +660,7 @@ impl WorkflowService for Frontend {
             .respond_activity(
                 &request.namespace,
                 &request.task_token,
-                Outcome::Failed(
+                ActivityAnswer::Failed(
                     request.failure.map(Box::new),
                     request.last_heartbeat_details,
                 ),
@@ -733,7 +695,7 @@ impl WorkflowService for Frontend {
                 &r.workflow_id,
                 &r.run_id,
                 &r.activity_id,
-                Outcome::Failed(r.failure.map(Box::new), r.last_heartbeat_details),
+                ActivityAnswer::Failed(r.failure.map(Box::new), r.last_heartbeat_details),
                 &r.identity,
             )
             .await?;
@@ -755,7 +717,7 @@ impl WorkflowService for Frontend {
             .respond_activity(
                 &request.namespace,
                 &request.task_token,
-                Outcome::Canceled(request.details),
+                ActivityAnswer::Canceled(request.details),
                 &request.identity,
             )
             .await?;
@@ -790,7 +752,7 @@ impl WorkflowService for Frontend {
                 &r.workflow_id,
                 &r.run_id,
                 &r.activity_id,
-                Outcome::Canceled(r.details),
+                ActivityAnswer::Canceled(r.details),
                 &r.identity,
             )
             .await?;

@@ -33,6 +33,7 @@ mod describe;
 mod engine;
 mod frontend;
 mod limits;
+mod matching;
 mod namespaces;
 mod server;
 mod status;

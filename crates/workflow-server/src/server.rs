@@ -350,7 +350,7 @@ impl RunningServer {
             engine
                 .store_namespace(namespace.record())
                 .await
-                .map_err(|s| StoreFailure(s.message().to_string()))?;
+                .map_err(|e| StoreFailure(e.to_string()))?;
         }
         let deadlines = tokio::spawn(Arc::clone(&engine).run_deadlines());
         let namespaces = Arc::new(namespaces);

@@ -5,6 +5,8 @@ use temporalio_protos::google::rpc::Status as RpcStatus;
 use temporalio_protos::temporal::api::errordetails::v1 as details;
 use tonic::{Code, Status};
 
+use crate::engine::EngineError;
+
 /// A status whose details carry `detail` as Temporal's servers encode it.
 fn with_detail<M: Message + prost::Name>(code: Code, message: String, detail: M) -> Status {
     let rpc = RpcStatus {
@@ -80,4 +82,94 @@ pub fn query_failed(
         message,
         details::QueryFailedFailure { failure },
     )
+}
+
+/// The one place the engine's errors become gRPC statuses: the code, the message word for
+/// word, and the details Temporal's servers attach.
+impl From<EngineError> for Status {
+    fn from(error: EngineError) -> Self {
+        match error {
+            EngineError::InvalidArgument(_) | EngineError::Token(_) => {
+                invalid_argument(error.to_string())
+            }
+            EngineError::NotFound(message) => not_found(message),
+            EngineError::AlreadyStarted {
+                workflow_id,
+                run_id,
+                request_id,
+            } => workflow_already_started(&workflow_id, &run_id, &request_id),
+            EngineError::Store(_) | EngineError::QueryDropped => {
+                Status::unavailable(error.to_string())
+            }
+            EngineError::QueryTimedOut => Status::deadline_exceeded(error.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreFailure;
+
+    fn detail<M: Message + prost::Name + Default>(status: &Status) -> M {
+        let rpc = RpcStatus::decode(status.details()).expect("details decode");
+        let any = rpc.details.first().expect("one detail");
+        assert_eq!(
+            any.type_url,
+            format!("type.googleapis.com/{}", M::full_name())
+        );
+        M::decode(any.value.as_slice()).expect("detail decodes")
+    }
+
+    #[test]
+    fn already_started_keeps_temporals_code_message_and_details() {
+        let status = Status::from(EngineError::AlreadyStarted {
+            workflow_id: "order-1".into(),
+            run_id: "run-1".into(),
+            request_id: "request-1".into(),
+        });
+        assert_eq!(status.code(), Code::AlreadyExists);
+        assert_eq!(
+            status.message(),
+            "Workflow execution is already running. WorkflowId: order-1, RunId: run-1."
+        );
+        let failure: details::WorkflowExecutionAlreadyStartedFailure = detail(&status);
+        assert_eq!(failure.run_id, "run-1");
+        assert_eq!(failure.start_request_id, "request-1");
+    }
+
+    #[test]
+    fn each_kind_keeps_its_code_and_message() {
+        let not_found = Status::from(EngineError::not_found("workflow execution not found"));
+        assert_eq!(not_found.code(), Code::NotFound);
+        assert_eq!(not_found.message(), "workflow execution not found");
+        let _: details::NotFoundFailure = detail(&not_found);
+        let cases = [
+            (
+                EngineError::invalid("activity_id is required"),
+                Code::InvalidArgument,
+                "activity_id is required",
+            ),
+            (
+                EngineError::Store(StoreFailure("disk full".into())),
+                Code::Unavailable,
+                "the change was not stored: disk full",
+            ),
+            (
+                EngineError::QueryDropped,
+                Code::Unavailable,
+                "the query was dropped",
+            ),
+            (
+                EngineError::QueryTimedOut,
+                Code::DeadlineExceeded,
+                "no worker answered the query in time (is a worker polling the workflow's task queue?)",
+            ),
+        ];
+        for (error, code, message) in cases {
+            let status = Status::from(error);
+            assert_eq!(status.code(), code, "{message}");
+            assert_eq!(status.message(), message);
+        }
+    }
 }

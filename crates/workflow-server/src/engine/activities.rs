@@ -12,13 +12,12 @@ use temporalio_protos::temporal::api::failure::v1::{Failure, TimeoutFailureInfo,
 use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_protos::temporal::api::history::v1::{self as h};
 use temporalio_protos::temporal::api::workflowservice::v1 as ws;
-use tonic::Status;
 
 use super::events::normal_queue;
 use super::record::{ActivityState, duration, proto_duration, stamp, time};
 use super::tokens::{TaskKind, TaskToken};
-use super::{Engine, Execution, RunKey, Shared, State};
-use crate::status;
+use super::{Context, Engine, EngineError, Execution, RunKey, State};
+use crate::matching::{self, ActivityRef, PollKind};
 
 /// Temporal's default activity retry policy: 1 s, doubling, at most 100 s apart, forever.
 pub(crate) fn default_retry_policy(given: Option<RetryPolicy>) -> RetryPolicy {
@@ -40,7 +39,7 @@ pub(crate) fn default_retry_policy(given: Option<RetryPolicy>) -> RetryPolicy {
 /// eager execution.
 pub(crate) fn schedule(
     run: &mut Execution,
-    sh: &mut Shared,
+    context: &mut Context,
     completed: i64,
     a: ScheduleActivityTaskCommandAttributes,
     identity: &str,
@@ -56,7 +55,7 @@ pub(crate) fn schedule(
     let start_to_close = a.start_to_close_timeout.or(a.schedule_to_close_timeout);
     let retry_policy = default_retry_policy(a.retry_policy);
     let scheduled = run.append(
-        sh,
+        context,
         Attributes::ActivityTaskScheduledEventAttributes(h::ActivityTaskScheduledEventAttributes {
             activity_id: a.activity_id.clone(),
             activity_type: a.activity_type.clone(),
@@ -72,7 +71,7 @@ pub(crate) fn schedule(
             ..Default::default()
         }),
     );
-    let now = sh.clock.now();
+    let now = context.clock.now();
     let mut activity = ActivityState {
         activity_id: a.activity_id,
         activity_type: a.activity_type.map(|t| t.name).unwrap_or_default(),
@@ -92,27 +91,32 @@ pub(crate) fn schedule(
     if a.request_eager_execution && task_queue == run.state.task_queue {
         activity.started_time = stamp(now);
         activity.started_identity = identity.to_string();
-        eager.push(activity_task(run, sh, scheduled, &activity, now));
+        eager.push(activity_task(run, context, scheduled, &activity, now));
         run.activities.insert(scheduled, activity);
     } else {
         run.activities.insert(scheduled, activity);
-        enqueue(run, sh, scheduled);
+        enqueue(run, context, scheduled);
     }
 }
 
-fn enqueue(run: &Execution, sh: &mut Shared, scheduled: i64) {
+fn enqueue(run: &Execution, context: &mut Context, scheduled: i64) {
     let Some(activity) = run.activities.get(&scheduled) else {
         return;
     };
-    let queue = sh.queues.queue(&run.namespace, &activity.task_queue);
-    queue.activity.push_back((run.run_id.clone(), scheduled));
-    queue.activity_ready.notify_one();
+    context.matching.offer_activity_task(
+        &run.namespace,
+        &activity.task_queue,
+        ActivityRef {
+            run_id: run.run_id.clone(),
+            scheduled_event_id: scheduled,
+        },
+    );
 }
 
 /// After a restart: activities not held by a worker wait on their queue again. Starts are
 /// not stored (a worker that still holds one may still answer it), so an activity whose
 /// worker died with the server is offered again.
-pub(crate) fn requeue_after_restart(run: &mut Execution, sh: &mut Shared) {
+pub(crate) fn requeue_after_restart(run: &mut Execution, context: &mut Context) {
     let waiting: Vec<i64> = run
         .activities
         .iter()
@@ -120,19 +124,19 @@ pub(crate) fn requeue_after_restart(run: &mut Execution, sh: &mut Shared) {
         .map(|(id, _)| *id)
         .collect();
     for id in waiting {
-        enqueue(run, sh, id);
+        enqueue(run, context, id);
     }
 }
 
 fn activity_task(
     run: &Execution,
-    sh: &Shared,
+    context: &Context,
     scheduled: i64,
     activity: &ActivityState,
     now: SystemTime,
 ) -> ws::PollActivityTaskQueueResponse {
     ws::PollActivityTaskQueueResponse {
-        task_token: sh.tokens.seal_task(
+        task_token: context.tokens.seal_task(
             TaskKind::Activity,
             &TaskToken {
                 namespace: run.namespace.clone(),
@@ -192,7 +196,12 @@ pub(crate) fn next_deadline(a: &ActivityState) -> Option<SystemTime> {
 }
 
 /// Handles an activity whose deadline passed.
-pub(crate) fn on_deadline(run: &mut Execution, sh: &mut Shared, scheduled: i64, now: SystemTime) {
+pub(crate) fn on_deadline(
+    run: &mut Execution,
+    context: &mut Context,
+    scheduled: i64,
+    now: SystemTime,
+) {
     let Some(a) = run.activities.get(&scheduled).cloned() else {
         return;
     };
@@ -200,7 +209,7 @@ pub(crate) fn on_deadline(run: &mut Execution, sh: &mut Shared, scheduled: i64, 
         && at + limit <= now
     {
         let failure = timeout_failure(TimeoutType::ScheduleToClose, &a);
-        close_timed_out(run, sh, scheduled, failure, RetryState::Timeout);
+        close_timed_out(run, context, scheduled, failure, RetryState::Timeout);
         return;
     }
     if let Some(retry_at) = time(&a.retry_at) {
@@ -208,7 +217,7 @@ pub(crate) fn on_deadline(run: &mut Execution, sh: &mut Shared, scheduled: i64, 
             let activity = run.activities.get_mut(&scheduled).expect("present");
             activity.retry_at = None;
             activity.current_attempt_scheduled_time = stamp(now);
-            enqueue(run, sh, scheduled);
+            enqueue(run, context, scheduled);
         }
         return;
     }
@@ -224,7 +233,7 @@ pub(crate) fn on_deadline(run: &mut Execution, sh: &mut Shared, scheduled: i64, 
                 return;
             };
             let failure = timeout_failure(kind, &a);
-            attempt_failed(run, sh, scheduled, failure, "");
+            attempt_failed(run, context, scheduled, failure, "");
         }
         None => {
             if let (Some(at), Some(limit)) = (
@@ -235,7 +244,7 @@ pub(crate) fn on_deadline(run: &mut Execution, sh: &mut Shared, scheduled: i64, 
                 // Schedule-to-start is not retried: another attempt would wait on the same
                 // queue.
                 let failure = timeout_failure(TimeoutType::ScheduleToStart, &a);
-                close_timed_out(run, sh, scheduled, failure, RetryState::Timeout);
+                close_timed_out(run, context, scheduled, failure, RetryState::Timeout);
             }
         }
     }
@@ -327,12 +336,12 @@ pub(crate) fn retry_backoff(
 /// An attempt failed or timed out: retry after the backoff, or close the activity.
 fn attempt_failed(
     run: &mut Execution,
-    sh: &mut Shared,
+    context: &mut Context,
     scheduled: i64,
     failure: Failure,
     identity: &str,
 ) {
-    let now = sh.clock.now();
+    let now = context.clock.now();
     let Some(a) = run.activities.get(&scheduled).cloned() else {
         return;
     };
@@ -353,8 +362,10 @@ fn attempt_failed(
             }
             tracing::debug!(activity_id = %activity.activity_id, attempt = activity.attempt, ?backoff, "activity retry");
         }
-        Err(retry_state) if is_timeout => close_timed_out(run, sh, scheduled, failure, retry_state),
-        Err(retry_state) => close_with(run, sh, scheduled, &a, identity, |started| {
+        Err(retry_state) if is_timeout => {
+            close_timed_out(run, context, scheduled, failure, retry_state)
+        }
+        Err(retry_state) => close_with(run, context, scheduled, &a, identity, |started| {
             Attributes::ActivityTaskFailedEventAttributes(h::ActivityTaskFailedEventAttributes {
                 failure: Some(failure),
                 scheduled_event_id: scheduled,
@@ -369,7 +380,7 @@ fn attempt_failed(
 
 fn close_timed_out(
     run: &mut Execution,
-    sh: &mut Shared,
+    context: &mut Context,
     scheduled: i64,
     mut failure: Failure,
     retry_state: RetryState,
@@ -379,12 +390,12 @@ fn close_timed_out(
     };
     failure.cause = a.last_failure.clone().map(Box::new);
     let started = if a.started_time.is_some() {
-        write_started(run, sh, scheduled, &a, "")
+        write_started(run, context, scheduled, &a, "")
     } else {
         0
     };
     run.deliver(
-        sh,
+        context,
         vec![Attributes::ActivityTaskTimedOutEventAttributes(
             h::ActivityTaskTimedOutEventAttributes {
                 failure: Some(failure),
@@ -400,7 +411,7 @@ fn close_timed_out(
 /// Temporal does for activities that may retry. Returns its id, or 0 when it is buffered.
 fn write_started(
     run: &mut Execution,
-    sh: &mut Shared,
+    context: &mut Context,
     scheduled: i64,
     a: &ActivityState,
     identity: &str,
@@ -429,7 +440,7 @@ fn write_started(
         );
         -1
     } else {
-        run.append(sh, started)
+        run.append(context, started)
     }
 }
 
@@ -437,19 +448,19 @@ fn write_started(
 /// event's id.
 fn close_with(
     run: &mut Execution,
-    sh: &mut Shared,
+    context: &mut Context,
     scheduled: i64,
     a: &ActivityState,
     identity: &str,
     closed: impl FnOnce(i64) -> Attributes,
 ) {
-    let started = write_started(run, sh, scheduled, a, identity);
+    let started = write_started(run, context, scheduled, a, identity);
     run.activities.remove(&scheduled);
-    run.deliver(sh, vec![closed(started)]);
+    run.deliver(context, vec![closed(started)]);
 }
 
 /// A worker's answer to an activity task.
-pub(crate) enum Outcome {
+pub(crate) enum ActivityAnswer {
     Completed(Option<Payloads>),
     Failed(Option<Box<Failure>>, Option<Payloads>),
     Canceled(Option<Payloads>),
@@ -458,19 +469,21 @@ pub(crate) enum Outcome {
 fn lookup<'a>(
     state: &'a mut State,
     token: &TaskToken,
-) -> Result<(&'a mut Execution, &'a mut Shared, ActivityState), Status> {
-    let (run, sh) = state
+) -> Result<(&'a mut Execution, &'a mut Context, ActivityState), EngineError> {
+    let (run, context) = state
         .run_mut(&token.key())
-        .ok_or_else(|| status::not_found("workflow execution not found"))?;
+        .ok_or_else(|| EngineError::not_found("workflow execution not found"))?;
     let activity = run
         .activities
         .get(&token.scheduled_event_id)
         .filter(|a| a.attempt == token.attempt && a.retry_at.is_none())
         .cloned()
         .ok_or_else(|| {
-            status::not_found("activity task not found (it completed, timed out or was retried)")
+            EngineError::not_found(
+                "activity task not found (it completed, timed out or was retried)",
+            )
         })?;
-    Ok((run, sh, activity))
+    Ok((run, context, activity))
 }
 
 fn token_by_id(
@@ -479,9 +492,9 @@ fn token_by_id(
     workflow_id: &str,
     run_id: &str,
     activity_id: &str,
-) -> Result<TaskToken, Status> {
+) -> Result<TaskToken, EngineError> {
     if activity_id.is_empty() {
-        return Err(status::invalid_argument("activity_id is required"));
+        return Err(EngineError::invalid("activity_id is required"));
     }
     let key = state.resolve(
         namespace,
@@ -500,7 +513,7 @@ fn token_by_id(
             scheduled_event_id: *scheduled,
             attempt: a.attempt,
         })
-        .ok_or_else(|| status::not_found(format!("activity {activity_id} not found")))
+        .ok_or_else(|| EngineError::not_found(format!("activity {activity_id} not found")))
 }
 
 impl Engine {
@@ -516,12 +529,15 @@ impl Engine {
         loop {
             let ready = {
                 let mut state = self.lock();
-                let State { runs, sh, .. } = &mut *state;
-                let now = sh.clock.now();
-                let q = sh.queues.queue(namespace, queue);
-                q.activity_pollers.insert(identity.to_string(), now);
-                while let Some((run_id, scheduled)) =
-                    sh.queues.queue(namespace, queue).activity.pop_front()
+                let State { runs, context, .. } = &mut *state;
+                let now = context.clock.now();
+                context
+                    .matching
+                    .record_poller(namespace, queue, PollKind::Activity, identity, now);
+                while let Some(ActivityRef {
+                    run_id,
+                    scheduled_event_id: scheduled,
+                }) = context.matching.next_activity_task(namespace, queue)
                 {
                     let key: RunKey = (namespace.to_string(), run_id);
                     let Some(run) = runs.get_mut(&key) else {
@@ -537,17 +553,14 @@ impl Engine {
                     activity.started_time = stamp(now);
                     activity.started_identity = identity.to_string();
                     let activity = activity.clone();
-                    let task = activity_task(run, sh, scheduled, &activity, now);
-                    super::deadlines::arm(run, sh);
+                    let task = activity_task(run, context, scheduled, &activity, now);
+                    super::deadlines::arm(run, context);
                     self.deadline_changed.notify_one();
                     return task;
                 }
-                sh.queues.queue(namespace, queue).activity_ready.clone()
+                context.matching.ready(namespace, queue, PollKind::Activity)
             };
-            if tokio::time::timeout_at(deadline, ready.notified())
-                .await
-                .is_err()
-            {
+            if !matching::wait(&ready, deadline).await {
                 return ws::PollActivityTaskQueueResponse::default();
             }
         }
@@ -558,19 +571,18 @@ impl Engine {
         &self,
         namespace: &str,
         task_token: &[u8],
-        outcome: Outcome,
+        answer: ActivityAnswer,
         identity: &str,
-    ) -> Result<(), Status> {
-        let ticket = {
-            let mut state = self.lock();
-            let token = state
-                .sh
-                .tokens
-                .open_task(TaskKind::Activity, task_token, namespace)?;
-            respond_locked(&mut state, &token, outcome, identity)?;
-            self.commit(&mut state)
-        };
-        Ok(ticket.wait().await?)
+    ) -> Result<(), EngineError> {
+        self.transact(|state| {
+            let token =
+                state
+                    .context
+                    .tokens
+                    .open_task(TaskKind::Activity, task_token, namespace)?;
+            respond_locked(state, &token, answer, identity)
+        })
+        .await
     }
 
     /// Records a worker's answer to an activity task, by workflow and activity id.
@@ -580,16 +592,14 @@ impl Engine {
         workflow_id: &str,
         run_id: &str,
         activity_id: &str,
-        outcome: Outcome,
+        answer: ActivityAnswer,
         identity: &str,
-    ) -> Result<(), Status> {
-        let ticket = {
-            let mut state = self.lock();
-            let token = token_by_id(&state, namespace, workflow_id, run_id, activity_id)?;
-            respond_locked(&mut state, &token, outcome, identity)?;
-            self.commit(&mut state)
-        };
-        Ok(ticket.wait().await?)
+    ) -> Result<(), EngineError> {
+        self.transact(|state| {
+            let token = token_by_id(state, namespace, workflow_id, run_id, activity_id)?;
+            respond_locked(state, &token, answer, identity)
+        })
+        .await
     }
 
     /// Records a heartbeat of an activity task of `namespace`; answers whether cancellation
@@ -599,12 +609,12 @@ impl Engine {
         namespace: &str,
         task_token: &[u8],
         details: Option<Payloads>,
-    ) -> Result<bool, Status> {
-        let token = self
-            .lock()
-            .sh
-            .tokens
-            .open_task(TaskKind::Activity, task_token, namespace)?;
+    ) -> Result<bool, EngineError> {
+        let token =
+            self.lock()
+                .context
+                .tokens
+                .open_task(TaskKind::Activity, task_token, namespace)?;
         self.heartbeat_token(token, details).await
     }
 
@@ -616,7 +626,7 @@ impl Engine {
         run_id: &str,
         activity_id: &str,
         details: Option<Payloads>,
-    ) -> Result<bool, Status> {
+    ) -> Result<bool, EngineError> {
         let token = {
             let state = self.lock();
             token_by_id(&state, namespace, workflow_id, run_id, activity_id)?
@@ -628,11 +638,10 @@ impl Engine {
         &self,
         token: TaskToken,
         details: Option<Payloads>,
-    ) -> Result<bool, Status> {
-        let (cancel_requested, ticket) = {
-            let mut state = self.lock();
-            let (run, sh, _) = lookup(&mut state, &token)?;
-            let now = sh.clock.now();
+    ) -> Result<bool, EngineError> {
+        self.transact(|state| {
+            let (run, context, _) = lookup(state, &token)?;
+            let now = context.clock.now();
             let activity = run
                 .activities
                 .get_mut(&token.scheduled_event_id)
@@ -644,25 +653,23 @@ impl Engine {
             if details.is_some() {
                 activity.heartbeat_details = details;
             }
-            let cancel_requested = activity.cancel_requested;
-            (cancel_requested, self.commit(&mut state))
-        };
-        ticket.wait().await?;
-        Ok(cancel_requested)
+            Ok(activity.cancel_requested)
+        })
+        .await
     }
 }
 
 fn respond_locked(
     state: &mut State,
     token: &TaskToken,
-    outcome: Outcome,
+    answer: ActivityAnswer,
     identity: &str,
-) -> Result<(), Status> {
-    let (run, sh, activity) = lookup(state, token)?;
+) -> Result<(), EngineError> {
+    let (run, context, activity) = lookup(state, token)?;
     let scheduled = token.scheduled_event_id;
-    match outcome {
-        Outcome::Completed(result) => {
-            close_with(run, sh, scheduled, &activity, identity, |started| {
+    match answer {
+        ActivityAnswer::Completed(result) => {
+            close_with(run, context, scheduled, &activity, identity, |started| {
                 Attributes::ActivityTaskCompletedEventAttributes(
                     h::ActivityTaskCompletedEventAttributes {
                         result,
@@ -674,7 +681,7 @@ fn respond_locked(
                 )
             })
         }
-        Outcome::Failed(failure, details) => {
+        ActivityAnswer::Failed(failure, details) => {
             if details.is_some()
                 && let Some(a) = run.activities.get_mut(&scheduled)
             {
@@ -684,16 +691,16 @@ fn respond_locked(
                 message: "activity failed without a failure".into(),
                 ..Default::default()
             });
-            attempt_failed(run, sh, scheduled, failure, identity);
+            attempt_failed(run, context, scheduled, failure, identity);
         }
-        Outcome::Canceled(details) => {
+        ActivityAnswer::Canceled(details) => {
             if !activity.cancel_requested {
-                return Err(status::invalid_argument(
+                return Err(EngineError::invalid(
                     "the activity was not asked to cancel; fail or complete it instead",
                 ));
             }
             let requested = cancel_requested_event_id(run, scheduled);
-            close_with(run, sh, scheduled, &activity, identity, |started| {
+            close_with(run, context, scheduled, &activity, identity, |started| {
                 Attributes::ActivityTaskCanceledEventAttributes(
                     h::ActivityTaskCanceledEventAttributes {
                         details,
@@ -727,9 +734,14 @@ fn cancel_requested_event_id(run: &Execution, scheduled: i64) -> i64 {
 
 /// The workflow asked to cancel an activity: one not yet started is canceled at once; a
 /// started one learns it from its next heartbeat.
-pub(crate) fn request_cancel(run: &mut Execution, sh: &mut Shared, scheduled: i64, completed: i64) {
+pub(crate) fn request_cancel(
+    run: &mut Execution,
+    context: &mut Context,
+    scheduled: i64,
+    completed: i64,
+) {
     let requested = run.append(
-        sh,
+        context,
         Attributes::ActivityTaskCancelRequestedEventAttributes(
             h::ActivityTaskCancelRequestedEventAttributes {
                 scheduled_event_id: scheduled,
@@ -746,7 +758,7 @@ pub(crate) fn request_cancel(run: &mut Execution, sh: &mut Shared, scheduled: i6
     }
     run.activities.remove(&scheduled);
     run.append(
-        sh,
+        context,
         Attributes::ActivityTaskCanceledEventAttributes(h::ActivityTaskCanceledEventAttributes {
             latest_cancel_requested_event_id: requested,
             scheduled_event_id: scheduled,
@@ -754,5 +766,5 @@ pub(crate) fn request_cancel(run: &mut Execution, sh: &mut Shared, scheduled: i6
         }),
     );
     // A workflow task sees the cancellation.
-    super::tasks::schedule_workflow_task(run, sh, 1);
+    super::tasks::schedule_workflow_task(run, context, 1);
 }

@@ -17,16 +17,14 @@ use temporalio_protos::temporal::api::history::v1::{self as h};
 use temporalio_protos::temporal::api::protocol::v1::Message;
 use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
 use temporalio_protos::temporal::api::workflowservice::v1 as ws;
-use tonic::Status;
 
 use super::record::{ChildState, TimerState, duration, stamp};
-use super::{Effect, Execution, RunKey, State, activities, runs};
+use super::{Effect, EngineError, Execution, RunKey, State, activities, runs};
 use crate::limits::{
     MAX_HISTORY_EVENTS, MAX_PAYLOAD_SIZE, MAX_PENDING_ACTIVITIES, MAX_PENDING_CANCEL_REQUESTS,
     MAX_PENDING_CHILD_WORKFLOWS, MAX_PENDING_SIGNALS, check_duration, check_length,
     payload_set_size, payloads_size,
 };
-use crate::status;
 
 /// What refusing a task's commands does, as Temporal decides for each check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,9 +58,9 @@ impl BadCommand {
         }
     }
 
-    /// The answer to the RPC: INVALID_ARGUMENT with the message.
-    pub fn status(&self) -> Status {
-        status::invalid_argument(self.full_message())
+    /// The answer to the request: an invalid argument, with the message.
+    pub fn error(&self) -> EngineError {
+        EngineError::invalid(self.full_message())
     }
 }
 
@@ -615,7 +613,7 @@ pub(crate) fn apply(
             ..command
         },
     };
-    let Some((run, sh)) = state.run_mut(key) else {
+    let Some((run, context)) = state.run_mut(key) else {
         return;
     };
     if !run.is_running() {
@@ -625,14 +623,14 @@ pub(crate) fn apply(
         Some(C::StartTimerCommandAttributes(a)) => {
             let after = duration(&a.start_to_fire_timeout).unwrap_or_default();
             let started = run.append(
-                sh,
+                context,
                 Attributes::TimerStartedEventAttributes(h::TimerStartedEventAttributes {
                     timer_id: a.timer_id.clone(),
                     start_to_fire_timeout: a.start_to_fire_timeout,
                     workflow_task_completed_event_id: completed,
                 }),
             );
-            let fire_at = stamp(sh.clock.now() + after);
+            let fire_at = stamp(context.clock.now() + after);
             run.timers.insert(
                 a.timer_id,
                 TimerState {
@@ -647,7 +645,7 @@ pub(crate) fn apply(
                 .remove(&a.timer_id)
                 .map_or(0, |t| t.started_event_id);
             run.append(
-                sh,
+                context,
                 Attributes::TimerCanceledEventAttributes(h::TimerCanceledEventAttributes {
                     timer_id: a.timer_id,
                     started_event_id: started,
@@ -657,14 +655,14 @@ pub(crate) fn apply(
             );
         }
         Some(C::ScheduleActivityTaskCommandAttributes(a)) => {
-            activities::schedule(run, sh, completed, a, identity, eager);
+            activities::schedule(run, context, completed, a, identity, eager);
         }
         Some(C::RequestCancelActivityTaskCommandAttributes(a)) => {
-            activities::request_cancel(run, sh, a.scheduled_event_id, completed);
+            activities::request_cancel(run, context, a.scheduled_event_id, completed);
         }
         Some(C::CancelWorkflowExecutionCommandAttributes(a)) => runs::close_run(
             run,
-            sh,
+            context,
             WorkflowExecutionStatus::Canceled,
             Attributes::WorkflowExecutionCanceledEventAttributes(
                 h::WorkflowExecutionCanceledEventAttributes {
@@ -676,7 +674,7 @@ pub(crate) fn apply(
         Some(C::StartChildWorkflowExecutionCommandAttributes(a)) => {
             let namespace = run.namespace.clone();
             let initiated = run.append(
-                sh,
+                context,
                 Attributes::StartChildWorkflowExecutionInitiatedEventAttributes(
                     h::StartChildWorkflowExecutionInitiatedEventAttributes {
                         namespace: namespace.clone(),
@@ -714,7 +712,7 @@ pub(crate) fn apply(
                     started_event_id: 0,
                 },
             );
-            sh.effects.push_back(Effect::StartChild {
+            context.effects.push_back(Effect::StartChild {
                 parent: key.clone(),
                 initiated_event_id: initiated,
                 command: Box::new(a),
@@ -724,7 +722,7 @@ pub(crate) fn apply(
             let target_namespace = run.namespace.clone();
             let target = a.execution.clone().unwrap_or_default();
             let initiated = run.append(
-                sh,
+                context,
                 Attributes::SignalExternalWorkflowExecutionInitiatedEventAttributes(
                     h::SignalExternalWorkflowExecutionInitiatedEventAttributes {
                         workflow_task_completed_event_id: completed,
@@ -738,7 +736,7 @@ pub(crate) fn apply(
                     },
                 ),
             );
-            sh.effects.push_back(Effect::SignalExternal {
+            context.effects.push_back(Effect::SignalExternal {
                 source: key.clone(),
                 initiated_event_id: initiated,
                 target_namespace,
@@ -753,7 +751,7 @@ pub(crate) fn apply(
                 run_id: a.run_id.clone(),
             };
             let initiated = run.append(
-                sh,
+                context,
                 Attributes::RequestCancelExternalWorkflowExecutionInitiatedEventAttributes(
                     h::RequestCancelExternalWorkflowExecutionInitiatedEventAttributes {
                         workflow_task_completed_event_id: completed,
@@ -765,7 +763,7 @@ pub(crate) fn apply(
                     },
                 ),
             );
-            sh.effects.push_back(Effect::CancelExternal {
+            context.effects.push_back(Effect::CancelExternal {
                 source: key.clone(),
                 initiated_event_id: initiated,
                 target_namespace,
@@ -775,7 +773,7 @@ pub(crate) fn apply(
         }
         Some(C::RecordMarkerCommandAttributes(a)) => {
             run.append(
-                sh,
+                context,
                 Attributes::MarkerRecordedEventAttributes(h::MarkerRecordedEventAttributes {
                     marker_name: a.marker_name,
                     details: a.details,
@@ -792,7 +790,7 @@ pub(crate) fn apply(
                 merged.indexed_fields.insert(name, value);
             }
             run.append(
-                sh,
+                context,
                 Attributes::UpsertWorkflowSearchAttributesEventAttributes(
                     h::UpsertWorkflowSearchAttributesEventAttributes {
                         workflow_task_completed_event_id: completed,
@@ -809,7 +807,7 @@ pub(crate) fn apply(
                 }
             }
             run.append(
-                sh,
+                context,
                 Attributes::WorkflowPropertiesModifiedEventAttributes(
                     h::WorkflowPropertiesModifiedEventAttributes {
                         workflow_task_completed_event_id: completed,
@@ -915,7 +913,10 @@ mod tests {
             let bad = check(&mut commands).unwrap_err();
             assert_eq!(bad.refusal, Refusal::Request);
             assert_eq!(bad.message, format!("unknown command type: {name}"));
-            assert_eq!(bad.status().code(), tonic::Code::InvalidArgument);
+            assert_eq!(
+                tonic::Status::from(bad.error()).code(),
+                tonic::Code::InvalidArgument
+            );
         }
     }
 
@@ -1367,7 +1368,7 @@ mod tests {
                 }
                 Err(bad) => {
                     prop_assert!(!bad.message.is_empty());
-                    prop_assert!(!bad.status().message().is_empty());
+                    prop_assert!(!tonic::Status::from(bad.error()).message().is_empty());
                 }
             }
         }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::record::time;
-use super::{Engine, Execution, RunKey, Shared, State, activities, runs, tasks};
+use super::{Context, Engine, Execution, RunKey, State, activities, runs, tasks};
 
 /// When a run next needs attention.
 fn next_deadline(run: &Execution) -> Option<SystemTime> {
@@ -33,15 +33,15 @@ fn next_deadline(run: &Execution) -> Option<SystemTime> {
 }
 
 /// Indexes the run's next deadline.
-pub(crate) fn arm(run: &Execution, sh: &mut Shared) {
+pub(crate) fn arm(run: &Execution, context: &mut Context) {
     if let Some(at) = next_deadline(run) {
-        sh.deadlines.insert((at, run.key()));
+        context.deadlines.insert((at, run.key()));
     }
 }
 
 /// Carries out everything due in the run by `now`.
 fn process(state: &mut State, key: &RunKey, now: SystemTime) {
-    let Some((run, sh)) = state.run_mut(key) else {
+    let Some((run, context)) = state.run_mut(key) else {
         return;
     };
     if !run.is_running() {
@@ -53,13 +53,13 @@ fn process(state: &mut State, key: &RunKey, now: SystemTime) {
     }
     if time(&run.first_task_at).is_some_and(|t| t <= now) {
         run.first_task_at = None;
-        tasks::schedule_workflow_task(run, sh, 1);
+        tasks::schedule_workflow_task(run, context, 1);
     }
     if let Some(task) = run.workflow_task.as_mut()
         && time(&task.not_before).is_some_and(|t| t <= now)
     {
         task.not_before = None;
-        tasks::offer_workflow_task(run, sh);
+        tasks::offer_workflow_task(run, context);
     }
     if run
         .workflow_task
@@ -67,7 +67,7 @@ fn process(state: &mut State, key: &RunKey, now: SystemTime) {
         .and_then(|t| time(&t.deadline))
         .is_some_and(|t| t <= now)
     {
-        tasks::workflow_task_deadline(run, sh);
+        tasks::workflow_task_deadline(run, context);
     }
     let fired: Vec<(String, i64)> = run
         .timers
@@ -88,7 +88,7 @@ fn process(state: &mut State, key: &RunKey, now: SystemTime) {
                 )
             })
             .collect();
-        run.deliver(sh, events);
+        run.deliver(context, events);
     }
     let due: Vec<i64> = run
         .activities
@@ -97,7 +97,7 @@ fn process(state: &mut State, key: &RunKey, now: SystemTime) {
         .map(|(id, _)| *id)
         .collect();
     for scheduled in due {
-        activities::on_deadline(run, sh, scheduled, now);
+        activities::on_deadline(run, context, scheduled, now);
     }
 }
 
@@ -117,13 +117,13 @@ impl Engine {
         loop {
             let (sleep, ticket) = {
                 let mut state = self.lock();
-                let now = state.sh.clock.now();
+                let now = state.context.clock.now();
                 let mut due = Vec::new();
-                while let Some(first) = state.sh.deadlines.first() {
+                while let Some(first) = state.context.deadlines.first() {
                     if first.0 > now {
                         break;
                     }
-                    let (_, key) = state.sh.deadlines.pop_first().expect("peeked");
+                    let (_, key) = state.context.deadlines.pop_first().expect("peeked");
                     if !due.contains(&key) {
                         due.push(key);
                     }
@@ -132,11 +132,11 @@ impl Engine {
                     process(&mut state, key, now);
                 }
                 let ticket = self.commit_quietly(&mut state);
-                let next = state.sh.deadlines.first().map(|(at, _)| *at);
+                let next = state.context.deadlines.first().map(|(at, _)| *at);
                 let sleep = match next {
-                    Some(at) if state.sh.clock.skipping && idle(&state) => {
+                    Some(at) if state.context.clock.skipping && idle(&state) => {
                         let jump = at.duration_since(now).unwrap_or_default();
-                        state.sh.clock.skipped += jump;
+                        state.context.clock.skipped += jump;
                         tracing::debug!(?jump, "time skipped to the next deadline");
                         Some(Duration::ZERO)
                     }

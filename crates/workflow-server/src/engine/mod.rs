@@ -9,7 +9,9 @@ mod activities;
 mod commands;
 mod cron;
 mod deadlines;
+mod error;
 mod events;
+mod history;
 mod queries;
 pub(crate) mod record;
 mod runs;
@@ -28,14 +30,16 @@ use temporalio_protos::temporal::api::history::v1::HistoryEvent;
 use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_protos::temporal::api::workflow::v1::WorkflowExecutionInfo;
 use tokio::sync::{Notify, watch};
-use tonic::Status;
 
+use crate::matching::Matching;
 pub(crate) use crate::store::Ticket;
 use crate::store::{Batch, RunDelete, RunWrite, Store, StoreError};
 use crate::visibility;
-pub(crate) use activities::Outcome;
+pub(crate) use activities::ActivityAnswer;
+pub(crate) use error::EngineError;
 use events::EventBuilder;
-pub(crate) use queries::QueryOutcome;
+pub(crate) use history::HistoryRequest;
+pub(crate) use queries::QueryReply;
 use record::{NamespaceRecord, RunState};
 
 /// Temporal's default workflow task timeout.
@@ -104,7 +108,7 @@ impl Execution {
     }
 
     /// Appends an event now.
-    fn append(&mut self, sh: &mut Shared, attributes: Attributes) -> i64 {
+    fn append(&mut self, context: &mut Context, attributes: Attributes) -> i64 {
         let id = self.history.len() as i64 + 1;
         if let Attributes::ChildWorkflowExecutionStartedEventAttributes(a) = &attributes
             && let Some(child) = self.state.children.get_mut(&a.initiated_event_id)
@@ -112,10 +116,10 @@ impl Execution {
             // A child's close event names the event that announced its start.
             child.started_event_id = id;
         }
-        let event = sh.events.event(id, sh.clock.now(), attributes);
+        let event = context.events.event(id, context.clock.now(), attributes);
         self.history.push(event);
         self.changed.send_replace(id);
-        sh.dirty.insert(self.key());
+        context.dirty.insert(self.key());
         id
     }
 
@@ -128,11 +132,11 @@ impl Execution {
 
     /// Writes events and schedules a workflow task to see them, or keeps them until the
     /// running workflow task ends, as Temporal does.
-    fn deliver(&mut self, sh: &mut Shared, attributes: Vec<Attributes>) {
+    fn deliver(&mut self, context: &mut Context, attributes: Vec<Attributes>) {
         if !self.is_running() {
             return;
         }
-        sh.dirty.insert(self.key());
+        context.dirty.insert(self.key());
         if self.task_running() {
             for a in attributes {
                 self.state.buffered.push(HistoryEvent {
@@ -142,14 +146,14 @@ impl Execution {
             }
         } else {
             for a in attributes {
-                self.append(sh, a);
+                self.append(context, a);
             }
-            tasks::schedule_workflow_task(self, sh, 1);
+            tasks::schedule_workflow_task(self, context, 1);
         }
     }
 
     /// Writes the events that arrived while a workflow task ran.
-    fn flush_buffered(&mut self, sh: &mut Shared) {
+    fn flush_buffered(&mut self, context: &mut Context) {
         let mut last = 0;
         for event in std::mem::take(&mut self.state.buffered) {
             if let Some(mut a) = event.attributes {
@@ -175,7 +179,7 @@ impl Execution {
                     }
                     _ => {}
                 }
-                last = self.append(sh, a);
+                last = self.append(context, a);
             }
         }
     }
@@ -253,11 +257,14 @@ pub(crate) enum Effect {
     },
 }
 
-/// Everything a change may touch besides the run itself.
+/// The context a change to a run works in: everything it may touch besides the run
+/// itself (event ids, the clock, the task queues, deadlines, what to commit, effects on
+/// other runs, pending queries, task tokens).
 #[derive(Debug, Default)]
-pub(crate) struct Shared {
+pub(crate) struct Context {
     events: EventBuilder,
-    queues: tasks::Queues,
+    /// The task queues tasks wait on for workers.
+    matching: Matching,
     clock: Clock,
     /// When each run next needs attention: `(time, run)`.
     deadlines: BTreeSet<(SystemTime, RunKey)>,
@@ -265,6 +272,8 @@ pub(crate) struct Shared {
     dirty: BTreeSet<RunKey>,
     /// Namespaces changed since the last commit.
     namespaces: Vec<NamespaceRecord>,
+    /// Runs deleted since the last commit.
+    deleted: Vec<RunDelete>,
     effects: VecDeque<Effect>,
     queries: queries::Queries,
     /// Seals the task tokens handed to workers and opens the ones they hand back.
@@ -276,21 +285,25 @@ pub(crate) struct State {
     runs: HashMap<RunKey, Execution>,
     /// The latest run of each workflow id, by (namespace, workflow id).
     current: HashMap<(String, String), String>,
-    sh: Shared,
+    context: Context,
     /// Every run as list and count filter it, kept current by `commit_quietly`.
     visibility: visibility::Index,
 }
 
 impl State {
-    fn run_mut(&mut self, key: &RunKey) -> Option<(&mut Execution, &mut Shared)> {
+    fn run_mut(&mut self, key: &RunKey) -> Option<(&mut Execution, &mut Context)> {
         let run = self.runs.get_mut(key)?;
-        self.sh.dirty.insert(key.clone());
-        Some((run, &mut self.sh))
+        self.context.dirty.insert(key.clone());
+        Some((run, &mut self.context))
     }
 
-    fn resolve(&self, namespace: &str, execution: &WorkflowExecution) -> Result<RunKey, Status> {
+    fn resolve(
+        &self,
+        namespace: &str,
+        execution: &WorkflowExecution,
+    ) -> Result<RunKey, EngineError> {
         if execution.workflow_id.is_empty() {
-            return Err(crate::status::invalid_argument(
+            return Err(EngineError::invalid(
                 "WorkflowExecution.workflow_id is required",
             ));
         }
@@ -309,16 +322,24 @@ impl State {
                     .is_some_and(|r| r.workflow_id == execution.workflow_id)
             })
             .ok_or_else(|| {
-                crate::status::not_found(format!(
+                EngineError::not_found(format!(
                     "workflow execution not found for workflow id {} and run id {}",
                     execution.workflow_id, execution.run_id
                 ))
             })
     }
 
+    /// Whether anything waits to be committed: a run, a namespace, a deletion or an effect.
+    fn has_changes(&self) -> bool {
+        !(self.context.dirty.is_empty()
+            && self.context.namespaces.is_empty()
+            && self.context.deleted.is_empty()
+            && self.context.effects.is_empty())
+    }
+
     /// Carries out the effects changes queued, and the ones those queue.
     fn drain_effects(&mut self) {
-        while let Some(effect) = self.sh.effects.pop_front() {
+        while let Some(effect) = self.context.effects.pop_front() {
             runs::apply_effect(self, effect);
         }
     }
@@ -348,8 +369,8 @@ impl Engine {
     ) -> Result<(Self, Vec<NamespaceRecord>), StoreError> {
         let loaded = store.load()?;
         let mut state = State::default();
-        state.sh.clock.skipping = time_skipping;
-        state.sh.tokens = tokens::TokenSigner::new(&store.token_secret()?);
+        state.context.clock.skipping = time_skipping;
+        state.context.tokens = tokens::TokenSigner::new(&store.token_secret()?);
         let corrupt = |what| move |source| StoreError::Corrupt { what, source };
         let namespaces = loaded
             .namespaces
@@ -375,18 +396,18 @@ impl Engine {
                 .upsert(&run.namespace, crate::describe::entry(&run));
             state.runs.insert(run.key(), run);
         }
-        state.sh.events = EventBuilder::after(max_task_id);
+        state.context.events = EventBuilder::after(max_task_id);
         for (namespace, workflow_id, run_id) in loaded.current {
             state.current.insert((namespace, workflow_id), run_id);
         }
         // Hand out again what was waiting; a task a worker held times out as it would have.
         let keys: Vec<RunKey> = state.runs.keys().cloned().collect();
         for key in keys {
-            let State { runs, sh, .. } = &mut state;
+            let State { runs, context, .. } = &mut state;
             let run = runs.get_mut(&key).expect("listed");
             if run.is_running() {
-                tasks::requeue_after_restart(run, sh);
-                deadlines::arm(run, sh);
+                tasks::requeue_after_restart(run, context);
+                deadlines::arm(run, context);
             }
         }
         let engine = Self {
@@ -399,6 +420,31 @@ impl Engine {
 
     pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `change` under the engine lock, sends what it changed to the store as one batch
+    /// before the lock is released (so batches queue in the order changes were made), and
+    /// answers the change's result once that batch is durable.
+    ///
+    /// A change that fails is answered at once and commits nothing; runs it marked dirty go
+    /// with the next batch. A change that left nothing to write has nothing to wait for and
+    /// does not wake the deadline loop.
+    pub(crate) async fn transact<R>(
+        &self,
+        change: impl FnOnce(&mut State) -> Result<R, EngineError>,
+    ) -> Result<R, EngineError> {
+        let (result, ticket) = {
+            let mut state = self.lock();
+            let result = change(&mut state)?;
+            let ticket = if state.has_changes() {
+                self.commit(&mut state)
+            } else {
+                Ticket::done()
+            };
+            (result, ticket)
+        };
+        ticket.wait().await?;
+        Ok(result)
     }
 
     /// Sends what changed under `state` to the store and re-arms the changed runs'
@@ -415,26 +461,27 @@ impl Engine {
         let State {
             runs,
             current,
-            sh,
+            context,
             visibility,
         } = state;
         let mut batch = Batch::default();
-        for key in std::mem::take(&mut sh.dirty) {
+        for key in std::mem::take(&mut context.dirty) {
             let Some(run) = runs.get_mut(&key) else {
                 continue;
             };
-            deadlines::arm(run, sh);
+            deadlines::arm(run, context);
             visibility.upsert(&key.0, crate::describe::entry(run));
             let is_current = current
                 .get(&(key.0.clone(), run.workflow_id.clone()))
                 .is_some_and(|id| *id == key.1);
             batch.runs.push(run.write(is_current));
         }
-        for namespace in std::mem::take(&mut sh.namespaces) {
+        for namespace in std::mem::take(&mut context.namespaces) {
             batch
                 .namespaces
                 .push((namespace.name.clone(), namespace.encode_to_vec()));
         }
+        batch.deleted = std::mem::take(&mut context.deleted);
         self.store.commit(batch)
     }
 
@@ -450,13 +497,12 @@ impl Engine {
     }
 
     /// Stores a namespace.
-    pub async fn store_namespace(&self, namespace: NamespaceRecord) -> Result<(), Status> {
-        let ticket = {
-            let mut state = self.lock();
-            state.sh.namespaces.push(namespace);
-            self.commit(&mut state)
-        };
-        Ok(ticket.wait().await?)
+    pub async fn store_namespace(&self, namespace: NamespaceRecord) -> Result<(), EngineError> {
+        self.transact(|state| {
+            state.context.namespaces.push(namespace);
+            Ok(())
+        })
+        .await
     }
 
     /// Deletes the closed runs whose namespace's retention (`retention` answers it, `None`
@@ -465,10 +511,9 @@ impl Engine {
     pub async fn expire_closed_runs(
         &self,
         retention: impl Fn(&str) -> Option<Duration>,
-    ) -> Result<usize, Status> {
-        let (ticket, count) = {
-            let mut state = self.lock();
-            let now = state.sh.clock.now();
+    ) -> Result<usize, EngineError> {
+        self.transact(|state| {
+            let now = state.context.clock.now();
             let expired: Vec<RunKey> = state
                 .runs
                 .iter()
@@ -481,10 +526,6 @@ impl Engine {
                 })
                 .map(|(key, _)| key.clone())
                 .collect();
-            if expired.is_empty() {
-                return Ok(0);
-            }
-            let mut batch = Batch::default();
             for key in &expired {
                 let Some(run) = state.runs.remove(key) else {
                     continue;
@@ -494,17 +535,18 @@ impl Engine {
                 if state.current.get(&current) == Some(&key.1) {
                     state.current.remove(&current);
                 }
-                batch.deleted.push(RunDelete {
+                state.context.deleted.push(RunDelete {
                     namespace: key.0.clone(),
                     run_id: key.1.clone(),
                     workflow_id: run.workflow_id.clone(),
                 });
             }
-            tracing::debug!(count = expired.len(), "closed runs past retention deleted");
-            (self.store.commit(batch), expired.len())
-        };
-        ticket.wait().await?;
-        Ok(count)
+            if !expired.is_empty() {
+                tracing::debug!(count = expired.len(), "closed runs past retention deleted");
+            }
+            Ok(expired.len())
+        })
+        .await
     }
 
     /// Runs `read` on the run `execution` names (its latest run when the run id is empty).
@@ -513,7 +555,7 @@ impl Engine {
         namespace: &str,
         execution: &WorkflowExecution,
         read: impl FnOnce(&Execution) -> R,
-    ) -> Result<R, Status> {
+    ) -> Result<R, EngineError> {
         let state = self.lock();
         let key = state.resolve(namespace, execution)?;
         Ok(read(&state.runs[&key]))

@@ -14,15 +14,13 @@ use temporalio_protos::temporal::api::history::v1::History;
 use temporalio_protos::temporal::api::query::v1::{WorkflowQuery, WorkflowQueryResult};
 use temporalio_protos::temporal::api::workflowservice::v1 as ws;
 use tokio::sync::oneshot;
-use tonic::Status;
 
 use super::events::normal_queue;
-use super::{Engine, Execution, Shared, State};
-use crate::status;
+use super::{Context, Engine, EngineError, Execution, State};
 
-/// What a query got.
+/// The reply to a query: the worker's answer or failure, or a rejection by run status.
 #[derive(Debug)]
-pub(crate) enum QueryOutcome {
+pub(crate) enum QueryReply {
     Answered(Option<Payloads>),
     Failed {
         message: String,
@@ -37,7 +35,7 @@ pub(crate) struct PendingQuery {
     namespace: String,
     run_id: String,
     pub query: WorkflowQuery,
-    reply: oneshot::Sender<QueryOutcome>,
+    reply: oneshot::Sender<QueryReply>,
 }
 
 /// Queries not answered yet, by id.
@@ -51,69 +49,69 @@ impl Queries {
 }
 
 /// Where a query waits: on the scheduled task, behind the running one, or on its own.
-fn place(run: &mut Execution, sh: &mut Shared, id: String) {
+fn place(run: &mut Execution, context: &mut Context, id: String) {
     match &run.workflow_task {
         Some(t) if t.started_event_id == 0 && t.not_before.is_none() => {
             run.attached_queries.push(id)
         }
         Some(t) if t.started_event_id != 0 => run.waiting_queries.push(id),
         _ => {
-            let queue = sh.queues.queue(&run.namespace, &run.state.task_queue);
-            queue.queries.push_back(id);
-            queue.workflow_ready.notify_one();
+            context
+                .matching
+                .offer_query_task(&run.namespace, &run.state.task_queue, id);
         }
     }
 }
 
 /// The task that carried queries ended without answering them: they go out again.
-pub(crate) fn redispatch_attached(run: &mut Execution, sh: &mut Shared) {
+pub(crate) fn redispatch_attached(run: &mut Execution, context: &mut Context) {
     for id in std::mem::take(&mut run.attached_queries) {
-        place(run, sh, id);
+        place(run, context, id);
     }
 }
 
 /// A workflow task completed: queries it did not answer, and those waiting behind it, go out.
-pub(crate) fn after_task(run: &mut Execution, sh: &mut Shared) {
+pub(crate) fn after_task(run: &mut Execution, context: &mut Context) {
     let pending: Vec<String> = std::mem::take(&mut run.attached_queries)
         .into_iter()
         .chain(std::mem::take(&mut run.waiting_queries))
         .collect();
     for id in pending {
-        place(run, sh, id);
+        place(run, context, id);
     }
 }
 
 /// The run closed: waiting queries go out as query tasks (a closed run can be queried).
-pub(crate) fn flush_waiting(run: &mut Execution, sh: &mut Shared) {
-    after_task(run, sh);
+pub(crate) fn flush_waiting(run: &mut Execution, context: &mut Context) {
+    after_task(run, context);
 }
 
 /// Answers the queries a completed workflow task carried.
 pub(crate) fn answer(
     run: &mut Execution,
-    sh: &mut Shared,
+    context: &mut Context,
     results: &HashMap<String, WorkflowQueryResult>,
 ) {
     for (id, result) in results {
         run.attached_queries.retain(|q| q != id);
-        let Some(pending) = sh.queries.0.remove(id) else {
+        let Some(pending) = context.queries.0.remove(id) else {
             continue;
         };
-        let outcome = if result.result_type() == QueryResultType::Answered {
-            QueryOutcome::Answered(result.answer.clone())
+        let reply = if result.result_type() == QueryResultType::Answered {
+            QueryReply::Answered(result.answer.clone())
         } else {
-            QueryOutcome::Failed {
+            QueryReply::Failed {
                 message: result.error_message.clone(),
                 failure: result.failure.clone().map(Box::new),
             }
         };
-        let _ = pending.reply.send(outcome);
+        let _ = pending.reply.send(reply);
     }
 }
 
 /// The query task for a legacy query, if it is still wanted.
 pub(crate) fn query_task(state: &State, id: &str) -> Option<ws::PollWorkflowTaskQueueResponse> {
-    let pending = state.sh.queries.get(id)?;
+    let pending = state.context.queries.get(id)?;
     if pending.reply.is_closed() {
         return None;
     }
@@ -121,7 +119,7 @@ pub(crate) fn query_task(state: &State, id: &str) -> Option<ws::PollWorkflowTask
         .runs
         .get(&(pending.namespace.clone(), pending.run_id.clone()))?;
     Some(ws::PollWorkflowTaskQueueResponse {
-        task_token: state.sh.tokens.seal_query(&pending.namespace, id),
+        task_token: state.context.tokens.seal_query(&pending.namespace, id),
         workflow_execution: Some(run.execution()),
         workflow_type: Some(WorkflowType {
             name: run.workflow_type.clone(),
@@ -158,9 +156,9 @@ impl Engine {
         query: WorkflowQuery,
         condition: QueryRejectCondition,
         budget: Duration,
-    ) -> Result<QueryOutcome, Status> {
+    ) -> Result<QueryReply, EngineError> {
         if query.query_type.is_empty() {
-            return Err(status::invalid_argument(
+            return Err(EngineError::invalid(
                 "QueryWorkflowRequest.query.query_type is required",
             ));
         }
@@ -170,10 +168,10 @@ impl Engine {
             let key = state.resolve(namespace, execution)?;
             let run_status = state.runs[&key].status();
             if rejected(condition, run_status) {
-                return Ok(QueryOutcome::Rejected(run_status));
+                return Ok(QueryReply::Rejected(run_status));
             }
             let (reply, answer) = oneshot::channel();
-            state.sh.queries.0.insert(
+            state.context.queries.0.insert(
                 id.clone(),
                 PendingQuery {
                     namespace: key.0.clone(),
@@ -182,19 +180,17 @@ impl Engine {
                     reply,
                 },
             );
-            let State { runs, sh, .. } = &mut *state;
+            let State { runs, context, .. } = &mut *state;
             let run = runs.get_mut(&key).expect("resolved");
-            place(run, sh, id.clone());
+            place(run, context, id.clone());
             answer
         };
-        let outcome = tokio::time::timeout(budget, answer).await;
-        self.lock().sh.queries.0.remove(&id);
-        match outcome {
-            Ok(Ok(outcome)) => Ok(outcome),
-            Ok(Err(_)) => Err(Status::unavailable("the query was dropped")),
-            Err(_) => Err(Status::deadline_exceeded(
-                "no worker answered the query in time (is a worker polling the workflow's task queue?)",
-            )),
+        let reply = tokio::time::timeout(budget, answer).await;
+        self.lock().context.queries.0.remove(&id);
+        match reply {
+            Ok(Ok(reply)) => Ok(reply),
+            Ok(Err(_)) => Err(EngineError::QueryDropped),
+            Err(_) => Err(EngineError::QueryTimedOut),
         }
     }
 
@@ -202,26 +198,26 @@ impl Engine {
     pub fn respond_query(
         &self,
         request: ws::RespondQueryTaskCompletedRequest,
-    ) -> Result<(), Status> {
+    ) -> Result<(), EngineError> {
         let pending = {
             let mut state = self.lock();
             let id = state
-                .sh
+                .context
                 .tokens
                 .open_query(&request.task_token, &request.namespace)?;
-            state.sh.queries.0.remove(&id).ok_or_else(|| {
-                status::not_found("query not found (it timed out or was answered)")
+            state.context.queries.0.remove(&id).ok_or_else(|| {
+                EngineError::not_found("query not found (it timed out or was answered)")
             })?
         };
-        let outcome = if request.completed_type() == QueryResultType::Answered {
-            QueryOutcome::Answered(request.query_result)
+        let reply = if request.completed_type() == QueryResultType::Answered {
+            QueryReply::Answered(request.query_result)
         } else {
-            QueryOutcome::Failed {
+            QueryReply::Failed {
                 message: request.error_message,
                 failure: request.failure.map(Box::new),
             }
         };
-        let _ = pending.reply.send(outcome);
+        let _ = pending.reply.send(reply);
         Ok(())
     }
 }

@@ -14,14 +14,14 @@ use temporalio_protos::temporal::api::enums::v1::{
 use temporalio_protos::temporal::api::failure::v1::{self as failure, Failure};
 use temporalio_protos::temporal::api::history::v1::{self as h, history_event::Attributes};
 use temporalio_protos::temporal::api::workflowservice::v1 as ws;
-use tonic::Status;
 
 use super::cron::CronSchedule;
 use super::events::normal_queue;
 use super::record::{self, ParentState, RunState, duration, proto_duration, stamp};
-use super::{DEFAULT_TASK_TIMEOUT, Effect, Engine, Execution, RunKey, Shared, State, tasks};
+use super::{
+    Context, DEFAULT_TASK_TIMEOUT, Effect, Engine, EngineError, Execution, RunKey, State, tasks,
+};
 use crate::limits::{MAX_ID_LENGTH, check_duration, check_length};
-use crate::status;
 
 /// What `start` did.
 pub struct Started {
@@ -70,22 +70,22 @@ pub(crate) struct Continued {
 fn field_duration(
     mut value: Option<prost_types::Duration>,
     what: &str,
-) -> Result<Option<Duration>, Status> {
-    check_duration(&mut value, what).map_err(status::invalid_argument)?;
+) -> Result<Option<Duration>, EngineError> {
+    check_duration(&mut value, what).map_err(EngineError::invalid)?;
     Ok(duration(&value))
 }
 
 /// A required id or name, within Temporal's length limit.
-fn required(value: Option<String>, what: &str) -> Result<String, Status> {
+fn required(value: Option<String>, what: &str) -> Result<String, EngineError> {
     let value = value
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| status::invalid_argument(format!("{what} is required")))?;
-    check_length(&value, what).map_err(status::invalid_argument)?;
+        .ok_or_else(|| EngineError::invalid(format!("{what} is required")))?;
+    check_length(&value, what).map_err(EngineError::invalid)?;
     Ok(value)
 }
 
 impl NewRun {
-    fn from_start(request: &ws::StartWorkflowExecutionRequest) -> Result<Self, Status> {
+    fn from_start(request: &ws::StartWorkflowExecutionRequest) -> Result<Self, EngineError> {
         let what = "StartWorkflowExecutionRequest";
         Ok(Self {
             namespace: request.namespace.clone(),
@@ -128,10 +128,10 @@ impl NewRun {
 
     fn from_signal_with_start(
         request: &ws::SignalWithStartWorkflowExecutionRequest,
-    ) -> Result<Self, Status> {
+    ) -> Result<Self, EngineError> {
         let what = "SignalWithStartWorkflowExecutionRequest";
         if request.signal_name.is_empty() {
-            return Err(status::invalid_argument(format!(
+            return Err(EngineError::invalid(format!(
                 "{what}.signal_name is required"
             )));
         }
@@ -176,14 +176,14 @@ impl NewRun {
     }
 }
 
-fn checked_id(id: &str, what: &str) -> Result<String, Status> {
+fn checked_id(id: &str, what: &str) -> Result<String, EngineError> {
     if id.is_empty() {
-        return Err(status::invalid_argument(format!(
+        return Err(EngineError::invalid(format!(
             "{what}.workflow_id is required"
         )));
     }
     if id.len() > MAX_ID_LENGTH {
-        return Err(status::invalid_argument(format!(
+        return Err(EngineError::invalid(format!(
             "{what}.workflow_id is {} bytes; the limit is {MAX_ID_LENGTH}",
             id.len()
         )));
@@ -191,9 +191,9 @@ fn checked_id(id: &str, what: &str) -> Result<String, Status> {
     Ok(id.to_string())
 }
 
-fn checked_cron(schedule: &str, what: &str) -> Result<String, Status> {
+fn checked_cron(schedule: &str, what: &str) -> Result<String, EngineError> {
     CronSchedule::check(schedule, &format!("{what}.cron_schedule"))
-        .map_err(status::invalid_argument)?;
+        .map_err(EngineError::invalid)?;
     Ok(schedule.to_string())
 }
 
@@ -218,7 +218,7 @@ fn admit(
     new: &NewRun,
     reuse: WorkflowIdReusePolicy,
     conflict: WorkflowIdConflictPolicy,
-) -> Result<Admission, Status> {
+) -> Result<Admission, EngineError> {
     let key = (new.namespace.clone(), new.workflow_id.clone());
     let Some(current) = state.current.get(&key).cloned() else {
         return Ok(Admission::Start);
@@ -239,20 +239,16 @@ fn admit(
                 started: false,
             }),
             WorkflowIdConflictPolicy::TerminateExisting => {
-                let (run, sh) = state.run_mut(&run_key).expect("current run exists");
+                let (run, context) = state.run_mut(&run_key).expect("current run exists");
                 terminate_run(
                     run,
-                    sh,
+                    context,
                     "terminated by a start with TerminateExisting",
                     &new.identity,
                 );
                 Ok(Admission::Start)
             }
-            _ => Err(status::workflow_already_started(
-                &new.workflow_id,
-                &current,
-                &run.request_id,
-            )),
+            _ => Err(already_started(&new.workflow_id, &current, &run.request_id)),
         };
     }
     let reusable = match reuse {
@@ -265,18 +261,14 @@ fn admit(
     if reusable {
         Ok(Admission::Start)
     } else {
-        Err(status::workflow_already_started(
-            &new.workflow_id,
-            &current,
-            &run.request_id,
-        ))
+        Err(already_started(&new.workflow_id, &current, &run.request_id))
     }
 }
 
 /// Creates a run and its first events; returns its run id.
 pub(crate) fn create_run(state: &mut State, new: NewRun) -> String {
-    let sh = &mut state.sh;
-    let now = sh.clock.now();
+    let context = &mut state.context;
+    let now = context.clock.now();
     let run_id = uuid::Uuid::new_v4().to_string();
     let task_timeout = new.task_timeout.unwrap_or(DEFAULT_TASK_TIMEOUT);
     let continued = new.continued.as_ref();
@@ -328,7 +320,7 @@ pub(crate) fn create_run(state: &mut State, new: NewRun) -> String {
     let mut run = Execution::new(&new.namespace, run_state, Vec::new());
     let parent = new.parent.as_ref();
     run.append(
-        sh,
+        context,
         Attributes::WorkflowExecutionStartedEventAttributes(
             h::WorkflowExecutionStartedEventAttributes {
                 workflow_type: Some(WorkflowType {
@@ -368,7 +360,7 @@ pub(crate) fn create_run(state: &mut State, new: NewRun) -> String {
     );
     if let Some(signal) = &new.signal {
         run.append(
-            sh,
+            context,
             signaled(
                 signal.signal_name.clone(),
                 signal.signal_input.clone(),
@@ -380,14 +372,14 @@ pub(crate) fn create_run(state: &mut State, new: NewRun) -> String {
         run.signal_request_ids.push(new.request_id.clone());
     }
     if start_delay.is_none() {
-        tasks::schedule_workflow_task(&mut run, sh, 1);
+        tasks::schedule_workflow_task(&mut run, context, 1);
     }
     tracing::debug!(workflow_id = %new.workflow_id, %run_id, "workflow started");
     state.current.insert(
         (new.namespace.clone(), new.workflow_id.clone()),
         run_id.clone(),
     );
-    sh.dirty.insert(run.key());
+    context.dirty.insert(run.key());
     state.runs.insert(run.key(), run);
     run_id
 }
@@ -415,13 +407,13 @@ pub(crate) fn signaled(
 /// children.
 pub(crate) fn close_run(
     run: &mut Execution,
-    sh: &mut Shared,
+    context: &mut Context,
     status: WorkflowExecutionStatus,
     close: Attributes,
 ) {
-    run.append(sh, close.clone());
+    run.append(context, close.clone());
     run.status = status as i32;
-    run.close_time = stamp(sh.clock.now());
+    run.close_time = stamp(context.clock.now());
     run.workflow_task = None;
     run.activities.clear();
     run.timers.clear();
@@ -432,7 +424,7 @@ pub(crate) fn close_run(
     if let Some(parent) = run.parent.clone()
         && status != WorkflowExecutionStatus::ContinuedAsNew
     {
-        sh.effects.push_back(Effect::ChildClosed {
+        context.effects.push_back(Effect::ChildClosed {
             parent,
             child: run.execution(),
             workflow_type: run.workflow_type.clone(),
@@ -448,7 +440,7 @@ pub(crate) fn close_run(
         if child.run_id.is_empty() {
             continue;
         }
-        sh.effects.push_back(Effect::ParentClosed {
+        context.effects.push_back(Effect::ParentClosed {
             namespace: child.namespace,
             child: WorkflowExecution {
                 workflow_id: child.workflow_id,
@@ -457,15 +449,20 @@ pub(crate) fn close_run(
             terminate,
         });
     }
-    queries::flush_waiting(run, sh);
+    queries::flush_waiting(run, context);
 }
 
 use super::queries;
 
-pub(crate) fn terminate_run(run: &mut Execution, sh: &mut Shared, reason: &str, identity: &str) {
+pub(crate) fn terminate_run(
+    run: &mut Execution,
+    context: &mut Context,
+    reason: &str,
+    identity: &str,
+) {
     close_run(
         run,
-        sh,
+        context,
         WorkflowExecutionStatus::Terminated,
         Attributes::WorkflowExecutionTerminatedEventAttributes(
             h::WorkflowExecutionTerminatedEventAttributes {
@@ -479,7 +476,7 @@ pub(crate) fn terminate_run(run: &mut Execution, sh: &mut Shared, reason: &str, 
 
 fn request_cancel(
     run: &mut Execution,
-    sh: &mut Shared,
+    context: &mut Context,
     reason: &str,
     identity: &str,
     external: Option<(i64, WorkflowExecution)>,
@@ -493,7 +490,7 @@ fn request_cancel(
         None => (0, None),
     };
     run.deliver(
-        sh,
+        context,
         vec![Attributes::WorkflowExecutionCancelRequestedEventAttributes(
             h::WorkflowExecutionCancelRequestedEventAttributes {
                 cause: reason.to_string(),
@@ -505,8 +502,16 @@ fn request_cancel(
     );
 }
 
-fn already_closed() -> Status {
-    status::not_found("workflow execution already completed")
+fn already_started(workflow_id: &str, run_id: &str, request_id: &str) -> EngineError {
+    EngineError::AlreadyStarted {
+        workflow_id: workflow_id.to_string(),
+        run_id: run_id.to_string(),
+        request_id: request_id.to_string(),
+    }
+}
+
+fn already_closed() -> EngineError {
+    EngineError::not_found("workflow execution already completed")
 }
 
 impl Engine {
@@ -514,50 +519,48 @@ impl Engine {
     pub async fn start(
         &self,
         request: ws::StartWorkflowExecutionRequest,
-    ) -> Result<Started, Status> {
+    ) -> Result<Started, EngineError> {
         let new = NewRun::from_start(&request)?;
-        let (started, ticket) = {
-            let mut state = self.lock();
-            let started = match admit(
-                &mut state,
-                &new,
-                request.workflow_id_reuse_policy(),
-                request.workflow_id_conflict_policy(),
-            )? {
-                Admission::Existing { run_id, started } => Started { run_id, started },
-                Admission::Start => Started {
-                    run_id: create_run(&mut state, new),
-                    started: true,
+        self.transact(|state| {
+            Ok(
+                match admit(
+                    state,
+                    &new,
+                    request.workflow_id_reuse_policy(),
+                    request.workflow_id_conflict_policy(),
+                )? {
+                    Admission::Existing { run_id, started } => Started { run_id, started },
+                    Admission::Start => Started {
+                        run_id: create_run(state, new),
+                        started: true,
+                    },
                 },
-            };
-            (started, self.commit(&mut state))
-        };
-        ticket.wait().await?;
-        Ok(started)
+            )
+        })
+        .await
     }
 
     /// Signals the running run of a workflow id, or starts one with the signal.
     pub async fn signal_with_start(
         &self,
         request: ws::SignalWithStartWorkflowExecutionRequest,
-    ) -> Result<Started, Status> {
+    ) -> Result<Started, EngineError> {
         let new = NewRun::from_signal_with_start(&request)?;
-        let (started, ticket) = {
-            let mut state = self.lock();
+        self.transact(|state| {
             let key = (new.namespace.clone(), new.workflow_id.clone());
             let running = state
                 .current
                 .get(&key)
                 .map(|run_id| (new.namespace.clone(), run_id.clone()))
                 .filter(|k| state.runs[k].is_running());
-            let started = match running {
+            Ok(match running {
                 Some(run_key)
                     if request.workflow_id_conflict_policy()
                         != WorkflowIdConflictPolicy::TerminateExisting =>
                 {
-                    let (run, sh) = state.run_mut(&run_key).expect("running");
+                    let (run, context) = state.run_mut(&run_key).expect("running");
                     run.deliver(
-                        sh,
+                        context,
                         vec![signaled(
                             request.signal_name.clone(),
                             request.signal_input.clone(),
@@ -572,22 +575,20 @@ impl Engine {
                     }
                 }
                 _ => match admit(
-                    &mut state,
+                    state,
                     &new,
                     request.workflow_id_reuse_policy(),
                     request.workflow_id_conflict_policy(),
                 )? {
                     Admission::Existing { run_id, started } => Started { run_id, started },
                     Admission::Start => Started {
-                        run_id: create_run(&mut state, new),
+                        run_id: create_run(state, new),
                         started: true,
                     },
                 },
-            };
-            (started, self.commit(&mut state))
-        };
-        ticket.wait().await?;
-        Ok(started)
+            })
+        })
+        .await
     }
 
     /// Terminates a running run.
@@ -597,18 +598,17 @@ impl Engine {
         execution: &WorkflowExecution,
         reason: &str,
         identity: &str,
-    ) -> Result<(), Status> {
-        let ticket = {
-            let mut state = self.lock();
+    ) -> Result<(), EngineError> {
+        self.transact(|state| {
             let key = state.resolve(namespace, execution)?;
-            let (run, sh) = state.run_mut(&key).expect("resolved");
+            let (run, context) = state.run_mut(&key).expect("resolved");
             if !run.is_running() {
                 return Err(already_closed());
             }
-            terminate_run(run, sh, reason, identity);
-            self.commit(&mut state)
-        };
-        Ok(ticket.wait().await?)
+            terminate_run(run, context, reason, identity);
+            Ok(())
+        })
+        .await
     }
 
     /// Asks a running run to cancel.
@@ -618,32 +618,33 @@ impl Engine {
         execution: &WorkflowExecution,
         reason: &str,
         identity: &str,
-    ) -> Result<(), Status> {
-        let ticket = {
-            let mut state = self.lock();
+    ) -> Result<(), EngineError> {
+        self.transact(|state| {
             let key = state.resolve(namespace, execution)?;
-            let (run, sh) = state.run_mut(&key).expect("resolved");
+            let (run, context) = state.run_mut(&key).expect("resolved");
             if !run.is_running() {
                 return Err(already_closed());
             }
-            request_cancel(run, sh, reason, identity, None);
-            self.commit(&mut state)
-        };
-        Ok(ticket.wait().await?)
+            request_cancel(run, context, reason, identity, None);
+            Ok(())
+        })
+        .await
     }
 
     /// Delivers a signal: written at once, or after the running workflow task.
-    pub async fn signal(&self, request: &ws::SignalWorkflowExecutionRequest) -> Result<(), Status> {
+    pub async fn signal(
+        &self,
+        request: &ws::SignalWorkflowExecutionRequest,
+    ) -> Result<(), EngineError> {
         if request.signal_name.is_empty() {
-            return Err(status::invalid_argument(
+            return Err(EngineError::invalid(
                 "SignalWorkflowExecutionRequest.signal_name is required",
             ));
         }
         let execution = request.workflow_execution.clone().unwrap_or_default();
-        let ticket = {
-            let mut state = self.lock();
+        self.transact(|state| {
             let key = state.resolve(&request.namespace, &execution)?;
-            let (run, sh) = state.run_mut(&key).expect("resolved");
+            let (run, context) = state.run_mut(&key).expect("resolved");
             if !run.is_running() {
                 return Err(already_closed());
             }
@@ -654,7 +655,7 @@ impl Engine {
                     run.signal_request_ids.push(request.request_id.clone());
                 }
                 run.deliver(
-                    sh,
+                    context,
                     vec![signaled(
                         request.signal_name.clone(),
                         request.input.clone(),
@@ -664,9 +665,9 @@ impl Engine {
                     )],
                 );
             }
-            self.commit(&mut state)
-        };
-        Ok(ticket.wait().await?)
+            Ok(())
+        })
+        .await
     }
 }
 
@@ -729,10 +730,10 @@ pub(crate) fn continue_as_new(
         attempt: 1,
     };
     let new_run_id = create_run(state, new);
-    let (run, sh) = state.run_mut(key).expect("still there");
+    let (run, context) = state.run_mut(key).expect("still there");
     close_run(
         run,
-        sh,
+        context,
         WorkflowExecutionStatus::ContinuedAsNew,
         Attributes::WorkflowExecutionContinuedAsNewEventAttributes(
             h::WorkflowExecutionContinuedAsNewEventAttributes {
@@ -761,10 +762,10 @@ pub(crate) fn continue_as_new(
 /// backoff, and the failed run names it.
 pub(crate) fn fail_run(state: &mut State, key: &RunKey, completed: i64, failure: Option<Failure>) {
     let (retry_state, new_execution_run_id) = retry_or_next_cron_run(state, key, failure.clone());
-    let (run, sh) = state.run_mut(key).expect("present");
+    let (run, context) = state.run_mut(key).expect("present");
     close_run(
         run,
-        sh,
+        context,
         WorkflowExecutionStatus::Failed,
         Attributes::WorkflowExecutionFailedEventAttributes(
             h::WorkflowExecutionFailedEventAttributes {
@@ -782,7 +783,7 @@ pub(crate) fn fail_run(state: &mut State, key: &RunKey, completed: i64, failure:
 /// timeout ends the whole chain.
 pub(crate) fn time_out_run(state: &mut State, key: &RunKey) {
     let run = &state.runs[key];
-    let now = state.sh.clock.now();
+    let now = state.context.clock.now();
     let chain_over = record::time(&run.execution_deadline).is_some_and(|d| d <= now);
     let (retry_state, new_execution_run_id) = if chain_over {
         (RetryState::Timeout, String::new())
@@ -802,10 +803,10 @@ pub(crate) fn time_out_run(state: &mut State, key: &RunKey) {
             decided => decided,
         }
     };
-    let (run, sh) = state.run_mut(key).expect("present");
+    let (run, context) = state.run_mut(key).expect("present");
     close_run(
         run,
-        sh,
+        context,
         WorkflowExecutionStatus::TimedOut,
         Attributes::WorkflowExecutionTimedOutEventAttributes(
             h::WorkflowExecutionTimedOutEventAttributes {
@@ -838,7 +839,7 @@ fn retry_or_next_cron_run(
 /// answers the retry state and the new run's id (empty without one).
 fn retry(state: &mut State, key: &RunKey, failure: &Failure) -> (RetryState, String) {
     let run = &state.runs[key];
-    let now = state.sh.clock.now();
+    let now = state.context.clock.now();
     let decision = match &run.retry_policy {
         Some(policy) => super::activities::retry_backoff(
             policy,
@@ -882,7 +883,7 @@ fn next_cron_run(
     let Ok(schedule) = CronSchedule::parse(&run.cron_schedule) else {
         return String::new();
     };
-    let now = state.sh.clock.now();
+    let now = state.context.clock.now();
     let started = record::time(&run.start_time).unwrap_or(now);
     let new = NewRun {
         start_delay: Some(schedule.backoff(started, now)),
@@ -934,10 +935,10 @@ pub(crate) fn complete_run(
     result: Option<Payloads>,
 ) {
     let new_execution_run_id = next_cron_run(state, key, result.clone(), None);
-    let (run, sh) = state.run_mut(key).expect("present");
+    let (run, context) = state.run_mut(key).expect("present");
     close_run(
         run,
-        sh,
+        context,
         WorkflowExecutionStatus::Completed,
         Attributes::WorkflowExecutionCompletedEventAttributes(
             h::WorkflowExecutionCompletedEventAttributes {
@@ -954,16 +955,16 @@ fn on_running(
     state: &mut State,
     namespace: &str,
     target: &WorkflowExecution,
-    act: impl FnOnce(&mut Execution, &mut Shared),
+    act: impl FnOnce(&mut Execution, &mut Context),
 ) -> bool {
     let Ok(key) = state.resolve(namespace, target) else {
         return false;
     };
-    let (run, sh) = state.run_mut(&key).expect("resolved");
+    let (run, context) = state.run_mut(&key).expect("resolved");
     if !run.is_running() {
         return false;
     }
-    act(run, sh);
+    act(run, context);
     true
 }
 
@@ -982,7 +983,7 @@ pub(crate) fn apply_effect(state: &mut State, effect: Effect) {
             close,
         } => {
             let key = (parent.namespace.clone(), parent.run_id.clone());
-            let Some((run, sh)) = state.run_mut(&key) else {
+            let Some((run, context)) = state.run_mut(&key) else {
                 return;
             };
             let Some(entry) = run.children.remove(&parent.initiated_event_id) else {
@@ -1069,7 +1070,7 @@ pub(crate) fn apply_effect(state: &mut State, effect: Effect) {
                     },
                 ),
             };
-            run.deliver(sh, vec![event]);
+            run.deliver(context, vec![event]);
         }
         Effect::SignalExternal {
             source,
@@ -1079,9 +1080,9 @@ pub(crate) fn apply_effect(state: &mut State, effect: Effect) {
             signal,
         } => {
             let source_execution = state.runs.get(&source).map(|r| r.execution());
-            let delivered = on_running(state, &target_namespace, &target, |run, sh| {
+            let delivered = on_running(state, &target_namespace, &target, |run, context| {
                 run.deliver(
-                    sh,
+                    context,
                     vec![signaled(
                         signal.signal_name.clone(),
                         signal.input.clone(),
@@ -1091,7 +1092,7 @@ pub(crate) fn apply_effect(state: &mut State, effect: Effect) {
                     )],
                 );
             });
-            let Some((run, sh)) = state.run_mut(&source) else {
+            let Some((run, context)) = state.run_mut(&source) else {
                 return;
             };
             let event = if delivered {
@@ -1115,7 +1116,7 @@ pub(crate) fn apply_effect(state: &mut State, effect: Effect) {
                     },
                 )
             };
-            run.deliver(sh, vec![event]);
+            run.deliver(context, vec![event]);
         }
         Effect::CancelExternal {
             source,
@@ -1125,16 +1126,16 @@ pub(crate) fn apply_effect(state: &mut State, effect: Effect) {
             reason,
         } => {
             let source_execution = state.runs.get(&source).map(|r| r.execution());
-            let delivered = on_running(state, &target_namespace, &target, |run, sh| {
+            let delivered = on_running(state, &target_namespace, &target, |run, context| {
                 request_cancel(
                     run,
-                    sh,
+                    context,
                     &reason,
                     "",
                     source_execution.map(|e| (initiated_event_id, e)),
                 );
             });
-            let Some((run, sh)) = state.run_mut(&source) else {
+            let Some((run, context)) = state.run_mut(&source) else {
                 return;
             };
             let event = if delivered {
@@ -1158,18 +1159,18 @@ pub(crate) fn apply_effect(state: &mut State, effect: Effect) {
                     },
                 )
             };
-            run.deliver(sh, vec![event]);
+            run.deliver(context, vec![event]);
         }
         Effect::ParentClosed {
             namespace,
             child,
             terminate,
         } => {
-            on_running(state, &namespace, &child, |run, sh| {
+            on_running(state, &namespace, &child, |run, context| {
                 if terminate {
-                    terminate_run(run, sh, "by parent close policy", "");
+                    terminate_run(run, context, "by parent close policy", "");
                 } else {
-                    request_cancel(run, sh, "by parent close policy", "", None);
+                    request_cancel(run, context, "by parent close policy", "", None);
                 }
             });
         }
@@ -1277,6 +1278,6 @@ fn start_child(
             )
         }
     };
-    let (run, sh) = state.run_mut(&parent).expect("checked");
-    run.deliver(sh, vec![event]);
+    let (run, context) = state.run_mut(&parent).expect("checked");
+    run.deliver(context, vec![event]);
 }

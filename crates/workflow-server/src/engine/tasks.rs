@@ -1,8 +1,6 @@
 //! Workflow tasks: queues with long polls (normal and sticky), and what a
 //! completed, failed or timed-out workflow task writes.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use temporalio_protos::temporal::api::common::v1::WorkflowType;
@@ -14,14 +12,14 @@ use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_protos::temporal::api::history::v1::{self as h, History};
 use temporalio_protos::temporal::api::taskqueue::v1::{PollerInfo, TaskQueue};
 use temporalio_protos::temporal::api::workflowservice::v1 as ws;
-use tokio::sync::Notify;
-use tonic::Status;
 
 use super::events::normal_queue;
 use super::record::{StickyState, WorkflowTaskState, duration, stamp, time};
 use super::tokens::{TaskKind, TaskToken};
-use super::{Engine, Execution, RunKey, Shared, State, activities, commands, queries};
-use crate::status;
+use super::{
+    Context, Engine, EngineError, Execution, RunKey, State, activities, commands, queries,
+};
+use crate::matching::{self, PollKind};
 
 /// How long a task on a sticky queue waits for its worker before it moves to the normal
 /// queue, when the worker does not say.
@@ -29,50 +27,21 @@ const DEFAULT_STICKY_SCHEDULE_TO_START: Duration = Duration::from_secs(5);
 /// Longest wait before a failing workflow task is offered again.
 const MAX_TASK_RETRY_BACKOFF: Duration = Duration::from_secs(60);
 
-/// One task queue: runs with a workflow task to hand out, activities, legacy queries.
-#[derive(Debug, Default)]
-pub(crate) struct Queue {
-    pub workflow: VecDeque<String>,
-    pub activity: VecDeque<(String, i64)>,
-    pub queries: VecDeque<String>,
-    pub workflow_ready: Arc<Notify>,
-    pub activity_ready: Arc<Notify>,
-    /// Last poll of each workflow poller, by identity.
-    pub workflow_pollers: HashMap<String, SystemTime>,
-    pub activity_pollers: HashMap<String, SystemTime>,
-}
-
-/// The task queues, by (namespace, name).
-#[derive(Debug, Default)]
-pub(crate) struct Queues(HashMap<(String, String), Queue>);
-
-impl Queues {
-    pub fn queue(&mut self, namespace: &str, name: &str) -> &mut Queue {
-        self.0
-            .entry((namespace.to_string(), name.to_string()))
-            .or_default()
-    }
-
-    pub fn get(&self, namespace: &str, name: &str) -> Option<&Queue> {
-        self.0.get(&(namespace.to_string(), name.to_string()))
-    }
-}
-
 /// Schedules a workflow task on the run's sticky queue, or its normal one.
-pub(crate) fn schedule_workflow_task(run: &mut Execution, sh: &mut Shared, attempt: i32) {
-    schedule_workflow_task_after(run, sh, attempt, None);
+pub(crate) fn schedule_workflow_task(run: &mut Execution, context: &mut Context, attempt: i32) {
+    schedule_workflow_task_after(run, context, attempt, None);
 }
 
 fn schedule_workflow_task_after(
     run: &mut Execution,
-    sh: &mut Shared,
+    context: &mut Context,
     attempt: i32,
     not_before: Option<SystemTime>,
 ) {
     if run.workflow_task.is_some() || !run.is_running() || run.first_task_at.is_some() {
         return;
     }
-    let now = sh.clock.now();
+    let now = context.clock.now();
     let (queue, task_queue, deadline) = match &run.sticky {
         Some(sticky) => (
             sticky.queue.clone(),
@@ -89,7 +58,7 @@ fn schedule_workflow_task_after(
         None => (run.task_queue.clone(), normal_queue(&run.task_queue), None),
     };
     let scheduled_event_id = run.append(
-        sh,
+        context,
         Attributes::WorkflowTaskScheduledEventAttributes(h::WorkflowTaskScheduledEventAttributes {
             task_queue: Some(task_queue),
             start_to_close_timeout: run.task_timeout,
@@ -106,59 +75,59 @@ fn schedule_workflow_task_after(
         ..Default::default()
     });
     if not_before.is_none() {
-        offer_workflow_task(run, sh);
+        offer_workflow_task(run, context);
     }
 }
 
 /// Puts the run's scheduled workflow task on its queue.
-pub(crate) fn offer_workflow_task(run: &Execution, sh: &mut Shared) {
+pub(crate) fn offer_workflow_task(run: &Execution, context: &mut Context) {
     let Some(task) = &run.workflow_task else {
         return;
     };
-    let queue = sh.queues.queue(&run.namespace, &task.queue);
-    queue.workflow.push_back(run.run_id.clone());
-    queue.workflow_ready.notify_one();
+    context
+        .matching
+        .offer_workflow_task(&run.namespace, &task.queue, run.run_id.clone());
 }
 
 /// After a restart: what waited on a queue waits again.
-pub(crate) fn requeue_after_restart(run: &mut Execution, sh: &mut Shared) {
+pub(crate) fn requeue_after_restart(run: &mut Execution, context: &mut Context) {
     if let Some(task) = &run.workflow_task
         && task.started_event_id == 0
         && task.not_before.is_none()
     {
-        offer_workflow_task(run, sh);
+        offer_workflow_task(run, context);
     }
-    activities::requeue_after_restart(run, sh);
+    activities::requeue_after_restart(run, context);
 }
 
 /// Ends the running or scheduled workflow task without completing it and schedules the
 /// next attempt: `event` is the failure or timeout to write.
-fn retry_workflow_task(run: &mut Execution, sh: &mut Shared, event: Attributes) {
+fn retry_workflow_task(run: &mut Execution, context: &mut Context, event: Attributes) {
     let attempt = run.workflow_task.as_ref().map_or(1, |t| t.attempt) + 1;
-    run.append(sh, event);
+    run.append(context, event);
     run.workflow_task = None;
     // As Temporal does, a failed task loses its worker's sticky queue.
     run.sticky = None;
-    run.flush_buffered(sh);
+    run.flush_buffered(context);
     // Attempts past the second wait, so a task failing for good does not spin.
     let not_before = (attempt > 2).then(|| {
         let backoff =
             Duration::from_secs(1u64 << (attempt - 3).min(6) as u32).min(MAX_TASK_RETRY_BACKOFF);
-        sh.clock.now() + backoff
+        context.clock.now() + backoff
     });
-    schedule_workflow_task_after(run, sh, attempt, not_before);
-    queries::redispatch_attached(run, sh);
+    schedule_workflow_task_after(run, context, attempt, not_before);
+    queries::redispatch_attached(run, context);
 }
 
 /// A workflow task's deadline passed: it timed out (started) or leaves its sticky queue.
-pub(crate) fn workflow_task_deadline(run: &mut Execution, sh: &mut Shared) {
+pub(crate) fn workflow_task_deadline(run: &mut Execution, context: &mut Context) {
     let Some(task) = run.workflow_task.clone() else {
         return;
     };
     if task.started_event_id != 0 {
         retry_workflow_task(
             run,
-            sh,
+            context,
             Attributes::WorkflowTaskTimedOutEventAttributes(
                 h::WorkflowTaskTimedOutEventAttributes {
                     scheduled_event_id: task.scheduled_event_id,
@@ -170,7 +139,7 @@ pub(crate) fn workflow_task_deadline(run: &mut Execution, sh: &mut Shared) {
     } else {
         // The sticky worker did not take it in time: the normal queue gets a new task.
         run.append(
-            sh,
+            context,
             Attributes::WorkflowTaskTimedOutEventAttributes(
                 h::WorkflowTaskTimedOutEventAttributes {
                     scheduled_event_id: task.scheduled_event_id,
@@ -181,13 +150,13 @@ pub(crate) fn workflow_task_deadline(run: &mut Execution, sh: &mut Shared) {
         );
         run.workflow_task = None;
         run.sticky = None;
-        schedule_workflow_task(run, sh, task.attempt);
-        queries::redispatch_attached(run, sh);
+        schedule_workflow_task(run, context, task.attempt);
+        queries::redispatch_attached(run, context);
     }
 }
 
 /// Forgets a run's sticky queue; a task waiting there moves to the normal queue.
-pub(crate) fn reset_sticky(run: &mut Execution, sh: &mut Shared) {
+pub(crate) fn reset_sticky(run: &mut Execution, context: &mut Context) {
     run.sticky = None;
     let normal = run.state.task_queue.clone();
     if let Some(task) = run.workflow_task.as_mut()
@@ -196,11 +165,11 @@ pub(crate) fn reset_sticky(run: &mut Execution, sh: &mut Shared) {
     {
         task.queue = normal;
         task.deadline = None;
-        offer_workflow_task(run, sh);
+        offer_workflow_task(run, context);
     }
 }
 
-fn current_task(run: &Execution, token: &TaskToken) -> Result<WorkflowTaskState, Status> {
+fn current_task(run: &Execution, token: &TaskToken) -> Result<WorkflowTaskState, EngineError> {
     run.workflow_task
         .clone()
         .filter(|t| {
@@ -209,21 +178,21 @@ fn current_task(run: &Execution, token: &TaskToken) -> Result<WorkflowTaskState,
                 && t.started_event_id != 0
         })
         .ok_or_else(|| {
-            status::not_found("workflow task not found (it timed out or was already answered)")
+            EngineError::not_found("workflow task not found (it timed out or was already answered)")
         })
 }
 
 /// Starts the run's workflow task for a poller and builds what the poller gets.
 fn start_workflow_task(
     run: &mut Execution,
-    sh: &mut Shared,
+    context: &mut Context,
     identity: &str,
     polled_queue: &str,
 ) -> ws::PollWorkflowTaskQueueResponse {
     let task = run.workflow_task.clone().expect("checked by the caller");
-    let now = sh.clock.now();
+    let now = context.clock.now();
     let started = run.append(
-        sh,
+        context,
         Attributes::WorkflowTaskStartedEventAttributes(h::WorkflowTaskStartedEventAttributes {
             scheduled_event_id: task.scheduled_event_id,
             identity: identity.to_string(),
@@ -248,10 +217,15 @@ fn start_workflow_task(
     let queries = run
         .attached_queries
         .iter()
-        .filter_map(|id| sh.queries.get(id).map(|q| (id.clone(), q.query.clone())))
+        .filter_map(|id| {
+            context
+                .queries
+                .get(id)
+                .map(|q| (id.clone(), q.query.clone()))
+        })
         .collect();
     ws::PollWorkflowTaskQueueResponse {
-        task_token: sh.tokens.seal_task(
+        task_token: context.tokens.seal_task(
             TaskKind::Workflow,
             &TaskToken {
                 namespace: run.namespace.clone(),
@@ -287,60 +261,52 @@ impl Engine {
         queue: &str,
         identity: &str,
         budget: Duration,
-    ) -> Result<ws::PollWorkflowTaskQueueResponse, Status> {
+    ) -> Result<ws::PollWorkflowTaskQueueResponse, EngineError> {
         let deadline = tokio::time::Instant::now() + budget;
         loop {
-            let step = {
-                let mut state = self.lock();
-                let now = state.sh.clock.now();
-                let q = state.sh.queues.queue(namespace, queue);
-                q.workflow_pollers.insert(identity.to_string(), now);
-                let mut found = None;
-                while let Some(id) = state.sh.queues.queue(namespace, queue).queries.pop_front() {
-                    if let Some(task) = queries::query_task(&state, &id) {
-                        found = Some((task, super::Ticket::done()));
-                        break;
+            let polled = self
+                .transact(|state| {
+                    let now = state.context.clock.now();
+                    state.context.matching.record_poller(
+                        namespace,
+                        queue,
+                        PollKind::Workflow,
+                        identity,
+                        now,
+                    );
+                    while let Some(id) = state.context.matching.next_query_task(namespace, queue) {
+                        if let Some(task) = queries::query_task(state, &id) {
+                            return Ok(Ok(task));
+                        }
                     }
-                }
-                while found.is_none()
-                    && let Some(run_id) =
-                        state.sh.queues.queue(namespace, queue).workflow.pop_front()
-                {
-                    let key = (namespace.to_string(), run_id);
-                    let Some(run) = state.runs.get(&key) else {
-                        continue;
-                    };
-                    let ready = run.workflow_task.as_ref().is_some_and(|t| {
-                        t.started_event_id == 0 && t.not_before.is_none() && t.queue == queue
-                    });
-                    if !ready || !run.is_running() {
-                        continue;
+                    while let Some(run_id) =
+                        state.context.matching.next_workflow_task(namespace, queue)
+                    {
+                        let key = (namespace.to_string(), run_id);
+                        let Some(run) = state.runs.get(&key) else {
+                            continue;
+                        };
+                        let ready = run.workflow_task.as_ref().is_some_and(|t| {
+                            t.started_event_id == 0 && t.not_before.is_none() && t.queue == queue
+                        });
+                        if !ready || !run.is_running() {
+                            continue;
+                        }
+                        let (run, context) = state.run_mut(&key).expect("present");
+                        return Ok(Ok(start_workflow_task(run, context, identity, queue)));
                     }
-                    let (run, sh) = state.run_mut(&key).expect("present");
-                    let task = start_workflow_task(run, sh, identity, queue);
-                    found = Some((task, self.commit(&mut state)));
-                }
-                match found {
-                    Some(found) => Ok(found),
-                    None => Err(state
-                        .sh
-                        .queues
-                        .queue(namespace, queue)
-                        .workflow_ready
-                        .clone()),
-                }
-            };
-            let ready = match step {
-                Ok((task, ticket)) => {
-                    ticket.wait().await?;
-                    return Ok(task);
-                }
+                    Ok(Err(state.context.matching.ready(
+                        namespace,
+                        queue,
+                        PollKind::Workflow,
+                    )))
+                })
+                .await?;
+            let ready = match polled {
+                Ok(task) => return Ok(task),
                 Err(ready) => ready,
             };
-            if tokio::time::timeout_at(deadline, ready.notified())
-                .await
-                .is_err()
-            {
+            if !matching::wait(&ready, deadline).await {
                 return Ok(ws::PollWorkflowTaskQueueResponse::default());
             }
         }
@@ -350,40 +316,38 @@ impl Engine {
     pub async fn complete_workflow_task(
         &self,
         request: ws::RespondWorkflowTaskCompletedRequest,
-    ) -> Result<ws::RespondWorkflowTaskCompletedResponse, Status> {
-        let (outcome, ticket) = {
-            let mut state = self.lock();
-            let token = state.sh.tokens.open_task(
+    ) -> Result<ws::RespondWorkflowTaskCompletedResponse, EngineError> {
+        self.transact(|state| {
+            let token = state.context.tokens.open_task(
                 TaskKind::Workflow,
                 &request.task_token,
                 &request.namespace,
             )?;
-            let outcome = complete_locked(&mut state, &token, request);
-            (outcome, self.commit(&mut state))
-        };
-        ticket.wait().await?;
-        outcome
+            // Commands refused may still have changed the run (a failed task, a
+            // termination): that is committed before the refusal is answered.
+            Ok(complete_locked(state, &token, request))
+        })
+        .await?
     }
 
     /// Records a failed workflow task and schedules the next attempt.
     pub async fn fail_workflow_task(
         &self,
         request: ws::RespondWorkflowTaskFailedRequest,
-    ) -> Result<(), Status> {
-        let ticket = {
-            let mut state = self.lock();
-            let token = state.sh.tokens.open_task(
+    ) -> Result<(), EngineError> {
+        self.transact(|state| {
+            let token = state.context.tokens.open_task(
                 TaskKind::Workflow,
                 &request.task_token,
                 &request.namespace,
             )?;
-            let (run, sh) = state
+            let (run, context) = state
                 .run_mut(&token.key())
-                .ok_or_else(|| status::not_found("workflow execution not found"))?;
+                .ok_or_else(|| EngineError::not_found("workflow execution not found"))?;
             let task = current_task(run, &token)?;
             retry_workflow_task(
                 run,
-                sh,
+                context,
                 Attributes::WorkflowTaskFailedEventAttributes(
                     h::WorkflowTaskFailedEventAttributes {
                         scheduled_event_id: task.scheduled_event_id,
@@ -395,9 +359,9 @@ impl Engine {
                     },
                 ),
             );
-            self.commit(&mut state)
-        };
-        Ok(ticket.wait().await?)
+            Ok(())
+        })
+        .await
     }
 
     /// Forgets the sticky queue of a workflow's run.
@@ -405,24 +369,26 @@ impl Engine {
         &self,
         namespace: &str,
         execution: &temporalio_protos::temporal::api::common::v1::WorkflowExecution,
-    ) -> Result<(), Status> {
-        let ticket = {
-            let mut state = self.lock();
+    ) -> Result<(), EngineError> {
+        self.transact(|state| {
             let key = state.resolve(namespace, execution)?;
-            let (run, sh) = state.run_mut(&key).expect("resolved");
-            reset_sticky(run, sh);
-            self.commit(&mut state)
-        };
-        Ok(ticket.wait().await?)
+            let (run, context) = state.run_mut(&key).expect("resolved");
+            reset_sticky(run, context);
+            Ok(())
+        })
+        .await
     }
 
     /// A worker with this sticky queue stopped: its runs go back to the normal queue.
-    pub async fn shutdown_worker(&self, namespace: &str, sticky_queue: &str) -> Result<(), Status> {
+    pub async fn shutdown_worker(
+        &self,
+        namespace: &str,
+        sticky_queue: &str,
+    ) -> Result<(), EngineError> {
         if sticky_queue.is_empty() {
             return Ok(());
         }
-        let ticket = {
-            let mut state = self.lock();
+        self.transact(|state| {
             let keys: Vec<RunKey> = state
                 .runs
                 .iter()
@@ -432,38 +398,24 @@ impl Engine {
                 .map(|(k, _)| k.clone())
                 .collect();
             for key in keys {
-                let (run, sh) = state.run_mut(&key).expect("listed");
-                reset_sticky(run, sh);
+                let (run, context) = state.run_mut(&key).expect("listed");
+                reset_sticky(run, context);
             }
-            self.commit(&mut state)
-        };
-        Ok(ticket.wait().await?)
+            Ok(())
+        })
+        .await
     }
 
     /// The pollers seen on a task queue in the last few minutes.
     pub fn pollers(&self, namespace: &str, queue: &str, activity: bool) -> Vec<PollerInfo> {
         let state = self.lock();
-        let Some(q) = state.sh.queues.get(namespace, queue) else {
-            return Vec::new();
-        };
-        let pollers = if activity {
-            &q.activity_pollers
+        let kind = if activity {
+            PollKind::Activity
         } else {
-            &q.workflow_pollers
+            PollKind::Workflow
         };
-        let recent = state.sh.clock.now() - Duration::from_secs(300);
-        let mut list: Vec<PollerInfo> = pollers
-            .iter()
-            .filter(|(_, at)| **at >= recent)
-            .map(|(identity, at)| PollerInfo {
-                last_access_time: stamp(*at),
-                identity: identity.clone(),
-                rate_per_second: 100_000.0,
-                ..Default::default()
-            })
-            .collect();
-        list.sort_by(|a, b| a.identity.cmp(&b.identity));
-        list
+        let now = state.context.clock.now();
+        state.context.matching.pollers(namespace, queue, kind, now)
     }
 }
 
@@ -471,7 +423,7 @@ impl Engine {
 /// the run is terminated.
 fn refuse_commands(
     run: &mut Execution,
-    sh: &mut Shared,
+    context: &mut Context,
     task: &WorkflowTaskState,
     identity: &str,
     bad: &commands::BadCommand,
@@ -494,29 +446,29 @@ fn refuse_commands(
             ..Default::default()
         });
     if matches!(bad.refusal, commands::Refusal::FailTask(_)) {
-        retry_workflow_task(run, sh, failed);
+        retry_workflow_task(run, context, failed);
         return;
     }
-    run.append(sh, failed);
+    run.append(context, failed);
     run.workflow_task = None;
-    run.flush_buffered(sh);
-    super::runs::terminate_run(run, sh, &bad.message, "history-service");
+    run.flush_buffered(context);
+    super::runs::terminate_run(run, context, &bad.message, "history-service");
 }
 
 fn complete_locked(
     state: &mut State,
     token: &TaskToken,
     mut request: ws::RespondWorkflowTaskCompletedRequest,
-) -> Result<ws::RespondWorkflowTaskCompletedResponse, Status> {
+) -> Result<ws::RespondWorkflowTaskCompletedResponse, EngineError> {
     let key = token.key();
-    let (run, sh) = state
+    let (run, context) = state
         .run_mut(&key)
-        .ok_or_else(|| status::not_found("workflow execution not found"))?;
+        .ok_or_else(|| EngineError::not_found("workflow execution not found"))?;
     let task = current_task(run, token)?;
-    queries::answer(run, sh, &request.query_results);
+    queries::answer(run, context, &request.query_results);
     if let Err(bad) = commands::validate(run, &mut request.commands, &request.messages) {
-        refuse_commands(run, sh, &task, &request.identity, &bad);
-        return Err(bad.status());
+        refuse_commands(run, context, &task, &request.identity, &bad);
+        return Err(bad.error());
     }
     let closes = request.commands.iter().any(commands::closes_run);
     if closes && !run.buffered.is_empty() {
@@ -524,7 +476,7 @@ fn complete_locked(
         // UNHANDLED_COMMAND and a new one carries the events.
         retry_workflow_task(
             run,
-            sh,
+            context,
             Attributes::WorkflowTaskFailedEventAttributes(h::WorkflowTaskFailedEventAttributes {
                 scheduled_event_id: task.scheduled_event_id,
                 started_event_id: task.started_event_id,
@@ -541,7 +493,7 @@ fn complete_locked(
         return Ok(ws::RespondWorkflowTaskCompletedResponse::default());
     }
     let completed = run.append(
-        sh,
+        context,
         Attributes::WorkflowTaskCompletedEventAttributes(h::WorkflowTaskCompletedEventAttributes {
             scheduled_event_id: task.scheduled_event_id,
             started_event_id: task.started_event_id,
@@ -573,15 +525,15 @@ fn complete_locked(
             &mut eager,
         );
     }
-    let (run, sh) = state.run_mut(&key).expect("present");
+    let (run, context) = state.run_mut(&key).expect("present");
     if run.is_running() {
         let new_events = !run.buffered.is_empty();
-        run.flush_buffered(sh);
+        run.flush_buffered(context);
         if new_events || request.force_create_new_workflow_task {
-            schedule_workflow_task(run, sh, 1);
+            schedule_workflow_task(run, context, 1);
         }
     }
-    queries::after_task(run, sh);
+    queries::after_task(run, context);
     Ok(ws::RespondWorkflowTaskCompletedResponse {
         activity_tasks: eager,
         ..Default::default()

@@ -96,12 +96,6 @@ pub(crate) enum TokenError {
     WrongNamespace { token: String, request: String },
 }
 
-impl From<TokenError> for tonic::Status {
-    fn from(error: TokenError) -> Self {
-        crate::status::invalid_argument(error.to_string())
-    }
-}
-
 /// Seals and opens tokens with one server's secret.
 #[derive(Clone)]
 pub(crate) struct TokenSigner {
