@@ -37,7 +37,14 @@ impl StickyGreet {
 fn executors(cache_size: usize) -> Executors {
     let mut registry = WorkflowRegistry::default();
     registry.register(WorkflowFactory::of::<StickyGreet>());
-    Executors::start(1, cache_size, "default", TASK_QUEUE, Arc::new(registry))
+    Executors::start(
+        1,
+        cache_size,
+        "default",
+        TASK_QUEUE,
+        Arc::new(registry),
+        crate::probe::WorkerProbe::default(),
+    )
 }
 
 /// The task the server hands out for the started event that ends `events`.
