@@ -23,16 +23,11 @@ cargo test --workspace --all-targets --locked --no-fail-fast "$@"
 cargo test --workspace --doc --locked
 stop_started
 
-# Conformance: the same end-to-end suite on our server. The compile-fail UI suite does not
-# touch a server, so it ran once above.
+# Conformance: the same end-to-end suite (one binary, `tests/tests/e2e`) on our server. The
+# compile-fail UI suite does not touch a server, so it ran once above.
 start_our_server
 start_python_worker python-worker ours
-suites=()
-for file in tests/tests/*.rs; do
-    name="$(basename "$file" .rs)"
-    [[ "$name" == ui ]] || suites+=(--test "$name")
-done
-cargo test --locked --no-fail-fast -p workflow-tests "${suites[@]}" "$@"
+cargo test --locked --no-fail-fast -p workflow-tests --test e2e "$@"
 stop_started
 
 # The README's main command: the hello example on an embedded, in-process server.

@@ -2,8 +2,6 @@
 //! `default`) has passed since they closed, from memory and from the SQLite file, while
 //! newer ones stay.
 
-mod support;
-
 use std::time::Duration;
 
 use futures::TryStreamExt;
@@ -12,7 +10,7 @@ use workflow_client::{Client, Error};
 use workflow_core::prelude::*;
 use workflow_server::{RunningServer, ServerOptions};
 
-use support::ServerWithWorker;
+use crate::support::ServerWithWorker;
 
 #[workflow]
 #[derive(Default)]

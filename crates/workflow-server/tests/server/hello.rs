@@ -1,8 +1,6 @@
 //! Our SDK runs workflows on our server: the guide's hello workflow end to end, with the
 //! history Temporal would write for it.
 
-mod support;
-
 use std::time::Duration;
 
 use temporalio_protos::temporal::api::enums::v1::EventType;
@@ -11,7 +9,7 @@ use workflow_core::failure::FailureInfo;
 use workflow_core::prelude::*;
 use workflow_server::ServerOptions;
 
-use support::ServerWithWorker;
+use crate::support::ServerWithWorker;
 
 #[derive(Serialize, Deserialize)]
 pub struct YourParams {

@@ -1,7 +1,5 @@
 //! Durable timers on our server: started, fired, cancelled, as Temporal records them.
 
-mod support;
-
 use std::time::Duration;
 
 use temporalio_protos::temporal::api::enums::v1::EventType;
@@ -9,7 +7,7 @@ use workflow_core::failure::FailureInfo;
 use workflow_core::prelude::*;
 use workflow_server::ServerOptions;
 
-use support::ServerWithWorker;
+use crate::support::ServerWithWorker;
 
 #[workflow]
 #[derive(Default)]

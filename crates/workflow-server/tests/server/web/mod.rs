@@ -1,6 +1,8 @@
 //! What the Web UI tests share: a server with its UI on a free port, a worker hosting the
 //! guide's hello workflow and a workflow that waits for a signal, and our client.
 
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use workflow_client::WorkflowHandle;
@@ -28,8 +30,20 @@ pub async fn your_activity(
     Ok(format!("{}, {}!", input.greeting, input.name))
 }
 
-/// Lets the running `stubborn_activity` finish.
-pub static RELEASE_STUBBORN: tokio::sync::Notify = tokio::sync::Notify::const_new();
+/// Lets the `stubborn_activity` of workflow `workflow_id` finish (now, or as soon as it
+/// waits).
+pub fn release_stubborn(workflow_id: &str) {
+    stubborn_release(workflow_id).notify_one();
+}
+
+/// The release of one workflow's `stubborn_activity`. Keyed by workflow id rather than one
+/// static, because the API and browser tests share this process and run at the same time.
+fn stubborn_release(workflow_id: &str) -> Arc<tokio::sync::Notify> {
+    static RELEASES: LazyLock<Mutex<HashMap<String, Arc<tokio::sync::Notify>>>> =
+        LazyLock::new(Mutex::default);
+    let mut releases = RELEASES.lock().unwrap();
+    Arc::clone(releases.entry(workflow_id.to_owned()).or_default())
+}
 
 /// Fails its first attempt; the second heartbeats and runs until released.
 #[activity]
@@ -38,8 +52,9 @@ pub async fn stubborn_activity(ctx: ActivityContext, _input: ()) -> Result<(), A
         return Err(ActivityError::retryable("Flaky", "the first attempt fails"));
     }
     ctx.heartbeat(&"halfway".to_string()).unwrap();
+    let release = stubborn_release(&ctx.info().workflow_id);
     tokio::select! {
-        _ = RELEASE_STUBBORN.notified() => Ok(()),
+        _ = release.notified() => Ok(()),
         reason = ctx.cancelled() => Err(ActivityError::retryable("Cancelled", format!("{reason:?}"))),
     }
 }

@@ -2,8 +2,6 @@
 //! starts the next at the next scheduled time (carrying its result), and a bad schedule is
 //! refused naming the field, at start or in a child's start command.
 
-mod support;
-
 use futures::StreamExt;
 use temporalio_protos::temporal::api::enums::v1::{
     ContinueAsNewInitiator, EventType, WorkflowTaskFailedCause,
@@ -13,7 +11,7 @@ use workflow_client::{Client, Error};
 use workflow_core::prelude::*;
 use workflow_server::{RunningServer, ServerOptions};
 
-use support::ServerWithWorker;
+use crate::support::ServerWithWorker;
 
 #[workflow]
 #[derive(Default)]

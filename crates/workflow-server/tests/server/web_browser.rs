@@ -3,9 +3,6 @@
 //! changed with `WORKFLOW_TEST_CHROMIUM` and `WORKFLOW_TEST_CHROMEDRIVER`. Screenshots of
 //! the pages go to `WORKFLOW_TEST_SCREENSHOTS` (default: a folder in the temp dir).
 
-mod support;
-mod web;
-
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -17,7 +14,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use workflow_client::{Error, WorkflowExecutionStatus};
 
-use web::Setup;
+use crate::web::{self, Setup};
 
 /// How long the page may take to show what a test waits for.
 const PAGE_WAIT: Duration = Duration::from_secs(20);
@@ -458,7 +455,7 @@ async fn a_running_workflow_shows_its_pending_activity_child_and_timer() {
     session.click("#pending-children a").await;
     session.text_of("#workflow-id", "browser-busy-child").await;
 
-    web::RELEASE_STUBBORN.notify_one();
+    web::release_stubborn("browser-busy");
     handle.terminate("done").await.unwrap();
     session.close().await;
     setup.stop().await;

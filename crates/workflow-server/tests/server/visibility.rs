@@ -82,7 +82,7 @@ async fn hostile_filters_are_refused_naming_the_limit_and_the_server_stays_up() 
 }
 
 /// A measurement, not a test: list and count with 20,000 runs (a quarter terminated).
-/// `cargo test -p workflow-server --test visibility -- --ignored --nocapture`
+/// `cargo test -p workflow-server --test server visibility:: -- --ignored --nocapture`
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
 async fn measure_list_and_count_with_20000_runs() {

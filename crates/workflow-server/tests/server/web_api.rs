@@ -2,9 +2,6 @@
 //! and its pages, over real HTTP against a server with the UI on; and `start-dev` serving
 //! the UI on the gRPC port + 1000 unless `--headless`.
 
-mod support;
-mod web;
-
 use std::process::Stdio;
 
 use base64::Engine as _;
@@ -19,7 +16,7 @@ use temporalio_protos::temporal::api::enums::v1::EventType;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use workflow_client::Error;
 
-use web::Setup;
+use crate::web::{self, Setup};
 
 /// One HTTP request; answers the status, the content type and the body.
 async fn call(method: Method, url: &str, body: Option<Value>) -> (StatusCode, String, String) {
@@ -405,7 +402,7 @@ async fn describe_names_the_root_of_a_child_its_history_size_and_a_cancel_reques
         info["startTime"]
     );
 
-    web::RELEASE_STUBBORN.notify_one();
+    web::release_stubborn("api-busy");
     parent.terminate("done").await.unwrap();
     setup.stop().await;
 }

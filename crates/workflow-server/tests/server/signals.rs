@@ -1,13 +1,11 @@
 //! Signals on our server: delivered in order however they interleave with workflow tasks
 //! (those arriving while a task runs are written after it); refused for closed runs.
 
-mod support;
-
 use workflow_client::Error;
 use workflow_core::prelude::*;
 use workflow_server::ServerOptions;
 
-use support::ServerWithWorker;
+use crate::support::ServerWithWorker;
 
 #[workflow]
 #[derive(Default)]

@@ -2,8 +2,6 @@
 //! workflow (an activity running, a timer pending), started again on the same SQLite file,
 //! and the workflow completes. Also: time skipping.
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -19,7 +17,7 @@ use workflow_core::workflow::future::join;
 use workflow_server::ServerOptions;
 use workflow_worker::Worker;
 
-use support::ServerWithWorker;
+use crate::support::ServerWithWorker;
 
 /// `true` once the test lets the activity finish.
 fn gate() -> &'static watch::Sender<bool> {

@@ -93,8 +93,10 @@ async fn register_all_matching_runs_the_listed_hello_workflow() {
     let queue = unique_id("listed");
     let worker = spawn_worker(
         Worker::new(client.clone(), &queue)
-            .register_all_matching(|item| item.name != "Twin")
-            .expect("no duplicates once Twin is left out"),
+            // This binary also lists the other end-to-end modules' definitions, some sharing
+            // a name (the versioning tests' `Versioned`): leave out all of this binary's.
+            .register_all_matching(|item| !item.module.starts_with("e2e::"))
+            .expect("no duplicates once this binary's definitions are left out"),
     );
     let out = client
         .execute_workflow(

@@ -1,0 +1,7 @@
+//! `workflow-core`'s public API, tested from outside the crate; one binary, one module per
+//! area.
+
+mod activity;
+mod failure;
+mod payload;
+mod workflow_runtime;
