@@ -266,6 +266,22 @@ fn admit(
 }
 
 /// Creates a run and its first events; returns its run id.
+/// Starts `new` unless the id policies answer with an existing run.
+fn admit_or_create(
+    state: &mut State,
+    new: NewRun,
+    reuse: WorkflowIdReusePolicy,
+    conflict: WorkflowIdConflictPolicy,
+) -> Result<Started, EngineError> {
+    Ok(match admit(state, &new, reuse, conflict)? {
+        Admission::Existing { run_id, started } => Started { run_id, started },
+        Admission::Start => Started {
+            run_id: create_run(state, new),
+            started: true,
+        },
+    })
+}
+
 pub(crate) fn create_run(state: &mut State, new: NewRun) -> String {
     let context = &mut state.context;
     let now = context.clock.now();
@@ -522,19 +538,11 @@ impl Engine {
     ) -> Result<Started, EngineError> {
         let new = NewRun::from_start(&request)?;
         self.transact(|state| {
-            Ok(
-                match admit(
-                    state,
-                    &new,
-                    request.workflow_id_reuse_policy(),
-                    request.workflow_id_conflict_policy(),
-                )? {
-                    Admission::Existing { run_id, started } => Started { run_id, started },
-                    Admission::Start => Started {
-                        run_id: create_run(state, new),
-                        started: true,
-                    },
-                },
+            admit_or_create(
+                state,
+                new,
+                request.workflow_id_reuse_policy(),
+                request.workflow_id_conflict_policy(),
             )
         })
         .await
@@ -553,7 +561,7 @@ impl Engine {
                 .get(&key)
                 .map(|run_id| (new.namespace.clone(), run_id.clone()))
                 .filter(|k| state.runs[k].is_running());
-            Ok(match running {
+            match running {
                 Some(run_key)
                     if request.workflow_id_conflict_policy()
                         != WorkflowIdConflictPolicy::TerminateExisting =>
@@ -569,24 +577,18 @@ impl Engine {
                             None,
                         )],
                     );
-                    Started {
+                    Ok(Started {
                         run_id: run_key.1,
                         started: false,
-                    }
+                    })
                 }
-                _ => match admit(
+                _ => admit_or_create(
                     state,
-                    &new,
+                    new,
                     request.workflow_id_reuse_policy(),
                     request.workflow_id_conflict_policy(),
-                )? {
-                    Admission::Existing { run_id, started } => Started { run_id, started },
-                    Admission::Start => Started {
-                        run_id: create_run(state, new),
-                        started: true,
-                    },
-                },
-            })
+                ),
+            }
         })
         .await
     }
