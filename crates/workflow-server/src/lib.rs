@@ -47,6 +47,9 @@ mod generated {
     tonic::include_proto!("temporal.api.workflowservice.v1");
 }
 
+pub use engine::DEFAULT_RUN_CACHE;
+#[doc(hidden)]
+pub use engine::RunsInMemory;
 pub use frontend::SERVER_VERSION;
 pub use limits::{MAX_MESSAGE_SIZE, MAX_PAYLOAD_SIZE};
 pub use namespaces::DEFAULT_NAMESPACE;

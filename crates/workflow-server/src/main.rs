@@ -43,6 +43,9 @@ struct StartDev {
     /// SQLite file to keep executions in (created if missing); without it, memory only.
     #[arg(long, short = 'f')]
     db_filename: Option<PathBuf>,
+    /// How many closed runs to keep in memory; others are read back from the store.
+    #[arg(long, default_value_t = workflow_server::DEFAULT_RUN_CACHE)]
+    run_cache_size: usize,
     /// Jump the clock to the next timer or timeout when nothing is running (for tests).
     #[arg(long)]
     time_skipping: bool,
@@ -128,6 +131,7 @@ async fn main() -> ExitCode {
         port: args.port,
         namespaces: args.namespaces,
         db_filename: args.db_filename,
+        run_cache_size: args.run_cache_size,
         time_skipping: args.time_skipping,
         tls,
         ui_port,

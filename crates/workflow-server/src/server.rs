@@ -57,6 +57,10 @@ pub struct ServerOptions {
     /// Most long polls (task and history) held at once; more are refused with
     /// RESOURCE_EXHAUSTED, so a flood of pollers cannot exhaust memory. Default 4096.
     pub max_open_polls: usize,
+    /// Most closed runs kept in memory; the others are read back from the store when asked
+    /// for, so memory does not grow with every workflow ever run. Open runs always stay in
+    /// memory. Default 1,000.
+    pub run_cache_size: usize,
     /// How often closed runs past their namespace's retention are deleted. Default 60 s.
     pub retention_sweep_interval: Duration,
     /// The port of the Web UI and its JSON API (0 picks a free one), on the same address;
@@ -134,6 +138,7 @@ impl Default for ServerOptions {
             time_skipping: false,
             tls: None,
             max_open_polls: MAX_OPEN_POLLS,
+            run_cache_size: crate::engine::DEFAULT_RUN_CACHE,
             ui_port: None,
             ui_transport: UiTransport::SameAsGrpc,
             retention_sweep_interval: RETENTION_SWEEP_INTERVAL,
@@ -180,6 +185,12 @@ impl ServerOptions {
     /// Sets how many long polls may be open at once.
     pub fn max_open_polls(mut self, limit: usize) -> Self {
         self.max_open_polls = limit;
+        self
+    }
+
+    /// Sets how many closed runs stay in memory (see [`ServerOptions::run_cache_size`]).
+    pub fn run_cache_size(mut self, runs: usize) -> Self {
+        self.run_cache_size = runs;
         self
     }
 
@@ -343,7 +354,7 @@ impl RunningServer {
             None => None,
         };
         let store = store::open(options.db_filename.as_deref())?;
-        let (engine, stored) = Engine::open(store, options.time_skipping)?;
+        let (engine, stored) = Engine::open(store, options.time_skipping, options.run_cache_size)?;
         let engine = Arc::new(engine);
         let (namespaces, created) = Namespaces::restore(stored, &options.namespaces);
         for namespace in created {
@@ -461,6 +472,13 @@ impl RunningServer {
     /// `host:port`, as clients take it.
     pub fn target(&self) -> String {
         self.address.to_string()
+    }
+
+    /// How many runs the engine holds in memory, open and closed: for tests that check
+    /// memory stays bounded by the run cache.
+    #[doc(hidden)]
+    pub fn runs_in_memory(&self) -> crate::engine::RunsInMemory {
+        self.engine.runs_in_memory()
     }
 
     /// Stops accepting requests and returns once running ones finish, or after

@@ -102,6 +102,11 @@ impl From<EngineError> for Status {
                 Status::unavailable(error.to_string())
             }
             EngineError::QueryTimedOut => Status::deadline_exceeded(error.to_string()),
+            // A record that does not decode will not decode on a retry either.
+            EngineError::Read(crate::store::StoreError::Corrupt { .. }) => {
+                Status::data_loss(error.to_string())
+            }
+            EngineError::Read(_) => Status::unavailable(error.to_string()),
         }
     }
 }

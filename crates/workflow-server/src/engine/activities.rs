@@ -496,7 +496,8 @@ fn token_by_id(
     if activity_id.is_empty() {
         return Err(EngineError::invalid("activity_id is required"));
     }
-    let key = state.resolve(
+    // Open runs are always in memory; a closed run has no activity to answer.
+    let key = state.resolve_in_memory(
         namespace,
         &WorkflowExecution {
             workflow_id: workflow_id.to_string(),

@@ -5,7 +5,7 @@
 //! one place (`crate::status`). A kind's text is the status message, word for word.
 
 use super::tokens::TokenError;
-use crate::store::StoreFailure;
+use crate::store::{StoreError, StoreFailure};
 
 /// What went wrong with a request to the engine.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +32,9 @@ pub(crate) enum EngineError {
     /// The change was not made durable: the store failed or is closed.
     #[error(transparent)]
     Store(#[from] StoreFailure),
+    /// A run out of memory could not be read back from the store.
+    #[error("a run could not be read from the store: {0}")]
+    Read(#[from] StoreError),
     /// A query was dropped before any worker answered it.
     #[error("the query was dropped")]
     QueryDropped,

@@ -83,14 +83,18 @@ impl Engine {
                 // Asked for the close event without waiting, of a run still open.
                 return Ok(HistoryPage::default());
             }
-            if tokio::time::timeout_at(deadline, changes.changed())
-                .await
-                .is_err()
-            {
-                return Ok(HistoryPage {
-                    events: Vec::new(),
-                    next: Some(request.from),
-                });
+            match tokio::time::timeout_at(deadline, changes.changed()).await {
+                Ok(Ok(())) => {}
+                // The run left memory (it closed and others took its place): read it back.
+                Ok(Err(_)) => {
+                    changes = self.with_run(namespace, execution, |run| run.subscribe())?;
+                }
+                Err(_) => {
+                    return Ok(HistoryPage {
+                        events: Vec::new(),
+                        next: Some(request.from),
+                    });
+                }
             }
         }
     }

@@ -1,9 +1,12 @@
 //! The history engine: each workflow execution's state and event history, and the changes
 //! requests, workers and deadlines make to them.
 //!
-//! Every execution lives in memory behind one lock. A change marks its runs dirty; before
-//! the lock is released the dirty runs (state record plus new events) go to the store as
-//! one batch, and the request is answered once that batch is durable.
+//! The store is the source of truth. Open runs live in memory behind one lock, with the
+//! closed runs most recently closed or read (a bounded cache); any other run is read back
+//! from the store when a request names it. A change marks its runs dirty; before the lock
+//! is released the dirty runs (state record plus new events) go to the store as one batch,
+//! and the request is answered once that batch is durable. A closed run leaves memory only
+//! once its last batch is durable, so a read never misses a write.
 
 mod activities;
 mod commands;
@@ -20,7 +23,7 @@ mod tokens;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::ops::{Deref, DerefMut};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use prost::Message;
@@ -33,7 +36,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::matching::Matching;
 pub(crate) use crate::store::Ticket;
-use crate::store::{Batch, RunDelete, RunWrite, Store, StoreError};
+use crate::store::{Batch, BatchNumber, RunDelete, RunWrite, Store, StoreError, StoredRun};
 use crate::visibility;
 pub(crate) use activities::ActivityAnswer;
 pub(crate) use error::EngineError;
@@ -41,6 +44,9 @@ use events::EventBuilder;
 pub(crate) use history::HistoryRequest;
 pub(crate) use queries::QueryReply;
 use record::{NamespaceRecord, RunState};
+
+/// How many closed runs stay in memory by default.
+pub const DEFAULT_RUN_CACHE: usize = 1_000;
 
 /// Temporal's default workflow task timeout.
 const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -62,6 +68,8 @@ pub struct Execution {
     attached_queries: Vec<String>,
     /// Queries waiting for the running workflow task to end.
     waiting_queries: Vec<String>,
+    /// The batch that last wrote this run; 0 when it is as the store has it.
+    written: BatchNumber,
 }
 
 impl Deref for Execution {
@@ -89,7 +97,20 @@ impl Execution {
             persisted,
             attached_queries: Vec::new(),
             waiting_queries: Vec::new(),
+            written: 0,
         }
+    }
+
+    /// A run as the store holds it.
+    fn decode(namespace: &str, stored: StoredRun) -> Result<Self, StoreError> {
+        let corrupt = |what| move |source| StoreError::Corrupt { what, source };
+        let state = RunState::decode(stored.state.as_slice()).map_err(corrupt("run state"))?;
+        let history = stored
+            .events
+            .iter()
+            .map(|bytes| HistoryEvent::decode(bytes.as_slice()).map_err(corrupt("event")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self::new(namespace, state, history))
     }
 
     pub fn is_running(&self) -> bool {
@@ -117,6 +138,7 @@ impl Execution {
             child.started_event_id = id;
         }
         let event = context.events.event(id, context.clock.now(), attributes);
+        self.state.last_task_id = event.task_id;
         self.history.push(event);
         self.changed.send_replace(id);
         context.dirty.insert(self.key());
@@ -280,9 +302,16 @@ pub(crate) struct Context {
     tokens: tokens::TokenSigner,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct State {
+    /// Every open run, and the closed runs `closed` lists.
     runs: HashMap<RunKey, Execution>,
+    /// The closed runs in memory, in the order they closed or were read back, with the
+    /// batch that wrote each; the oldest leave once there are more than `cache` and that
+    /// batch is durable.
+    closed: VecDeque<(RunKey, BatchNumber)>,
+    cache: usize,
+    store: Arc<dyn Store>,
     /// The latest run of each workflow id, by (namespace, workflow id).
     current: HashMap<(String, String), String>,
     context: Context,
@@ -291,13 +320,123 @@ pub(crate) struct State {
 }
 
 impl State {
+    fn new(store: Arc<dyn Store>, cache: usize) -> Self {
+        Self {
+            runs: HashMap::new(),
+            closed: VecDeque::new(),
+            cache,
+            store,
+            current: HashMap::new(),
+            context: Context::default(),
+            visibility: visibility::Index::default(),
+        }
+    }
+
+    /// Brings the run `key` names into memory from the store if it is a run the store
+    /// holds; answers whether it is in memory now.
+    fn ensure(&mut self, key: &RunKey) -> Result<bool, EngineError> {
+        if self.runs.contains_key(key) {
+            return Ok(true);
+        }
+        // The index knows every run; asking it first keeps made-up ids off the store.
+        if !self.visibility.contains(&key.0, &key.1) {
+            return Ok(false);
+        }
+        let Some(stored) = self.store.read_run(&key.0, &key.1)? else {
+            return Ok(false);
+        };
+        let run = Execution::decode(&key.0, stored)?;
+        self.closed.push_back((key.clone(), 0));
+        self.runs.insert(key.clone(), run);
+        Ok(true)
+    }
+
+    /// Runs `read` on a run of `namespace` as it is now, from memory or read from the
+    /// store without keeping it (as a list page reads runs, so one list does not empty the
+    /// cache of the runs in use).
+    fn peek<R>(
+        &self,
+        namespace: &str,
+        run_id: &str,
+        read: impl FnOnce(&Execution) -> R,
+    ) -> Option<R> {
+        let key = (namespace.to_string(), run_id.to_string());
+        if let Some(run) = self.runs.get(&key) {
+            return Some(read(run));
+        }
+        let stored = self
+            .store
+            .read_run(namespace, run_id)
+            .map_err(|error| tracing::error!(%error, run_id, "a run could not be read back"))
+            .ok()??;
+        let run = Execution::decode(namespace, stored)
+            .map_err(|error| tracing::error!(%error, run_id, "a stored run does not decode"))
+            .ok()?;
+        Some(read(&run))
+    }
+
+    /// Lets the oldest closed runs leave memory while there are more than the cache
+    /// holds, each once the batch that last wrote it is durable; a run a query still
+    /// waits on stays.
+    fn trim_closed(&mut self) {
+        let durable = self.store.durable();
+        while self.closed.len() > self.cache {
+            let Some((key, batch)) = self.closed.front().cloned() else {
+                break;
+            };
+            if batch > durable {
+                break;
+            }
+            self.closed.pop_front();
+            let evictable = self.runs.get(&key).is_some_and(|run| {
+                !run.is_running() && run.written <= durable && !self.context.queries.waits_on(&key)
+            });
+            if evictable {
+                self.runs.remove(&key);
+            }
+        }
+    }
+
     fn run_mut(&mut self, key: &RunKey) -> Option<(&mut Execution, &mut Context)> {
         let run = self.runs.get_mut(key)?;
         self.context.dirty.insert(key.clone());
         Some((run, &mut self.context))
     }
 
+    /// The run `execution` names (its latest run when the run id is empty), brought into
+    /// memory when the store has it.
     fn resolve(
+        &mut self,
+        namespace: &str,
+        execution: &WorkflowExecution,
+    ) -> Result<RunKey, EngineError> {
+        if let Some(key) = self.current_key(namespace, execution)? {
+            self.ensure(&key)?;
+        }
+        self.resolve_in_memory(namespace, execution)
+    }
+
+    fn current_key(
+        &self,
+        namespace: &str,
+        execution: &WorkflowExecution,
+    ) -> Result<Option<RunKey>, EngineError> {
+        if execution.workflow_id.is_empty() {
+            return Err(EngineError::invalid(
+                "WorkflowExecution.workflow_id is required",
+            ));
+        }
+        Ok(if execution.run_id.is_empty() {
+            self.current
+                .get(&(namespace.to_string(), execution.workflow_id.clone()))
+                .map(|id| (namespace.to_string(), id.clone()))
+        } else {
+            Some((namespace.to_string(), execution.run_id.clone()))
+        })
+    }
+
+    /// `resolve` among the runs in memory only: every open run is there.
+    fn resolve_in_memory(
         &self,
         namespace: &str,
         execution: &WorkflowExecution,
@@ -345,10 +484,18 @@ impl State {
     }
 }
 
+/// How many runs the engine holds in memory.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunsInMemory {
+    pub open: usize,
+    pub closed: usize,
+}
+
 /// All executions of the server.
 pub struct Engine {
     state: Mutex<State>,
-    store: Box<dyn Store>,
+    store: Arc<dyn Store>,
     /// Wakes the deadline loop when deadlines or idleness may have changed.
     deadline_changed: Notify,
 }
@@ -362,13 +509,16 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// An engine over `store`, with what it holds loaded. Returns the stored namespaces.
+    /// An engine over `store`, with its open runs loaded and every run indexed, keeping
+    /// at most `cache` closed runs in memory. Returns the stored namespaces.
     pub fn open(
         store: Box<dyn Store>,
         time_skipping: bool,
+        cache: usize,
     ) -> Result<(Self, Vec<NamespaceRecord>), StoreError> {
+        let store: Arc<dyn Store> = Arc::from(store);
         let loaded = store.load()?;
-        let mut state = State::default();
+        let mut state = State::new(Arc::clone(&store), cache);
         state.context.clock.skipping = time_skipping;
         state.context.tokens = tokens::TokenSigner::new(&store.token_secret()?);
         let corrupt = |what| move |source| StoreError::Corrupt { what, source };
@@ -381,20 +531,33 @@ impl Engine {
         for stored in loaded.runs {
             let run_state =
                 RunState::decode(stored.state.as_slice()).map_err(corrupt("run state"))?;
-            let history = stored
-                .events
-                .iter()
-                .map(|bytes| HistoryEvent::decode(bytes.as_slice()).map_err(corrupt("event")))
-                .collect::<Result<Vec<_>, _>>()?;
-            max_task_id = history
+            let open = run_state.status() == WorkflowExecutionStatus::Running;
+            // Files written before runs recorded their last task id tell it by their events.
+            let run = if open || run_state.last_task_id == 0 {
+                let whole = store
+                    .read_run(&stored.namespace, &stored.run_id)?
+                    .unwrap_or_default();
+                Execution::decode(
+                    &stored.namespace,
+                    StoredRun {
+                        state: stored.state,
+                        ..whole
+                    },
+                )?
+            } else {
+                Execution::new(&stored.namespace, run_state, Vec::new())
+            };
+            max_task_id = run
+                .history
                 .iter()
                 .map(|e| e.task_id)
-                .fold(max_task_id, i64::max);
-            let run = Execution::new(&stored.namespace, run_state, history);
+                .fold(max_task_id.max(run.last_task_id), i64::max);
             state
                 .visibility
                 .upsert(&run.namespace, crate::describe::entry(&run));
-            state.runs.insert(run.key(), run);
+            if open {
+                state.runs.insert(run.key(), run);
+            }
         }
         state.context.events = EventBuilder::after(max_task_id);
         for (namespace, workflow_id, run_id) in loaded.current {
@@ -405,10 +568,8 @@ impl Engine {
         for key in keys {
             let State { runs, context, .. } = &mut state;
             let run = runs.get_mut(&key).expect("listed");
-            if run.is_running() {
-                tasks::requeue_after_restart(run, context);
-                deadlines::arm(run, context);
-            }
+            tasks::requeue_after_restart(run, context);
+            deadlines::arm(run, context);
         }
         let engine = Self {
             state: Mutex::new(state),
@@ -463,8 +624,10 @@ impl Engine {
             current,
             context,
             visibility,
-        } = state;
+            ..
+        } = &mut *state;
         let mut batch = Batch::default();
+        let mut written = Vec::new();
         for key in std::mem::take(&mut context.dirty) {
             let Some(run) = runs.get_mut(&key) else {
                 continue;
@@ -475,6 +638,7 @@ impl Engine {
                 .get(&(key.0.clone(), run.workflow_id.clone()))
                 .is_some_and(|id| *id == key.1);
             batch.runs.push(run.write(is_current));
+            written.push(key);
         }
         for namespace in std::mem::take(&mut context.namespaces) {
             batch
@@ -482,7 +646,18 @@ impl Engine {
                 .push((namespace.name.clone(), namespace.encode_to_vec()));
         }
         batch.deleted = std::mem::take(&mut context.deleted);
-        self.store.commit(batch)
+        let ticket = self.store.commit(batch);
+        for key in written {
+            let Some(run) = state.runs.get_mut(&key) else {
+                continue;
+            };
+            run.written = ticket.batch();
+            if !run.is_running() {
+                state.closed.push_back((key, ticket.batch()));
+            }
+        }
+        state.trim_closed();
+        ticket
     }
 
     /// Writes what is queued and releases the store (a SQLite file is checkpointed and
@@ -514,31 +689,32 @@ impl Engine {
     ) -> Result<usize, EngineError> {
         self.transact(|state| {
             let now = state.context.clock.now();
-            let expired: Vec<RunKey> = state
-                .runs
-                .iter()
-                .filter(|(_, run)| {
-                    let closed = record::time(&run.close_time);
-                    match (closed, retention(&run.namespace)) {
+            // The index knows every closed run, in memory or not.
+            let expired: Vec<(RunKey, String)> = state
+                .visibility
+                .closed()
+                .filter(
+                    |(namespace, entry)| match (entry.close_time, retention(namespace)) {
                         (Some(closed), Some(keep)) => closed + keep <= now,
                         _ => false,
-                    }
+                    },
+                )
+                .map(|(namespace, entry)| {
+                    let key = (namespace.to_string(), entry.run_id.to_string());
+                    (key, entry.workflow_id.clone())
                 })
-                .map(|(key, _)| key.clone())
                 .collect();
-            for key in &expired {
-                let Some(run) = state.runs.remove(key) else {
-                    continue;
-                };
+            for (key, workflow_id) in &expired {
+                state.runs.remove(key);
                 state.visibility.remove(&key.0, &key.1);
-                let current = (key.0.clone(), run.workflow_id.clone());
+                let current = (key.0.clone(), workflow_id.clone());
                 if state.current.get(&current) == Some(&key.1) {
                     state.current.remove(&current);
                 }
                 state.context.deleted.push(RunDelete {
                     namespace: key.0.clone(),
                     run_id: key.1.clone(),
-                    workflow_id: run.workflow_id.clone(),
+                    workflow_id: workflow_id.clone(),
                 });
             }
             if !expired.is_empty() {
@@ -556,9 +732,19 @@ impl Engine {
         execution: &WorkflowExecution,
         read: impl FnOnce(&Execution) -> R,
     ) -> Result<R, EngineError> {
-        let state = self.lock();
+        let mut state = self.lock();
         let key = state.resolve(namespace, execution)?;
         Ok(read(&state.runs[&key]))
+    }
+
+    /// How many runs are in memory now.
+    pub fn runs_in_memory(&self) -> RunsInMemory {
+        let state = self.lock();
+        let open = state.runs.values().filter(|r| r.is_running()).count();
+        RunsInMemory {
+            open,
+            closed: state.runs.len() - open,
+        }
     }
 
     /// The search attributes runs of `namespace` set.
@@ -581,8 +767,7 @@ impl Engine {
         let infos = page
             .run_ids
             .iter()
-            .filter_map(|id| state.runs.get(&(namespace.to_string(), id.to_string())))
-            .map(crate::describe::info)
+            .filter_map(|id| state.peek(namespace, id, crate::describe::info))
             .collect();
         (infos, page.more)
     }
@@ -592,8 +777,8 @@ impl Engine {
         self.lock().visibility.count(namespace, filter).count
     }
 
-    /// Runs `read` on every run of `namespace`: the brute-force reference the visibility
-    /// index is tested against.
+    /// Runs `read` on every run of `namespace` the store holds, as memory has it or read
+    /// back: the brute-force reference the visibility index is tested against.
     #[cfg(test)]
     pub fn scan<R>(
         &self,
@@ -601,11 +786,12 @@ impl Engine {
         mut read: impl FnMut(&Execution) -> Option<R>,
     ) -> Vec<R> {
         let state = self.lock();
-        state
+        let stored = self.store.load().expect("the store loads");
+        stored
             .runs
-            .values()
+            .iter()
             .filter(|r| r.namespace == namespace)
-            .filter_map(&mut read)
+            .filter_map(|r| state.peek(namespace, &r.run_id, &mut read).flatten())
             .collect()
     }
 }

@@ -46,6 +46,13 @@ impl Queries {
     pub fn get(&self, id: &str) -> Option<&PendingQuery> {
         self.0.get(id)
     }
+
+    /// Whether a query waits on the run `key` names.
+    pub fn waits_on(&self, key: &super::RunKey) -> bool {
+        self.0
+            .values()
+            .any(|q| q.namespace == key.0 && q.run_id == key.1)
+    }
 }
 
 /// Where a query waits: on the scheduled task, behind the running one, or on its own.

@@ -96,6 +96,10 @@ pub struct RunState {
     /// The cron schedule; a closing run then starts the next at the next scheduled time.
     #[prost(string, tag = "32")]
     pub cron_schedule: String,
+    /// The task id of the run's last event, so start-up can continue task ids without
+    /// reading the events of closed runs.
+    #[prost(int64, tag = "33")]
+    pub last_task_id: i64,
 }
 
 /// A workflow task scheduled, and started once a poller took it.

@@ -224,6 +224,10 @@ fn admit(
         return Ok(Admission::Start);
     };
     let run_key = (new.namespace.clone(), current.clone());
+    // The latest run may be closed and out of memory; its status decides.
+    if !state.ensure(&run_key)? {
+        return Ok(Admission::Start);
+    }
     let run = &state.runs[&run_key];
     if run.is_running() {
         if run.request_id == new.request_id {
@@ -560,7 +564,8 @@ impl Engine {
                 .current
                 .get(&key)
                 .map(|run_id| (new.namespace.clone(), run_id.clone()))
-                .filter(|k| state.runs[k].is_running());
+                // Open runs are always in memory.
+                .filter(|k| state.runs.get(k).is_some_and(|r| r.is_running()));
             match running {
                 Some(run_key)
                     if request.workflow_id_conflict_policy()
@@ -959,7 +964,8 @@ fn on_running(
     target: &WorkflowExecution,
     act: impl FnOnce(&mut Execution, &mut Context),
 ) -> bool {
-    let Ok(key) = state.resolve(namespace, target) else {
+    // Open runs are always in memory: one that is not is not running.
+    let Ok(key) = state.resolve_in_memory(namespace, target) else {
         return false;
     };
     let (run, context) = state.run_mut(&key).expect("resolved");

@@ -1,9 +1,11 @@
-//! Persistence: one trait, two backends. The engine keeps every execution in memory and
-//! hands each change to the store as one write; the store makes it durable before the
-//! request that caused it is answered.
+//! Persistence: one trait, two backends. The store is the source of truth: the engine hands
+//! each change to it as one write, made durable before the request that caused it is
+//! answered, and keeps in memory only the runs it is working on, reading the others back
+//! when they are asked for.
 
 mod sqlite;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use tokio::sync::oneshot;
@@ -102,36 +104,58 @@ impl Batch {
     }
 }
 
-/// Everything stored, as read at start-up.
+/// What start-up reads: every namespace, every run's state record (events are read per
+/// run, when a run is needed), and each workflow id's latest run.
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub namespaces: Vec<Vec<u8>>,
-    pub runs: Vec<LoadedRun>,
+    pub runs: Vec<StoredState>,
     /// `(namespace, workflow id, run id)` of each workflow id's latest run.
     pub current: Vec<(String, String, String)>,
 }
 
-/// One stored run.
-#[derive(Debug)]
-pub struct LoadedRun {
+/// One run's encoded `RunState`.
+#[derive(Debug, Clone)]
+pub struct StoredState {
     pub namespace: String,
+    pub run_id: String,
+    pub state: Vec<u8>,
+}
+
+/// One run read back whole: its encoded `RunState` and its encoded events, in order.
+#[derive(Debug, Clone, Default)]
+pub struct StoredRun {
     pub state: Vec<u8>,
     pub events: Vec<Vec<u8>>,
 }
 
+/// The number of a queued batch: batches are numbered from 1 in the order they are queued.
+pub type BatchNumber = u64;
+
 /// Resolves once a batch is durable.
 #[must_use = "a write is durable only once its ticket resolves"]
-pub struct Ticket(Option<oneshot::Receiver<Result<(), String>>>);
+pub struct Ticket {
+    receiver: Option<oneshot::Receiver<Result<(), String>>>,
+    batch: BatchNumber,
+}
 
 impl Ticket {
     /// Already durable (or nothing to make durable).
     pub fn done() -> Self {
-        Self(None)
+        Self {
+            receiver: None,
+            batch: 0,
+        }
+    }
+
+    /// The batch this ticket waits for; 0 when it waits for none.
+    pub fn batch(&self) -> BatchNumber {
+        self.batch
     }
 
     /// Waits for the write.
     pub async fn wait(self) -> Result<(), StoreFailure> {
-        match self.0 {
+        match self.receiver {
             None => Ok(()),
             Some(receiver) => match receiver.await {
                 Ok(Ok(())) => Ok(()),
@@ -155,8 +179,15 @@ impl From<StoreFailure> for tonic::Status {
 
 /// Where executions are kept.
 pub trait Store: Send + Sync + std::fmt::Debug {
-    /// Reads everything stored.
+    /// Reads what start-up needs: namespaces, run states and the latest run of each
+    /// workflow id.
     fn load(&self) -> Result<Loaded, StoreError>;
+    /// Reads one run back whole, as the durable batches left it; `None` when the store
+    /// has no such run.
+    fn read_run(&self, namespace: &str, run_id: &str) -> Result<Option<StoredRun>, StoreError>;
+    /// The highest batch number that is durable (and so visible to `read_run`); every
+    /// batch numbered up to it is too.
+    fn durable(&self) -> BatchNumber;
     /// The secret task tokens are sealed with: the same on every start over the same store.
     fn token_secret(&self) -> Result<Vec<u8>, StoreError>;
     /// Queues a batch; the ticket resolves once it is durable. Batches become durable in
@@ -177,13 +208,52 @@ pub fn new_secret() -> Vec<u8> {
     secret
 }
 
-/// Keeps nothing: the engine's memory is the only copy.
+/// Keeps runs in the process's memory, encoded as a file would hold them: nothing outlives
+/// the process, but a closed run costs only its encoded bytes.
 #[derive(Debug, Default)]
-pub struct MemoryStore;
+pub struct MemoryStore {
+    contents: std::sync::Mutex<MemoryContents>,
+}
+
+#[derive(Debug, Default)]
+struct MemoryContents {
+    /// By `(namespace, run id)`.
+    runs: HashMap<(String, String), StoredRun>,
+    batches: BatchNumber,
+}
 
 impl Store for MemoryStore {
     fn load(&self) -> Result<Loaded, StoreError> {
-        Ok(Loaded::default())
+        // Empty in a new process; what it holds later, for readers that scan it.
+        let contents = self.contents.lock().unwrap_or_else(|e| e.into_inner());
+        let runs = contents
+            .runs
+            .iter()
+            .map(|((namespace, run_id), run)| StoredState {
+                namespace: namespace.clone(),
+                run_id: run_id.clone(),
+                state: run.state.clone(),
+            })
+            .collect();
+        Ok(Loaded {
+            runs,
+            ..Loaded::default()
+        })
+    }
+
+    fn read_run(&self, namespace: &str, run_id: &str) -> Result<Option<StoredRun>, StoreError> {
+        let contents = self.contents.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(contents
+            .runs
+            .get(&(namespace.to_string(), run_id.to_string()))
+            .cloned())
+    }
+
+    fn durable(&self) -> BatchNumber {
+        self.contents
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .batches
     }
 
     fn token_secret(&self) -> Result<Vec<u8>, StoreError> {
@@ -191,8 +261,28 @@ impl Store for MemoryStore {
         Ok(new_secret())
     }
 
-    fn commit(&self, _batch: Batch) -> Ticket {
-        Ticket::done()
+    fn commit(&self, batch: Batch) -> Ticket {
+        if batch.is_empty() {
+            return Ticket::done();
+        }
+        let mut contents = self.contents.lock().unwrap_or_else(|e| e.into_inner());
+        for gone in batch.deleted {
+            contents.runs.remove(&(gone.namespace, gone.run_id));
+        }
+        for write in batch.runs {
+            let run = contents
+                .runs
+                .entry((write.namespace, write.run_id))
+                .or_default();
+            run.state = write.state;
+            run.events
+                .extend(write.events.into_iter().map(|(_, bytes)| bytes));
+        }
+        contents.batches += 1;
+        Ticket {
+            receiver: None,
+            batch: contents.batches,
+        }
     }
 
     fn close(&self) -> Ticket {
@@ -204,6 +294,6 @@ impl Store for MemoryStore {
 pub fn open(path: Option<&Path>) -> Result<Box<dyn Store>, StoreError> {
     Ok(match path {
         Some(path) => Box::new(SqliteStore::open(path)?),
-        None => Box::new(MemoryStore),
+        None => Box::new(MemoryStore::default()),
     })
 }

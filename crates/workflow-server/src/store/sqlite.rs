@@ -1,14 +1,18 @@
 //! A SQLite file in WAL mode. One writer thread commits batches in order; batches queued
 //! while a commit runs share the next one (group commit), so one fsync covers many changes.
+//! Runs are read back on a second connection, which sees every committed batch.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, params};
 use tokio::sync::oneshot;
 
-use super::{Batch, Loaded, LoadedRun, Store, StoreError, Ticket, new_secret};
+use super::{
+    Batch, BatchNumber, Loaded, Store, StoreError, StoredRun, StoredState, Ticket, new_secret,
+};
 
 /// Most batches one transaction takes.
 const MAX_GROUP: usize = 512;
@@ -49,7 +53,7 @@ CREATE TABLE IF NOT EXISTS current_runs (
 pub const SCHEMA_VERSION: i64 = 1;
 
 enum Job {
-    Write(Batch, oneshot::Sender<Result<(), String>>),
+    Write(Batch, BatchNumber, oneshot::Sender<Result<(), String>>),
     /// Checkpoint the WAL into the file, close, and stop taking writes.
     Close(oneshot::Sender<Result<(), String>>),
 }
@@ -58,7 +62,11 @@ enum Job {
 #[derive(Debug)]
 pub struct SqliteStore {
     path: std::path::PathBuf,
-    writer: Mutex<mpsc::Sender<Job>>,
+    /// The writer's queue, and the number the next batch gets.
+    writer: Mutex<(mpsc::Sender<Job>, BatchNumber)>,
+    /// The highest batch number committed, set by the writer thread.
+    durable: Arc<AtomicU64>,
+    reader: Mutex<Connection>,
 }
 
 /// Names what is wrong with the file when SQLite's answer says it.
@@ -113,38 +121,43 @@ impl SqliteStore {
     /// Opens (or creates) the file and starts its writer thread.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let connection = connect(path)?;
+        let reader = connect(path)?;
         let (sender, receiver) = mpsc::channel::<Job>();
+        let durable = Arc::new(AtomicU64::new(0));
+        let committed = Arc::clone(&durable);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || write_loop(connection, receiver))
+            .spawn(move || write_loop(connection, receiver, &committed))
             .map_err(StoreError::Thread)?;
         Ok(Self {
             path: path.to_path_buf(),
-            writer: Mutex::new(sender),
+            writer: Mutex::new((sender, 1)),
+            durable,
+            reader: Mutex::new(reader),
         })
     }
 
-    fn send(&self, job: Job) {
-        let sent = self
-            .writer
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .send(job);
-        if let Err(mpsc::SendError(job)) = sent {
-            let (Job::Write(_, done) | Job::Close(done)) = job;
+    /// Queues a job; a write gets the next batch number, answered with it.
+    fn send(&self, job: impl FnOnce(BatchNumber) -> Job) -> BatchNumber {
+        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let number = writer.1;
+        writer.1 += 1;
+        if let Err(mpsc::SendError(job)) = writer.0.send(job(number)) {
+            let (Job::Write(_, _, done) | Job::Close(done)) = job;
             let _ = done.send(Err(StoreError::Closed.to_string()));
         }
+        number
     }
 }
 
-fn write_loop(mut connection: Connection, jobs: mpsc::Receiver<Job>) {
+fn write_loop(mut connection: Connection, jobs: mpsc::Receiver<Job>, durable: &AtomicU64) {
     let mut closing = None;
     while let Ok(first) = jobs.recv() {
         let mut group = Vec::new();
         let mut next = Some(first);
         while let Some(job) = next.take() {
             match job {
-                Job::Write(batch, done) => group.push((batch, done)),
+                Job::Write(batch, number, done) => group.push((batch, number, done)),
                 Job::Close(done) => {
                     closing = Some(done);
                     break;
@@ -155,12 +168,18 @@ fn write_loop(mut connection: Connection, jobs: mpsc::Receiver<Job>) {
             }
         }
         if !group.is_empty() {
-            let outcome = write_group(&mut connection, group.iter().map(|(batch, _)| batch))
+            let outcome = write_group(&mut connection, group.iter().map(|(batch, ..)| batch))
                 .map_err(|e| e.to_string());
-            if let Err(message) = &outcome {
-                tracing::error!(error = %message, "a write to the SQLite store failed");
+            match &outcome {
+                Ok(()) => {
+                    let last = group.iter().map(|(_, number, _)| *number).max();
+                    durable.fetch_max(last.unwrap_or(0), Ordering::Release);
+                }
+                Err(message) => {
+                    tracing::error!(error = %message, "a write to the SQLite store failed")
+                }
             }
-            for (_, done) in group {
+            for (.., done) in group {
                 let _ = done.send(outcome.clone());
             }
         }
@@ -257,23 +276,29 @@ impl Store for SqliteStore {
             .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
             .collect::<Result<_, _>>()?;
         let mut runs = connection.prepare("SELECT namespace, run_id, state FROM runs")?;
-        let mut events = connection.prepare(
-            "SELECT event FROM events WHERE namespace = ?1 AND run_id = ?2 ORDER BY event_id",
-        )?;
-        let rows: Vec<(String, String, Vec<u8>)> = runs
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+        loaded.runs = runs
+            .query_map([], |row| {
+                Ok(StoredState {
+                    namespace: row.get(0)?,
+                    run_id: row.get(1)?,
+                    state: row.get(2)?,
+                })
+            })?
             .collect::<Result<_, _>>()?;
-        for (namespace, run_id, state) in rows {
-            let history = events
-                .query_map(params![namespace, run_id], |row| row.get(0))?
-                .collect::<Result<_, _>>()?;
-            loaded.runs.push(LoadedRun {
-                namespace,
-                state,
-                events: history,
-            });
-        }
         Ok(loaded)
+    }
+
+    fn read_run(&self, namespace: &str, run_id: &str) -> Result<Option<StoredRun>, StoreError> {
+        let connection = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        // One read transaction, so the state and the events come from the same commit.
+        connection.execute_batch("BEGIN")?;
+        let read = read_run(&connection, namespace, run_id);
+        connection.execute_batch("COMMIT")?;
+        read
+    }
+
+    fn durable(&self) -> BatchNumber {
+        self.durable.load(Ordering::Acquire)
     }
 
     fn token_secret(&self) -> Result<Vec<u8>, StoreError> {
@@ -294,14 +319,42 @@ impl Store for SqliteStore {
         if batch.is_empty() {
             return Ticket::done();
         }
-        let (done, ticket) = oneshot::channel();
-        self.send(Job::Write(batch, done));
-        Ticket(Some(ticket))
+        let (done, receiver) = oneshot::channel();
+        let batch = self.send(|number| Job::Write(batch, number, done));
+        Ticket {
+            receiver: Some(receiver),
+            batch,
+        }
     }
 
     fn close(&self) -> Ticket {
-        let (done, ticket) = oneshot::channel();
-        self.send(Job::Close(done));
-        Ticket(Some(ticket))
+        let (done, receiver) = oneshot::channel();
+        self.send(|_| Job::Close(done));
+        Ticket {
+            receiver: Some(receiver),
+            batch: 0,
+        }
     }
+}
+
+fn read_run(
+    connection: &Connection,
+    namespace: &str,
+    run_id: &str,
+) -> Result<Option<StoredRun>, StoreError> {
+    use rusqlite::OptionalExtension;
+    let state: Option<Vec<u8>> = connection
+        .prepare_cached("SELECT state FROM runs WHERE namespace = ?1 AND run_id = ?2")?
+        .query_row(params![namespace, run_id], |row| row.get(0))
+        .optional()?;
+    let Some(state) = state else {
+        return Ok(None);
+    };
+    let events = connection
+        .prepare_cached(
+            "SELECT event FROM events WHERE namespace = ?1 AND run_id = ?2 ORDER BY event_id",
+        )?
+        .query_map(params![namespace, run_id], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(Some(StoredRun { state, events }))
 }

@@ -272,6 +272,24 @@ pub struct Index {
 }
 
 impl Index {
+    /// Whether the index has a run.
+    pub fn contains(&self, namespace: &str, run_id: &str) -> bool {
+        self.spaces
+            .get(namespace)
+            .is_some_and(|space| space.rows.contains_key(run_id))
+    }
+
+    /// Every closed run: `(namespace, entry)`.
+    pub fn closed(&self) -> impl Iterator<Item = (&str, &Entry)> {
+        self.spaces.iter().flat_map(|(namespace, space)| {
+            space
+                .rows
+                .values()
+                .filter(|entry| entry.close_time.is_some())
+                .map(move |entry| (namespace.as_str(), entry))
+        })
+    }
+
     /// Adds or replaces the entry of a run.
     pub fn upsert(&mut self, namespace: &str, entry: Entry) {
         let space = match self.spaces.get_mut(namespace) {

@@ -303,9 +303,13 @@ async fn the_engine_keeps_the_index_equal_to_its_runs_across_changes_retention_a
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("visibility.db");
     let open = || {
-        Engine::open(crate::store::open(Some(&path)).unwrap(), false)
-            .unwrap()
-            .0
+        Engine::open(
+            crate::store::open(Some(&path)).unwrap(),
+            false,
+            crate::engine::DEFAULT_RUN_CACHE,
+        )
+        .unwrap()
+        .0
     };
     let engine = open();
     let mut midway = SystemTime::now();

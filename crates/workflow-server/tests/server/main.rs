@@ -13,6 +13,7 @@ mod frontend;
 mod hello;
 mod python_sdk;
 mod retention;
+mod run_cache;
 mod signals;
 mod timers;
 mod tls;

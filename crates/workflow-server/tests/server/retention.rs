@@ -54,6 +54,8 @@ async fn closed_runs_past_retention_are_deleted_from_memory_and_the_file() {
             .db_filename(&db)
             .time_skipping(true)
             .retention_sweep_interval(Duration::from_millis(20))
+            // No closed run stays in memory: the sweep must find them in the store.
+            .run_cache_size(0)
     };
     let setup = ServerWithWorker::start(options(), "retention", |worker| {
         worker
