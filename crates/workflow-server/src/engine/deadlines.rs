@@ -1,13 +1,12 @@
 //! Deadlines: timers, task and activity timeouts, retry backoffs, run timeouts, start
 //! delays. Each is a wall-clock time in a run's stored state; an in-memory index says when
-//! each run next needs attention, and one loop wakes for the earliest. With time skipping,
-//! when no task is waiting or running anywhere, the clock jumps to the next deadline.
+//! each run next needs attention (`deadline_loop` wakes for the earliest).
 
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use super::record::time;
-use super::{Context, Engine, Execution, RunKey, State, activities, runs, tasks};
+use super::context::Context;
+use super::execution::Execution;
+use super::record::{ActivityState, duration, time};
 
 /// When a run next needs attention.
 fn next_deadline(run: &Execution) -> Option<SystemTime> {
@@ -19,16 +18,12 @@ fn next_deadline(run: &Execution) -> Option<SystemTime> {
         time(&run.run_deadline),
         time(&run.first_task_at),
         task.and_then(|t| time(&t.deadline)),
-        tasks::task_not_before(run),
+        task_not_before(run),
     ]
     .into_iter()
     .flatten()
     .chain(run.timers.values().filter_map(|t| time(&t.fire_at)))
-    .chain(
-        run.activities
-            .values()
-            .filter_map(activities::next_deadline),
-    )
+    .chain(run.activities.values().filter_map(activity_deadline))
     .min()
 }
 
@@ -39,122 +34,33 @@ pub(crate) fn arm(run: &Execution, context: &mut Context) {
     }
 }
 
-/// Carries out everything due in the run by `now`.
-fn process(state: &mut State, key: &RunKey, now: SystemTime) {
-    let Some((run, context)) = state.run_mut(key) else {
-        return;
-    };
-    if !run.is_running() {
-        return;
-    }
-    if time(&run.run_deadline).is_some_and(|t| t <= now) {
-        runs::time_out_run(state, key);
-        return;
-    }
-    if time(&run.first_task_at).is_some_and(|t| t <= now) {
-        run.first_task_at = None;
-        tasks::schedule_workflow_task(run, context, 1);
-    }
-    if let Some(task) = run.workflow_task.as_mut()
-        && time(&task.not_before).is_some_and(|t| t <= now)
+/// The next time an activity needs attention.
+pub(crate) fn activity_deadline(a: &ActivityState) -> Option<SystemTime> {
+    let mut times = Vec::with_capacity(4);
+    if let (Some(scheduled), Some(limit)) =
+        (time(&a.scheduled_time), duration(&a.schedule_to_close))
     {
-        task.not_before = None;
-        tasks::offer_workflow_task(run, context);
+        times.push(scheduled + limit);
     }
-    if run
-        .workflow_task
-        .as_ref()
-        .and_then(|t| time(&t.deadline))
-        .is_some_and(|t| t <= now)
-    {
-        tasks::workflow_task_deadline(run, context);
-    }
-    let fired: Vec<(String, i64)> = run
-        .timers
-        .iter()
-        .filter(|(_, t)| time(&t.fire_at).is_some_and(|at| at <= now))
-        .map(|(id, t)| (id.clone(), t.started_event_id))
-        .collect();
-    if !fired.is_empty() {
-        let events = fired
-            .into_iter()
-            .map(|(timer_id, started_event_id)| {
-                run.timers.remove(&timer_id);
-                temporalio_protos::temporal::api::history::v1::history_event::Attributes::TimerFiredEventAttributes(
-                    temporalio_protos::temporal::api::history::v1::TimerFiredEventAttributes {
-                        timer_id,
-                        started_event_id,
-                    },
-                )
-            })
-            .collect();
-        run.deliver(context, events);
-    }
-    let due: Vec<i64> = run
-        .activities
-        .iter()
-        .filter(|(_, a)| activities::next_deadline(a).is_some_and(|t| t <= now))
-        .map(|(id, _)| *id)
-        .collect();
-    for scheduled in due {
-        activities::on_deadline(run, context, scheduled, now);
-    }
-}
-
-/// Whether nothing is waiting for or running on a worker: the moment time may skip.
-fn idle(state: &State) -> bool {
-    state.runs.values().filter(|r| r.is_running()).all(|r| {
-        r.workflow_task
-            .as_ref()
-            .is_none_or(|t| t.not_before.is_some())
-            && r.activities.values().all(|a| a.retry_at.is_some())
-    })
-}
-
-impl Engine {
-    /// Runs deadlines as they come due; spawned once per server.
-    pub async fn run_deadlines(self: Arc<Self>) {
-        loop {
-            let (sleep, ticket) = {
-                let mut state = self.lock();
-                let now = state.context.clock.now();
-                let mut due = Vec::new();
-                while let Some(first) = state.context.deadlines.first() {
-                    if first.0 > now {
-                        break;
-                    }
-                    let (_, key) = state.context.deadlines.pop_first().expect("peeked");
-                    if !due.contains(&key) {
-                        due.push(key);
-                    }
-                }
-                for key in &due {
-                    process(&mut state, key, now);
-                }
-                let ticket = self.commit_quietly(&mut state);
-                let next = state.context.deadlines.first().map(|(at, _)| *at);
-                let sleep = match next {
-                    Some(at) if state.context.clock.skipping && idle(&state) => {
-                        let jump = at.duration_since(now).unwrap_or_default();
-                        state.context.clock.skipped += jump;
-                        tracing::debug!(?jump, "time skipped to the next deadline");
-                        Some(Duration::ZERO)
-                    }
-                    Some(at) => Some(at.duration_since(now).unwrap_or_default()),
-                    None => None,
-                };
-                (sleep, ticket)
-            };
-            if let Err(error) = ticket.wait().await {
-                tracing::error!(%error, "a deadline's change was not stored");
-            }
-            match sleep {
-                Some(d) if d.is_zero() => continue,
-                Some(d) => {
-                    let _ = tokio::time::timeout(d, self.deadline_changed.notified()).await;
-                }
-                None => self.deadline_changed.notified().await,
-            }
+    if let Some(retry_at) = time(&a.retry_at) {
+        times.push(retry_at);
+    } else if let Some(started) = time(&a.started_time) {
+        if let Some(limit) = duration(&a.start_to_close) {
+            times.push(started + limit);
         }
+        if let Some(limit) = duration(&a.heartbeat) {
+            times.push(time(&a.last_heartbeat_time).unwrap_or(started) + limit);
+        }
+    } else if let (Some(scheduled), Some(limit)) = (
+        time(&a.current_attempt_scheduled_time),
+        duration(&a.schedule_to_start),
+    ) {
+        times.push(scheduled + limit);
     }
+    times.into_iter().min()
+}
+
+/// When a scheduled workflow task with a backoff may be offered.
+pub(crate) fn task_not_before(run: &Execution) -> Option<SystemTime> {
+    run.workflow_task.as_ref().and_then(|t| time(&t.not_before))
 }

@@ -116,3 +116,18 @@ pub fn normal_queue(name: &str) -> TaskQueue {
         normal_name: String::new(),
     }
 }
+
+/// Whether an event closes its run.
+pub fn is_close_event(event: &HistoryEvent) -> bool {
+    matches!(
+        event.attributes,
+        Some(Attributes::WorkflowExecutionCompletedEventAttributes(_))
+            | Some(Attributes::WorkflowExecutionFailedEventAttributes(_))
+            | Some(Attributes::WorkflowExecutionTimedOutEventAttributes(_))
+            | Some(Attributes::WorkflowExecutionCanceledEventAttributes(_))
+            | Some(Attributes::WorkflowExecutionTerminatedEventAttributes(_))
+            | Some(Attributes::WorkflowExecutionContinuedAsNewEventAttributes(
+                _
+            ))
+    )
+}

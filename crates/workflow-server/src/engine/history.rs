@@ -6,7 +6,10 @@ use std::time::Duration;
 use temporalio_protos::temporal::api::common::v1::WorkflowExecution;
 use temporalio_protos::temporal::api::history::v1::HistoryEvent;
 
-use super::{Engine, EngineError, Execution, is_close_event};
+use super::Engine;
+use super::error::EngineError;
+use super::events::is_close_event;
+use super::execution::Execution;
 
 /// Which events a history read asks for.
 #[derive(Debug, Clone)]

@@ -6,483 +6,84 @@
 //! from the store when a request names it. A change marks its runs dirty; before the lock
 //! is released the dirty runs (state record plus new events) go to the store as one batch,
 //! and the request is answered once that batch is durable. A closed run leaves memory only
-//! once its last batch is durable, so a read never misses a write.
+//! once its last batch is durable, so a read never misses a write. `Engine::transact` is
+//! the one helper that does lock, change, commit and wait.
+//!
+//! The modules follow a run's lifecycle. Each lifecycle step adds its requests to
+//! [`Engine`] in an `impl Engine` block; besides that a module names only modules below it
+//! in this order, lowest first (the `layers` test checks it):
+//!
+//! 1. `record`, `events`, `cron`, `retry`: stored records, event building, cron and retry
+//!    policy math
+//! 2. `tokens`, `error`: task tokens, the engine's error
+//! 3. `pending_queries`, `context`: queries awaiting answers; what a change works in
+//!    (clock, queues, deadline index, effects)
+//! 4. `execution`: one run and its primitives (append, deliver, schedule a workflow task)
+//! 5. `state`: every run, under the engine lock
+//! 6. `deadlines`: when each run next needs attention
+//! 7. `queries`: where a query waits for its answer
+//! 8. `activities`: activity tasks
+//! 9. `close`: a run ends (close, terminate, cancel request)
+//! 10. `signals`: signals to a run
+//! 11. `start`: a run begins (admission by the id policies, creation)
+//! 12. `successors`: continue-as-new, completion, failure and timeout with their retry and
+//!     cron successors
+//! 13. `commands`: a workflow task's commands checked and carried out
+//! 14. `workflow_tasks`: workflow tasks handed out, completed, failed, timed out
+//! 15. `effects`: the interpreter of the effects changes have on other runs
+//! 16. `deadline_loop`: carries out what comes due
+//! 17. `history`: history reads and long polls
+//! 18. this module: `Engine`, its transaction helper, open and close, reads
 
 mod activities;
+mod close;
 mod commands;
+mod context;
 mod cron;
+mod deadline_loop;
 mod deadlines;
+mod effects;
 mod error;
 mod events;
+mod execution;
 mod history;
+mod pending_queries;
 mod queries;
 pub(crate) mod record;
-mod runs;
-mod tasks;
+mod retry;
+mod signals;
+mod start;
+mod state;
+mod successors;
 mod tokens;
+mod workflow_tasks;
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::ops::{Deref, DerefMut};
+#[cfg(test)]
+mod layers;
+
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use prost::Message;
 use temporalio_protos::temporal::api::common::v1::WorkflowExecution;
 use temporalio_protos::temporal::api::enums::v1::WorkflowExecutionStatus;
-use temporalio_protos::temporal::api::history::v1::HistoryEvent;
-use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_protos::temporal::api::workflow::v1::WorkflowExecutionInfo;
-use tokio::sync::{Notify, watch};
+use tokio::sync::Notify;
 
-use crate::matching::Matching;
 pub(crate) use crate::store::Ticket;
-use crate::store::{Batch, BatchNumber, RunDelete, RunWrite, Store, StoreError, StoredRun};
+use crate::store::{Batch, RunDelete, Store, StoreError, StoredRun};
 use crate::visibility;
 pub(crate) use activities::ActivityAnswer;
 pub(crate) use error::EngineError;
 use events::EventBuilder;
+pub use execution::Execution;
 pub(crate) use history::HistoryRequest;
-pub(crate) use queries::QueryReply;
-use record::{NamespaceRecord, RunState};
+pub(crate) use pending_queries::QueryReply;
+use record::{NamespaceRecord, RunKey, RunState};
+use state::State;
 
 /// How many closed runs stay in memory by default.
 pub const DEFAULT_RUN_CACHE: usize = 1_000;
-
-/// Temporal's default workflow task timeout.
-const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// `(namespace, run id)`.
-pub(crate) type RunKey = (String, String);
-
-/// One run of a workflow: its state record, its history, and who waits on it.
-#[derive(Debug)]
-pub struct Execution {
-    pub namespace: String,
-    state: RunState,
-    pub history: Vec<HistoryEvent>,
-    /// Announces the id of the last event to long polls.
-    changed: watch::Sender<i64>,
-    /// How many events the store has.
-    persisted: usize,
-    /// Queries handed out with the current workflow task.
-    attached_queries: Vec<String>,
-    /// Queries waiting for the running workflow task to end.
-    waiting_queries: Vec<String>,
-    /// The batch that last wrote this run; 0 when it is as the store has it.
-    written: BatchNumber,
-}
-
-impl Deref for Execution {
-    type Target = RunState;
-    fn deref(&self) -> &RunState {
-        &self.state
-    }
-}
-
-impl DerefMut for Execution {
-    fn deref_mut(&mut self) -> &mut RunState {
-        &mut self.state
-    }
-}
-
-impl Execution {
-    fn new(namespace: &str, state: RunState, history: Vec<HistoryEvent>) -> Self {
-        let last = history.len() as i64;
-        let persisted = history.len();
-        Self {
-            namespace: namespace.to_string(),
-            state,
-            history,
-            changed: watch::channel(last).0,
-            persisted,
-            attached_queries: Vec::new(),
-            waiting_queries: Vec::new(),
-            written: 0,
-        }
-    }
-
-    /// A run as the store holds it.
-    fn decode(namespace: &str, stored: StoredRun) -> Result<Self, StoreError> {
-        let corrupt = |what| move |source| StoreError::Corrupt { what, source };
-        let state = RunState::decode(stored.state.as_slice()).map_err(corrupt("run state"))?;
-        let history = stored
-            .events
-            .iter()
-            .map(|bytes| HistoryEvent::decode(bytes.as_slice()).map_err(corrupt("event")))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self::new(namespace, state, history))
-    }
-
-    pub fn is_running(&self) -> bool {
-        self.status() == WorkflowExecutionStatus::Running
-    }
-
-    pub fn key(&self) -> RunKey {
-        (self.namespace.clone(), self.run_id.clone())
-    }
-
-    pub fn execution(&self) -> WorkflowExecution {
-        WorkflowExecution {
-            workflow_id: self.workflow_id.clone(),
-            run_id: self.run_id.clone(),
-        }
-    }
-
-    /// Appends an event now.
-    fn append(&mut self, context: &mut Context, attributes: Attributes) -> i64 {
-        let id = self.history.len() as i64 + 1;
-        if let Attributes::ChildWorkflowExecutionStartedEventAttributes(a) = &attributes
-            && let Some(child) = self.state.children.get_mut(&a.initiated_event_id)
-        {
-            // A child's close event names the event that announced its start.
-            child.started_event_id = id;
-        }
-        let event = context.events.event(id, context.clock.now(), attributes);
-        self.state.last_task_id = event.task_id;
-        self.history.push(event);
-        self.changed.send_replace(id);
-        context.dirty.insert(self.key());
-        id
-    }
-
-    /// Whether a worker holds this run's workflow task.
-    fn task_running(&self) -> bool {
-        self.workflow_task
-            .as_ref()
-            .is_some_and(|t| t.started_event_id != 0)
-    }
-
-    /// Writes events and schedules a workflow task to see them, or keeps them until the
-    /// running workflow task ends, as Temporal does.
-    fn deliver(&mut self, context: &mut Context, attributes: Vec<Attributes>) {
-        if !self.is_running() {
-            return;
-        }
-        context.dirty.insert(self.key());
-        if self.task_running() {
-            for a in attributes {
-                self.state.buffered.push(HistoryEvent {
-                    attributes: Some(a),
-                    ..Default::default()
-                });
-            }
-        } else {
-            for a in attributes {
-                self.append(context, a);
-            }
-            tasks::schedule_workflow_task(self, context, 1);
-        }
-    }
-
-    /// Writes the events that arrived while a workflow task ran.
-    fn flush_buffered(&mut self, context: &mut Context) {
-        let mut last = 0;
-        for event in std::mem::take(&mut self.state.buffered) {
-            if let Some(mut a) = event.attributes {
-                // An activity's close names its started event, buffered right before it.
-                match &mut a {
-                    Attributes::ActivityTaskCompletedEventAttributes(x)
-                        if x.started_event_id < 0 =>
-                    {
-                        x.started_event_id = last
-                    }
-                    Attributes::ActivityTaskFailedEventAttributes(x) if x.started_event_id < 0 => {
-                        x.started_event_id = last
-                    }
-                    Attributes::ActivityTaskTimedOutEventAttributes(x)
-                        if x.started_event_id < 0 =>
-                    {
-                        x.started_event_id = last
-                    }
-                    Attributes::ActivityTaskCanceledEventAttributes(x)
-                        if x.started_event_id < 0 =>
-                    {
-                        x.started_event_id = last
-                    }
-                    _ => {}
-                }
-                last = self.append(context, a);
-            }
-        }
-    }
-
-    /// Waits until history has more than `after` events or the run closed.
-    pub fn subscribe(&self) -> watch::Receiver<i64> {
-        self.changed.subscribe()
-    }
-
-    fn write(&mut self, current: bool) -> RunWrite {
-        let events = self.history[self.persisted..]
-            .iter()
-            .map(|e| (e.event_id, e.encode_to_vec()))
-            .collect();
-        self.persisted = self.history.len();
-        RunWrite {
-            namespace: self.namespace.clone(),
-            run_id: self.run_id.clone(),
-            workflow_id: self.workflow_id.clone(),
-            state: self.state.encode_to_vec(),
-            events,
-            current,
-        }
-    }
-}
-
-/// The server's clock: the wall clock, plus what time skipping has skipped.
-#[derive(Debug, Default)]
-pub(crate) struct Clock {
-    skipped: Duration,
-    skipping: bool,
-}
-
-impl Clock {
-    pub fn now(&self) -> SystemTime {
-        SystemTime::now() + self.skipped
-    }
-}
-
-/// A change to another run that a change to one run causes, carried out after it.
-#[derive(Debug)]
-pub(crate) enum Effect {
-    StartChild {
-        parent: RunKey,
-        initiated_event_id: i64,
-        command: Box<
-            temporalio_protos::temporal::api::command::v1::StartChildWorkflowExecutionCommandAttributes,
-        >,
-    },
-    ChildClosed {
-        parent: record::ParentState,
-        child: WorkflowExecution,
-        workflow_type: String,
-        close: Box<Attributes>,
-    },
-    SignalExternal {
-        source: RunKey,
-        initiated_event_id: i64,
-        target_namespace: String,
-        target: WorkflowExecution,
-        signal: Box<temporalio_protos::temporal::api::command::v1::SignalExternalWorkflowExecutionCommandAttributes>,
-    },
-    CancelExternal {
-        source: RunKey,
-        initiated_event_id: i64,
-        target_namespace: String,
-        target: WorkflowExecution,
-        reason: String,
-    },
-    /// A parent closed: its child is terminated or asked to cancel.
-    ParentClosed {
-        namespace: String,
-        child: WorkflowExecution,
-        terminate: bool,
-    },
-}
-
-/// The context a change to a run works in: everything it may touch besides the run
-/// itself (event ids, the clock, the task queues, deadlines, what to commit, effects on
-/// other runs, pending queries, task tokens).
-#[derive(Debug, Default)]
-pub(crate) struct Context {
-    events: EventBuilder,
-    /// The task queues tasks wait on for workers.
-    matching: Matching,
-    clock: Clock,
-    /// When each run next needs attention: `(time, run)`.
-    deadlines: BTreeSet<(SystemTime, RunKey)>,
-    /// Runs changed since the last commit.
-    dirty: BTreeSet<RunKey>,
-    /// Namespaces changed since the last commit.
-    namespaces: Vec<NamespaceRecord>,
-    /// Runs deleted since the last commit.
-    deleted: Vec<RunDelete>,
-    effects: VecDeque<Effect>,
-    queries: queries::Queries,
-    /// Seals the task tokens handed to workers and opens the ones they hand back.
-    tokens: tokens::TokenSigner,
-}
-
-#[derive(Debug)]
-pub(crate) struct State {
-    /// Every open run, and the closed runs `closed` lists.
-    runs: HashMap<RunKey, Execution>,
-    /// The closed runs in memory, in the order they closed or were read back, with the
-    /// batch that wrote each; the oldest leave once there are more than `cache` and that
-    /// batch is durable.
-    closed: VecDeque<(RunKey, BatchNumber)>,
-    cache: usize,
-    store: Arc<dyn Store>,
-    /// The latest run of each workflow id, by (namespace, workflow id).
-    current: HashMap<(String, String), String>,
-    context: Context,
-    /// Every run as list and count filter it, kept current by `commit_quietly`.
-    visibility: visibility::Index,
-}
-
-impl State {
-    fn new(store: Arc<dyn Store>, cache: usize) -> Self {
-        Self {
-            runs: HashMap::new(),
-            closed: VecDeque::new(),
-            cache,
-            store,
-            current: HashMap::new(),
-            context: Context::default(),
-            visibility: visibility::Index::default(),
-        }
-    }
-
-    /// Brings the run `key` names into memory from the store if it is a run the store
-    /// holds; answers whether it is in memory now.
-    fn ensure(&mut self, key: &RunKey) -> Result<bool, EngineError> {
-        if self.runs.contains_key(key) {
-            return Ok(true);
-        }
-        // The index knows every run; asking it first keeps made-up ids off the store.
-        if !self.visibility.contains(&key.0, &key.1) {
-            return Ok(false);
-        }
-        let Some(stored) = self.store.read_run(&key.0, &key.1)? else {
-            return Ok(false);
-        };
-        let run = Execution::decode(&key.0, stored)?;
-        self.closed.push_back((key.clone(), 0));
-        self.runs.insert(key.clone(), run);
-        Ok(true)
-    }
-
-    /// Runs `read` on a run of `namespace` as it is now, from memory or read from the
-    /// store without keeping it (as a list page reads runs, so one list does not empty the
-    /// cache of the runs in use).
-    fn peek<R>(
-        &self,
-        namespace: &str,
-        run_id: &str,
-        read: impl FnOnce(&Execution) -> R,
-    ) -> Option<R> {
-        let key = (namespace.to_string(), run_id.to_string());
-        if let Some(run) = self.runs.get(&key) {
-            return Some(read(run));
-        }
-        let stored = self
-            .store
-            .read_run(namespace, run_id)
-            .map_err(|error| tracing::error!(%error, run_id, "a run could not be read back"))
-            .ok()??;
-        let run = Execution::decode(namespace, stored)
-            .map_err(|error| tracing::error!(%error, run_id, "a stored run does not decode"))
-            .ok()?;
-        Some(read(&run))
-    }
-
-    /// Lets the oldest closed runs leave memory while there are more than the cache
-    /// holds, each once the batch that last wrote it is durable; a run a query still
-    /// waits on stays.
-    fn trim_closed(&mut self) {
-        let durable = self.store.durable();
-        while self.closed.len() > self.cache {
-            let Some((key, batch)) = self.closed.front().cloned() else {
-                break;
-            };
-            if batch > durable {
-                break;
-            }
-            self.closed.pop_front();
-            let evictable = self.runs.get(&key).is_some_and(|run| {
-                !run.is_running() && run.written <= durable && !self.context.queries.waits_on(&key)
-            });
-            if evictable {
-                self.runs.remove(&key);
-            }
-        }
-    }
-
-    fn run_mut(&mut self, key: &RunKey) -> Option<(&mut Execution, &mut Context)> {
-        let run = self.runs.get_mut(key)?;
-        self.context.dirty.insert(key.clone());
-        Some((run, &mut self.context))
-    }
-
-    /// The run `execution` names (its latest run when the run id is empty), brought into
-    /// memory when the store has it.
-    fn resolve(
-        &mut self,
-        namespace: &str,
-        execution: &WorkflowExecution,
-    ) -> Result<RunKey, EngineError> {
-        if let Some(key) = self.current_key(namespace, execution)? {
-            self.ensure(&key)?;
-        }
-        self.resolve_in_memory(namespace, execution)
-    }
-
-    fn current_key(
-        &self,
-        namespace: &str,
-        execution: &WorkflowExecution,
-    ) -> Result<Option<RunKey>, EngineError> {
-        if execution.workflow_id.is_empty() {
-            return Err(EngineError::invalid(
-                "WorkflowExecution.workflow_id is required",
-            ));
-        }
-        Ok(if execution.run_id.is_empty() {
-            self.current
-                .get(&(namespace.to_string(), execution.workflow_id.clone()))
-                .map(|id| (namespace.to_string(), id.clone()))
-        } else {
-            Some((namespace.to_string(), execution.run_id.clone()))
-        })
-    }
-
-    /// `resolve` among the runs in memory only: every open run is there.
-    fn resolve_in_memory(
-        &self,
-        namespace: &str,
-        execution: &WorkflowExecution,
-    ) -> Result<RunKey, EngineError> {
-        if execution.workflow_id.is_empty() {
-            return Err(EngineError::invalid(
-                "WorkflowExecution.workflow_id is required",
-            ));
-        }
-        let run_id = if execution.run_id.is_empty() {
-            self.current
-                .get(&(namespace.to_string(), execution.workflow_id.clone()))
-                .cloned()
-        } else {
-            Some(execution.run_id.clone())
-        };
-        run_id
-            .map(|id| (namespace.to_string(), id))
-            .filter(|key| {
-                self.runs
-                    .get(key)
-                    .is_some_and(|r| r.workflow_id == execution.workflow_id)
-            })
-            .ok_or_else(|| {
-                EngineError::not_found(format!(
-                    "workflow execution not found for workflow id {} and run id {}",
-                    execution.workflow_id, execution.run_id
-                ))
-            })
-    }
-
-    /// Whether anything waits to be committed: a run, a namespace, a deletion or an effect.
-    fn has_changes(&self) -> bool {
-        !(self.context.dirty.is_empty()
-            && self.context.namespaces.is_empty()
-            && self.context.deleted.is_empty()
-            && self.context.effects.is_empty())
-    }
-
-    /// Carries out the effects changes queued, and the ones those queue.
-    fn drain_effects(&mut self) {
-        while let Some(effect) = self.context.effects.pop_front() {
-            runs::apply_effect(self, effect);
-        }
-    }
-}
 
 /// How many runs the engine holds in memory.
 #[doc(hidden)]
@@ -568,7 +169,7 @@ impl Engine {
         for key in keys {
             let State { runs, context, .. } = &mut state;
             let run = runs.get_mut(&key).expect("listed");
-            tasks::requeue_after_restart(run, context);
+            workflow_tasks::requeue_after_restart(run, context);
             deadlines::arm(run, context);
         }
         let engine = Self {
@@ -618,7 +219,7 @@ impl Engine {
 
     /// `commit`, without waking the deadline loop (which calls it).
     fn commit_quietly(&self, state: &mut State) -> Ticket {
-        state.drain_effects();
+        effects::drain(state);
         let State {
             runs,
             current,
@@ -794,19 +395,4 @@ impl Engine {
             .filter_map(|r| state.peek(namespace, &r.run_id, &mut read).flatten())
             .collect()
     }
-}
-
-/// Whether an event closes its run.
-pub fn is_close_event(event: &HistoryEvent) -> bool {
-    matches!(
-        event.attributes,
-        Some(Attributes::WorkflowExecutionCompletedEventAttributes(_))
-            | Some(Attributes::WorkflowExecutionFailedEventAttributes(_))
-            | Some(Attributes::WorkflowExecutionTimedOutEventAttributes(_))
-            | Some(Attributes::WorkflowExecutionCanceledEventAttributes(_))
-            | Some(Attributes::WorkflowExecutionTerminatedEventAttributes(_))
-            | Some(Attributes::WorkflowExecutionContinuedAsNewEventAttributes(
-                _
-            ))
-    )
 }

@@ -5,55 +5,22 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use temporalio_protos::temporal::api::common::v1::{Payloads, WorkflowExecution, WorkflowType};
+use temporalio_protos::temporal::api::common::v1::{WorkflowExecution, WorkflowType};
 use temporalio_protos::temporal::api::enums::v1::{
     QueryRejectCondition, QueryResultType, WorkflowExecutionStatus,
 };
-use temporalio_protos::temporal::api::failure::v1::Failure;
 use temporalio_protos::temporal::api::history::v1::History;
 use temporalio_protos::temporal::api::query::v1::{WorkflowQuery, WorkflowQueryResult};
 use temporalio_protos::temporal::api::workflowservice::v1 as ws;
 use tokio::sync::oneshot;
 
+use super::Engine;
+use super::context::Context;
+use super::error::EngineError;
 use super::events::normal_queue;
-use super::{Context, Engine, EngineError, Execution, State};
-
-/// The reply to a query: the worker's answer or failure, or a rejection by run status.
-#[derive(Debug)]
-pub(crate) enum QueryReply {
-    Answered(Option<Payloads>),
-    Failed {
-        message: String,
-        failure: Option<Box<Failure>>,
-    },
-    /// The reject condition held: the run's status.
-    Rejected(WorkflowExecutionStatus),
-}
-
-#[derive(Debug)]
-pub(crate) struct PendingQuery {
-    namespace: String,
-    run_id: String,
-    pub query: WorkflowQuery,
-    reply: oneshot::Sender<QueryReply>,
-}
-
-/// Queries not answered yet, by id.
-#[derive(Debug, Default)]
-pub(crate) struct Queries(HashMap<String, PendingQuery>);
-
-impl Queries {
-    pub fn get(&self, id: &str) -> Option<&PendingQuery> {
-        self.0.get(id)
-    }
-
-    /// Whether a query waits on the run `key` names.
-    pub fn waits_on(&self, key: &super::RunKey) -> bool {
-        self.0
-            .values()
-            .any(|q| q.namespace == key.0 && q.run_id == key.1)
-    }
-}
+use super::execution::Execution;
+use super::pending_queries::{PendingQuery, QueryReply};
+use super::state::State;
 
 /// Where a query waits: on the scheduled task, behind the running one, or on its own.
 fn place(run: &mut Execution, context: &mut Context, id: String) {
@@ -101,7 +68,7 @@ pub(crate) fn answer(
 ) {
     for (id, result) in results {
         run.attached_queries.retain(|q| q != id);
-        let Some(pending) = context.queries.0.remove(id) else {
+        let Some(pending) = context.queries.remove(id) else {
             continue;
         };
         let reply = if result.result_type() == QueryResultType::Answered {
@@ -178,7 +145,7 @@ impl Engine {
                 return Ok(QueryReply::Rejected(run_status));
             }
             let (reply, answer) = oneshot::channel();
-            state.context.queries.0.insert(
+            state.context.queries.insert(
                 id.clone(),
                 PendingQuery {
                     namespace: key.0.clone(),
@@ -193,7 +160,7 @@ impl Engine {
             answer
         };
         let reply = tokio::time::timeout(budget, answer).await;
-        self.lock().context.queries.0.remove(&id);
+        self.lock().context.queries.remove(&id);
         match reply {
             Ok(Ok(reply)) => Ok(reply),
             Ok(Err(_)) => Err(EngineError::QueryDropped),
@@ -212,7 +179,7 @@ impl Engine {
                 .context
                 .tokens
                 .open_query(&request.task_token, &request.namespace)?;
-            state.context.queries.0.remove(&id).ok_or_else(|| {
+            state.context.queries.remove(&id).ok_or_else(|| {
                 EngineError::not_found("query not found (it timed out or was answered)")
             })?
         };

@@ -13,6 +13,9 @@ use temporalio_protos::temporal::api::enums::v1::{ParentClosePolicy, WorkflowExe
 use temporalio_protos::temporal::api::failure::v1::Failure;
 use temporalio_protos::temporal::api::history::v1::HistoryEvent;
 
+/// A run's key: `(namespace, run id)`.
+pub(crate) type RunKey = (String, String);
+
 /// A run's state.
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct RunState {

@@ -13,7 +13,7 @@
 use prost::Message;
 use ring::hmac;
 
-use super::RunKey;
+use super::record::RunKey;
 use crate::store::new_secret;
 
 /// The layout's version, the token's first byte.

@@ -1,93 +1,33 @@
-//! Workflow tasks: queues with long polls (normal and sticky), and what a
-//! completed, failed or timed-out workflow task writes.
+//! Workflow tasks: handed out to pollers (normal and sticky queues), and what a completed,
+//! failed or timed-out workflow task writes.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use temporalio_protos::temporal::api::common::v1::WorkflowType;
-use temporalio_protos::temporal::api::enums::v1::{
-    TaskQueueKind, TimeoutType, WorkflowTaskFailedCause,
-};
+use temporalio_protos::temporal::api::common::v1::{WorkflowExecution, WorkflowType};
+use temporalio_protos::temporal::api::enums::v1::{TimeoutType, WorkflowTaskFailedCause};
 use temporalio_protos::temporal::api::failure::v1::Failure;
 use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_protos::temporal::api::history::v1::{self as h, History};
-use temporalio_protos::temporal::api::taskqueue::v1::{PollerInfo, TaskQueue};
+use temporalio_protos::temporal::api::taskqueue::v1::PollerInfo;
 use temporalio_protos::temporal::api::workflowservice::v1 as ws;
 
+use super::Engine;
+use super::close::terminate_run;
+use super::context::Context;
+use super::error::EngineError;
 use super::events::normal_queue;
-use super::record::{StickyState, WorkflowTaskState, duration, stamp, time};
-use super::tokens::{TaskKind, TaskToken};
-use super::{
-    Context, Engine, EngineError, Execution, RunKey, State, activities, commands, queries,
+use super::execution::{
+    DEFAULT_TASK_TIMEOUT, Execution, offer_workflow_task, schedule_workflow_task,
+    schedule_workflow_task_after,
 };
+use super::record::{RunKey, StickyState, WorkflowTaskState, duration, stamp};
+use super::state::State;
+use super::tokens::{TaskKind, TaskToken};
+use super::{activities, commands, queries};
 use crate::matching::{self, PollKind};
 
-/// How long a task on a sticky queue waits for its worker before it moves to the normal
-/// queue, when the worker does not say.
-const DEFAULT_STICKY_SCHEDULE_TO_START: Duration = Duration::from_secs(5);
 /// Longest wait before a failing workflow task is offered again.
 const MAX_TASK_RETRY_BACKOFF: Duration = Duration::from_secs(60);
-
-/// Schedules a workflow task on the run's sticky queue, or its normal one.
-pub(crate) fn schedule_workflow_task(run: &mut Execution, context: &mut Context, attempt: i32) {
-    schedule_workflow_task_after(run, context, attempt, None);
-}
-
-fn schedule_workflow_task_after(
-    run: &mut Execution,
-    context: &mut Context,
-    attempt: i32,
-    not_before: Option<SystemTime>,
-) {
-    if run.workflow_task.is_some() || !run.is_running() || run.first_task_at.is_some() {
-        return;
-    }
-    let now = context.clock.now();
-    let (queue, task_queue, deadline) = match &run.sticky {
-        Some(sticky) => (
-            sticky.queue.clone(),
-            TaskQueue {
-                name: sticky.queue.clone(),
-                kind: TaskQueueKind::Sticky as i32,
-                normal_name: run.task_queue.clone(),
-            },
-            Some(
-                now + duration(&sticky.schedule_to_start)
-                    .unwrap_or(DEFAULT_STICKY_SCHEDULE_TO_START),
-            ),
-        ),
-        None => (run.task_queue.clone(), normal_queue(&run.task_queue), None),
-    };
-    let scheduled_event_id = run.append(
-        context,
-        Attributes::WorkflowTaskScheduledEventAttributes(h::WorkflowTaskScheduledEventAttributes {
-            task_queue: Some(task_queue),
-            start_to_close_timeout: run.task_timeout,
-            attempt,
-        }),
-    );
-    run.workflow_task = Some(WorkflowTaskState {
-        scheduled_event_id,
-        attempt,
-        queue,
-        deadline: deadline.and_then(stamp),
-        scheduled_time: stamp(now),
-        not_before: not_before.and_then(stamp),
-        ..Default::default()
-    });
-    if not_before.is_none() {
-        offer_workflow_task(run, context);
-    }
-}
-
-/// Puts the run's scheduled workflow task on its queue.
-pub(crate) fn offer_workflow_task(run: &Execution, context: &mut Context) {
-    let Some(task) = &run.workflow_task else {
-        return;
-    };
-    context
-        .matching
-        .offer_workflow_task(&run.namespace, &task.queue, run.run_id.clone());
-}
 
 /// After a restart: what waited on a queue waits again.
 pub(crate) fn requeue_after_restart(run: &mut Execution, context: &mut Context) {
@@ -200,7 +140,7 @@ fn start_workflow_task(
             ..Default::default()
         }),
     );
-    let timeout = duration(&run.task_timeout).unwrap_or(super::DEFAULT_TASK_TIMEOUT);
+    let timeout = duration(&run.task_timeout).unwrap_or(DEFAULT_TASK_TIMEOUT);
     run.workflow_task = Some(WorkflowTaskState {
         started_event_id: started,
         started_time: stamp(now),
@@ -368,7 +308,7 @@ impl Engine {
     pub async fn reset_sticky_task_queue(
         &self,
         namespace: &str,
-        execution: &temporalio_protos::temporal::api::common::v1::WorkflowExecution,
+        execution: &WorkflowExecution,
     ) -> Result<(), EngineError> {
         self.transact(|state| {
             let key = state.resolve(namespace, execution)?;
@@ -452,7 +392,7 @@ fn refuse_commands(
     run.append(context, failed);
     run.workflow_task = None;
     run.flush_buffered(context);
-    super::runs::terminate_run(run, context, &bad.message, "history-service");
+    terminate_run(run, context, &bad.message, "history-service");
 }
 
 fn complete_locked(
@@ -538,9 +478,4 @@ fn complete_locked(
         activity_tasks: eager,
         ..Default::default()
     })
-}
-
-/// When a scheduled workflow task with a backoff may be offered.
-pub(crate) fn task_not_before(run: &Execution) -> Option<SystemTime> {
-    run.workflow_task.as_ref().and_then(|t| time(&t.not_before))
 }

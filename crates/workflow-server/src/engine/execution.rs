@@ -1,0 +1,263 @@
+//! One run in memory: its state record, its history and who waits on it, and the
+//! primitives every lifecycle step writes through (append an event, deliver events or
+//! buffer them behind a running workflow task, schedule a workflow task, encode what the
+//! store has not seen yet).
+
+use std::ops::{Deref, DerefMut};
+use std::time::{Duration, SystemTime};
+
+use prost::Message;
+use temporalio_protos::temporal::api::common::v1::WorkflowExecution;
+use temporalio_protos::temporal::api::enums::v1::{TaskQueueKind, WorkflowExecutionStatus};
+use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
+use temporalio_protos::temporal::api::history::v1::{self as h, HistoryEvent};
+use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
+use tokio::sync::watch;
+
+use super::context::Context;
+use super::events::normal_queue;
+use super::record::{RunKey, RunState, WorkflowTaskState, duration, stamp};
+use crate::store::{BatchNumber, RunWrite, StoreError, StoredRun};
+
+/// Temporal's default workflow task timeout.
+pub(crate) const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a task on a sticky queue waits for its worker before it moves to the normal
+/// queue, when the worker does not say.
+const DEFAULT_STICKY_SCHEDULE_TO_START: Duration = Duration::from_secs(5);
+
+/// One run of a workflow: its state record, its history, and who waits on it.
+#[derive(Debug)]
+pub struct Execution {
+    pub namespace: String,
+    pub(crate) state: RunState,
+    pub history: Vec<HistoryEvent>,
+    /// Announces the id of the last event to long polls.
+    pub(crate) changed: watch::Sender<i64>,
+    /// How many events the store has.
+    pub(crate) persisted: usize,
+    /// Queries handed out with the current workflow task.
+    pub(crate) attached_queries: Vec<String>,
+    /// Queries waiting for the running workflow task to end.
+    pub(crate) waiting_queries: Vec<String>,
+    /// The batch that last wrote this run; 0 when it is as the store has it.
+    pub(crate) written: BatchNumber,
+}
+
+impl Deref for Execution {
+    type Target = RunState;
+    fn deref(&self) -> &RunState {
+        &self.state
+    }
+}
+
+impl DerefMut for Execution {
+    fn deref_mut(&mut self) -> &mut RunState {
+        &mut self.state
+    }
+}
+
+impl Execution {
+    pub(crate) fn new(namespace: &str, state: RunState, history: Vec<HistoryEvent>) -> Self {
+        let last = history.len() as i64;
+        let persisted = history.len();
+        Self {
+            namespace: namespace.to_string(),
+            state,
+            history,
+            changed: watch::channel(last).0,
+            persisted,
+            attached_queries: Vec::new(),
+            waiting_queries: Vec::new(),
+            written: 0,
+        }
+    }
+
+    /// A run as the store holds it.
+    pub(crate) fn decode(namespace: &str, stored: StoredRun) -> Result<Self, StoreError> {
+        let corrupt = |what| move |source| StoreError::Corrupt { what, source };
+        let state = RunState::decode(stored.state.as_slice()).map_err(corrupt("run state"))?;
+        let history = stored
+            .events
+            .iter()
+            .map(|bytes| HistoryEvent::decode(bytes.as_slice()).map_err(corrupt("event")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self::new(namespace, state, history))
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.status() == WorkflowExecutionStatus::Running
+    }
+
+    pub fn key(&self) -> RunKey {
+        (self.namespace.clone(), self.run_id.clone())
+    }
+
+    pub fn execution(&self) -> WorkflowExecution {
+        WorkflowExecution {
+            workflow_id: self.workflow_id.clone(),
+            run_id: self.run_id.clone(),
+        }
+    }
+
+    /// Appends an event now.
+    pub(crate) fn append(&mut self, context: &mut Context, attributes: Attributes) -> i64 {
+        let id = self.history.len() as i64 + 1;
+        if let Attributes::ChildWorkflowExecutionStartedEventAttributes(a) = &attributes
+            && let Some(child) = self.state.children.get_mut(&a.initiated_event_id)
+        {
+            // A child's close event names the event that announced its start.
+            child.started_event_id = id;
+        }
+        let event = context.events.event(id, context.clock.now(), attributes);
+        self.state.last_task_id = event.task_id;
+        self.history.push(event);
+        self.changed.send_replace(id);
+        context.dirty.insert(self.key());
+        id
+    }
+
+    /// Whether a worker holds this run's workflow task.
+    pub(crate) fn task_running(&self) -> bool {
+        self.workflow_task
+            .as_ref()
+            .is_some_and(|t| t.started_event_id != 0)
+    }
+
+    /// Writes events and schedules a workflow task to see them, or keeps them until the
+    /// running workflow task ends, as Temporal does.
+    pub(crate) fn deliver(&mut self, context: &mut Context, attributes: Vec<Attributes>) {
+        if !self.is_running() {
+            return;
+        }
+        context.dirty.insert(self.key());
+        if self.task_running() {
+            for a in attributes {
+                self.state.buffered.push(HistoryEvent {
+                    attributes: Some(a),
+                    ..Default::default()
+                });
+            }
+        } else {
+            for a in attributes {
+                self.append(context, a);
+            }
+            schedule_workflow_task(self, context, 1);
+        }
+    }
+
+    /// Writes the events that arrived while a workflow task ran.
+    pub(crate) fn flush_buffered(&mut self, context: &mut Context) {
+        let mut last = 0;
+        for event in std::mem::take(&mut self.state.buffered) {
+            if let Some(mut a) = event.attributes {
+                // An activity's close names its started event, buffered right before it.
+                match &mut a {
+                    Attributes::ActivityTaskCompletedEventAttributes(x)
+                        if x.started_event_id < 0 =>
+                    {
+                        x.started_event_id = last
+                    }
+                    Attributes::ActivityTaskFailedEventAttributes(x) if x.started_event_id < 0 => {
+                        x.started_event_id = last
+                    }
+                    Attributes::ActivityTaskTimedOutEventAttributes(x)
+                        if x.started_event_id < 0 =>
+                    {
+                        x.started_event_id = last
+                    }
+                    Attributes::ActivityTaskCanceledEventAttributes(x)
+                        if x.started_event_id < 0 =>
+                    {
+                        x.started_event_id = last
+                    }
+                    _ => {}
+                }
+                last = self.append(context, a);
+            }
+        }
+    }
+
+    /// Waits until history has more than `after` events or the run closed.
+    pub fn subscribe(&self) -> watch::Receiver<i64> {
+        self.changed.subscribe()
+    }
+
+    pub(crate) fn write(&mut self, current: bool) -> RunWrite {
+        let events = self.history[self.persisted..]
+            .iter()
+            .map(|e| (e.event_id, e.encode_to_vec()))
+            .collect();
+        self.persisted = self.history.len();
+        RunWrite {
+            namespace: self.namespace.clone(),
+            run_id: self.run_id.clone(),
+            workflow_id: self.workflow_id.clone(),
+            state: self.state.encode_to_vec(),
+            events,
+            current,
+        }
+    }
+}
+
+/// Schedules a workflow task on the run's sticky queue, or its normal one.
+pub(crate) fn schedule_workflow_task(run: &mut Execution, context: &mut Context, attempt: i32) {
+    schedule_workflow_task_after(run, context, attempt, None);
+}
+
+pub(crate) fn schedule_workflow_task_after(
+    run: &mut Execution,
+    context: &mut Context,
+    attempt: i32,
+    not_before: Option<SystemTime>,
+) {
+    if run.workflow_task.is_some() || !run.is_running() || run.first_task_at.is_some() {
+        return;
+    }
+    let now = context.clock.now();
+    let (queue, task_queue, deadline) = match &run.sticky {
+        Some(sticky) => (
+            sticky.queue.clone(),
+            TaskQueue {
+                name: sticky.queue.clone(),
+                kind: TaskQueueKind::Sticky as i32,
+                normal_name: run.task_queue.clone(),
+            },
+            Some(
+                now + duration(&sticky.schedule_to_start)
+                    .unwrap_or(DEFAULT_STICKY_SCHEDULE_TO_START),
+            ),
+        ),
+        None => (run.task_queue.clone(), normal_queue(&run.task_queue), None),
+    };
+    let scheduled_event_id = run.append(
+        context,
+        Attributes::WorkflowTaskScheduledEventAttributes(h::WorkflowTaskScheduledEventAttributes {
+            task_queue: Some(task_queue),
+            start_to_close_timeout: run.task_timeout,
+            attempt,
+        }),
+    );
+    run.workflow_task = Some(WorkflowTaskState {
+        scheduled_event_id,
+        attempt,
+        queue,
+        deadline: deadline.and_then(stamp),
+        scheduled_time: stamp(now),
+        not_before: not_before.and_then(stamp),
+        ..Default::default()
+    });
+    if not_before.is_none() {
+        offer_workflow_task(run, context);
+    }
+}
+
+/// Puts the run's scheduled workflow task on its queue.
+pub(crate) fn offer_workflow_task(run: &Execution, context: &mut Context) {
+    let Some(task) = &run.workflow_task else {
+        return;
+    };
+    context
+        .matching
+        .offer_workflow_task(&run.namespace, &task.queue, run.run_id.clone());
+}

@@ -1,0 +1,190 @@
+//! Every run the engine holds, the latest run of each workflow id, the context changes work
+//! in, and the visibility index: what the engine lock guards.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use temporalio_protos::temporal::api::common::v1::WorkflowExecution;
+
+use super::context::Context;
+use super::error::EngineError;
+use super::execution::Execution;
+use super::record::RunKey;
+use crate::store::{BatchNumber, Store};
+use crate::visibility;
+
+/// What the engine lock guards.
+#[derive(Debug)]
+pub(crate) struct State {
+    /// Every open run, and the closed runs `closed` lists.
+    pub(crate) runs: HashMap<RunKey, Execution>,
+    /// The closed runs in memory, in the order they closed or were read back, with the
+    /// batch that wrote each; the oldest leave once there are more than `cache` and that
+    /// batch is durable.
+    pub(crate) closed: VecDeque<(RunKey, BatchNumber)>,
+    cache: usize,
+    store: Arc<dyn Store>,
+    /// The latest run of each workflow id, by (namespace, workflow id).
+    pub(crate) current: HashMap<(String, String), String>,
+    pub(crate) context: Context,
+    /// Every run as list and count filter it, kept current by `commit_quietly`.
+    pub(crate) visibility: visibility::Index,
+}
+
+impl State {
+    pub(crate) fn new(store: Arc<dyn Store>, cache: usize) -> Self {
+        Self {
+            runs: HashMap::new(),
+            closed: VecDeque::new(),
+            cache,
+            store,
+            current: HashMap::new(),
+            context: Context::default(),
+            visibility: visibility::Index::default(),
+        }
+    }
+
+    /// Brings the run `key` names into memory from the store if it is a run the store
+    /// holds; answers whether it is in memory now.
+    pub(crate) fn ensure(&mut self, key: &RunKey) -> Result<bool, EngineError> {
+        if self.runs.contains_key(key) {
+            return Ok(true);
+        }
+        // The index knows every run; asking it first keeps made-up ids off the store.
+        if !self.visibility.contains(&key.0, &key.1) {
+            return Ok(false);
+        }
+        let Some(stored) = self.store.read_run(&key.0, &key.1)? else {
+            return Ok(false);
+        };
+        let run = Execution::decode(&key.0, stored)?;
+        self.closed.push_back((key.clone(), 0));
+        self.runs.insert(key.clone(), run);
+        Ok(true)
+    }
+
+    /// Runs `read` on a run of `namespace` as it is now, from memory or read from the
+    /// store without keeping it (as a list page reads runs, so one list does not empty the
+    /// cache of the runs in use).
+    pub(crate) fn peek<R>(
+        &self,
+        namespace: &str,
+        run_id: &str,
+        read: impl FnOnce(&Execution) -> R,
+    ) -> Option<R> {
+        let key = (namespace.to_string(), run_id.to_string());
+        if let Some(run) = self.runs.get(&key) {
+            return Some(read(run));
+        }
+        let stored = self
+            .store
+            .read_run(namespace, run_id)
+            .map_err(|error| tracing::error!(%error, run_id, "a run could not be read back"))
+            .ok()??;
+        let run = Execution::decode(namespace, stored)
+            .map_err(|error| tracing::error!(%error, run_id, "a stored run does not decode"))
+            .ok()?;
+        Some(read(&run))
+    }
+
+    /// Lets the oldest closed runs leave memory while there are more than the cache
+    /// holds, each once the batch that last wrote it is durable; a run a query still
+    /// waits on stays.
+    pub(crate) fn trim_closed(&mut self) {
+        let durable = self.store.durable();
+        while self.closed.len() > self.cache {
+            let Some((key, batch)) = self.closed.front().cloned() else {
+                break;
+            };
+            if batch > durable {
+                break;
+            }
+            self.closed.pop_front();
+            let evictable = self.runs.get(&key).is_some_and(|run| {
+                !run.is_running() && run.written <= durable && !self.context.queries.waits_on(&key)
+            });
+            if evictable {
+                self.runs.remove(&key);
+            }
+        }
+    }
+
+    pub(crate) fn run_mut(&mut self, key: &RunKey) -> Option<(&mut Execution, &mut Context)> {
+        let run = self.runs.get_mut(key)?;
+        self.context.dirty.insert(key.clone());
+        Some((run, &mut self.context))
+    }
+
+    /// The run `execution` names (its latest run when the run id is empty), brought into
+    /// memory when the store has it.
+    pub(crate) fn resolve(
+        &mut self,
+        namespace: &str,
+        execution: &WorkflowExecution,
+    ) -> Result<RunKey, EngineError> {
+        if let Some(key) = self.current_key(namespace, execution)? {
+            self.ensure(&key)?;
+        }
+        self.resolve_in_memory(namespace, execution)
+    }
+
+    fn current_key(
+        &self,
+        namespace: &str,
+        execution: &WorkflowExecution,
+    ) -> Result<Option<RunKey>, EngineError> {
+        if execution.workflow_id.is_empty() {
+            return Err(EngineError::invalid(
+                "WorkflowExecution.workflow_id is required",
+            ));
+        }
+        Ok(if execution.run_id.is_empty() {
+            self.current
+                .get(&(namespace.to_string(), execution.workflow_id.clone()))
+                .map(|id| (namespace.to_string(), id.clone()))
+        } else {
+            Some((namespace.to_string(), execution.run_id.clone()))
+        })
+    }
+
+    /// `resolve` among the runs in memory only: every open run is there.
+    pub(crate) fn resolve_in_memory(
+        &self,
+        namespace: &str,
+        execution: &WorkflowExecution,
+    ) -> Result<RunKey, EngineError> {
+        if execution.workflow_id.is_empty() {
+            return Err(EngineError::invalid(
+                "WorkflowExecution.workflow_id is required",
+            ));
+        }
+        let run_id = if execution.run_id.is_empty() {
+            self.current
+                .get(&(namespace.to_string(), execution.workflow_id.clone()))
+                .cloned()
+        } else {
+            Some(execution.run_id.clone())
+        };
+        run_id
+            .map(|id| (namespace.to_string(), id))
+            .filter(|key| {
+                self.runs
+                    .get(key)
+                    .is_some_and(|r| r.workflow_id == execution.workflow_id)
+            })
+            .ok_or_else(|| {
+                EngineError::not_found(format!(
+                    "workflow execution not found for workflow id {} and run id {}",
+                    execution.workflow_id, execution.run_id
+                ))
+            })
+    }
+
+    /// Whether anything waits to be committed: a run, a namespace, a deletion or an effect.
+    pub(crate) fn has_changes(&self) -> bool {
+        !(self.context.dirty.is_empty()
+            && self.context.namespaces.is_empty()
+            && self.context.deleted.is_empty()
+            && self.context.effects.is_empty())
+    }
+}
