@@ -109,10 +109,6 @@ pub(crate) fn request_cancel(
     );
 }
 
-pub(crate) fn already_closed() -> EngineError {
-    EngineError::not_found("workflow execution already completed")
-}
-
 impl Engine {
     /// Terminates a running run.
     pub async fn terminate(
@@ -123,11 +119,7 @@ impl Engine {
         identity: &str,
     ) -> Result<(), EngineError> {
         self.transact(|state| {
-            let key = state.resolve(namespace, execution)?;
-            let (run, context) = state.run_mut(&key).expect("resolved");
-            if !run.is_running() {
-                return Err(already_closed());
-            }
+            let (run, context) = state.running_mut(namespace, execution)?;
             terminate_run(run, context, reason, identity);
             Ok(())
         })
@@ -143,11 +135,7 @@ impl Engine {
         identity: &str,
     ) -> Result<(), EngineError> {
         self.transact(|state| {
-            let key = state.resolve(namespace, execution)?;
-            let (run, context) = state.run_mut(&key).expect("resolved");
-            if !run.is_running() {
-                return Err(already_closed());
-            }
+            let (run, context) = state.running_mut(namespace, execution)?;
             request_cancel(run, context, reason, identity, None);
             Ok(())
         })

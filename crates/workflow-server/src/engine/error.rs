@@ -51,6 +51,11 @@ impl EngineError {
         Self::InvalidArgument(message.into())
     }
 
+    /// A request that may change only a running run named a closed one.
+    pub(crate) fn already_closed() -> Self {
+        Self::not_found("workflow execution already completed")
+    }
+
     /// Something the request names does not exist, described by `message`.
     pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self::NotFound(message.into())

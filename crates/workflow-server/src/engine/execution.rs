@@ -19,6 +19,19 @@ use super::events::normal_queue;
 use super::record::{RunKey, RunState, WorkflowTaskState, duration, stamp};
 use crate::store::{BatchNumber, RunWrite, StoreError, StoredRun};
 
+/// Events as the store holds them, in order.
+pub(crate) fn decode_history(events: &[Vec<u8>]) -> Result<Vec<HistoryEvent>, StoreError> {
+    events
+        .iter()
+        .map(|bytes| {
+            HistoryEvent::decode(bytes.as_slice()).map_err(|source| StoreError::Corrupt {
+                what: "event",
+                source,
+            })
+        })
+        .collect()
+}
+
 /// Temporal's default workflow task timeout.
 pub(crate) const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -75,14 +88,12 @@ impl Execution {
 
     /// A run as the store holds it.
     pub(crate) fn decode(namespace: &str, stored: StoredRun) -> Result<Self, StoreError> {
-        let corrupt = |what| move |source| StoreError::Corrupt { what, source };
-        let state = RunState::decode(stored.state.as_slice()).map_err(corrupt("run state"))?;
-        let history = stored
-            .events
-            .iter()
-            .map(|bytes| HistoryEvent::decode(bytes.as_slice()).map_err(corrupt("event")))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self::new(namespace, state, history))
+        let state =
+            RunState::decode(stored.state.as_slice()).map_err(|source| StoreError::Corrupt {
+                what: "run state",
+                source,
+            })?;
+        Ok(Self::new(namespace, state, decode_history(&stored.events)?))
     }
 
     pub fn is_running(&self) -> bool {

@@ -71,7 +71,7 @@ use temporalio_protos::temporal::api::workflow::v1::WorkflowExecutionInfo;
 use tokio::sync::Notify;
 
 pub(crate) use crate::store::Ticket;
-use crate::store::{Batch, RunDelete, Store, StoreError, StoredRun};
+use crate::store::{Batch, RunDelete, Store, StoreError};
 use crate::visibility;
 pub(crate) use activities::ActivityAnswer;
 pub(crate) use error::EngineError;
@@ -134,20 +134,15 @@ impl Engine {
                 RunState::decode(stored.state.as_slice()).map_err(corrupt("run state"))?;
             let open = run_state.status() == WorkflowExecutionStatus::Running;
             // Files written before runs recorded their last task id tell it by their events.
-            let run = if open || run_state.last_task_id == 0 {
+            let history = if open || run_state.last_task_id == 0 {
                 let whole = store
                     .read_run(&stored.namespace, &stored.run_id)?
                     .unwrap_or_default();
-                Execution::decode(
-                    &stored.namespace,
-                    StoredRun {
-                        state: stored.state,
-                        ..whole
-                    },
-                )?
+                execution::decode_history(&whole.events)?
             } else {
-                Execution::new(&stored.namespace, run_state, Vec::new())
+                Vec::new()
             };
+            let run = Execution::new(&stored.namespace, run_state, history);
             max_task_id = run
                 .history
                 .iter()

@@ -5,7 +5,6 @@ use temporalio_protos::temporal::api::history::v1::{self as h, history_event::At
 use temporalio_protos::temporal::api::workflowservice::v1 as ws;
 
 use super::Engine;
-use super::close::already_closed;
 use super::error::EngineError;
 
 pub(crate) fn signaled(
@@ -40,11 +39,7 @@ impl Engine {
         }
         let execution = request.workflow_execution.clone().unwrap_or_default();
         self.transact(|state| {
-            let key = state.resolve(&request.namespace, &execution)?;
-            let (run, context) = state.run_mut(&key).expect("resolved");
-            if !run.is_running() {
-                return Err(already_closed());
-            }
+            let (run, context) = state.running_mut(&request.namespace, &execution)?;
             let repeated = !request.request_id.is_empty()
                 && run.signal_request_ids.contains(&request.request_id);
             if !repeated {

@@ -50,17 +50,24 @@ impl State {
         if self.runs.contains_key(key) {
             return Ok(true);
         }
-        // The index knows every run; asking it first keeps made-up ids off the store.
-        if !self.visibility.contains(&key.0, &key.1) {
-            return Ok(false);
-        }
-        let Some(stored) = self.store.read_run(&key.0, &key.1)? else {
+        let Some(run) = self.read_back(key)? else {
             return Ok(false);
         };
-        let run = Execution::decode(&key.0, stored)?;
         self.closed.push_back((key.clone(), 0));
         self.runs.insert(key.clone(), run);
         Ok(true)
+    }
+
+    /// Reads a run out of memory back from the store, without keeping it.
+    fn read_back(&self, key: &RunKey) -> Result<Option<Execution>, EngineError> {
+        // The index knows every run; asking it first keeps made-up ids off the store.
+        if !self.visibility.contains(&key.0, &key.1) {
+            return Ok(None);
+        }
+        match self.store.read_run(&key.0, &key.1)? {
+            Some(stored) => Ok(Some(Execution::decode(&key.0, stored)?)),
+            None => Ok(None),
+        }
     }
 
     /// Runs `read` on a run of `namespace` as it is now, from memory or read from the
@@ -76,15 +83,13 @@ impl State {
         if let Some(run) = self.runs.get(&key) {
             return Some(read(run));
         }
-        let stored = self
-            .store
-            .read_run(namespace, run_id)
-            .map_err(|error| tracing::error!(%error, run_id, "a run could not be read back"))
-            .ok()??;
-        let run = Execution::decode(namespace, stored)
-            .map_err(|error| tracing::error!(%error, run_id, "a stored run does not decode"))
-            .ok()?;
-        Some(read(&run))
+        match self.read_back(&key) {
+            Ok(run) => run.map(|run| read(&run)),
+            Err(error) => {
+                tracing::error!(%error, run_id, "a run could not be read back");
+                None
+            }
+        }
     }
 
     /// Lets the oldest closed runs leave memory while there are more than the cache
@@ -153,20 +158,7 @@ impl State {
         namespace: &str,
         execution: &WorkflowExecution,
     ) -> Result<RunKey, EngineError> {
-        if execution.workflow_id.is_empty() {
-            return Err(EngineError::invalid(
-                "WorkflowExecution.workflow_id is required",
-            ));
-        }
-        let run_id = if execution.run_id.is_empty() {
-            self.current
-                .get(&(namespace.to_string(), execution.workflow_id.clone()))
-                .cloned()
-        } else {
-            Some(execution.run_id.clone())
-        };
-        run_id
-            .map(|id| (namespace.to_string(), id))
+        self.current_key(namespace, execution)?
             .filter(|key| {
                 self.runs
                     .get(key)
@@ -178,6 +170,35 @@ impl State {
                     execution.workflow_id, execution.run_id
                 ))
             })
+    }
+
+    /// The run `execution` names, marked changed, for a request that may change only a
+    /// running run. A run out of memory is closed (open runs are always in memory), so it
+    /// is refused without being read back.
+    pub(crate) fn running_mut(
+        &mut self,
+        namespace: &str,
+        execution: &WorkflowExecution,
+    ) -> Result<(&mut Execution, &mut Context), EngineError> {
+        let key = match self.resolve_in_memory(namespace, execution) {
+            Ok(key) => key,
+            Err(missing) => {
+                let stored = self.current_key(namespace, execution)?.is_some_and(|key| {
+                    self.visibility
+                        .get(&key.0, &key.1)
+                        .is_some_and(|entry| entry.workflow_id == execution.workflow_id)
+                });
+                return Err(if stored {
+                    EngineError::already_closed()
+                } else {
+                    missing
+                });
+            }
+        };
+        if !self.runs[&key].is_running() {
+            return Err(EngineError::already_closed());
+        }
+        Ok(self.run_mut(&key).expect("in memory"))
     }
 
     /// Whether anything waits to be committed: a run, a namespace, a deletion or an effect.

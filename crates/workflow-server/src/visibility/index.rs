@@ -274,9 +274,12 @@ pub struct Index {
 impl Index {
     /// Whether the index has a run.
     pub fn contains(&self, namespace: &str, run_id: &str) -> bool {
-        self.spaces
-            .get(namespace)
-            .is_some_and(|space| space.rows.contains_key(run_id))
+        self.get(namespace, run_id).is_some()
+    }
+
+    /// The entry of a run.
+    pub fn get(&self, namespace: &str, run_id: &str) -> Option<&Entry> {
+        self.spaces.get(namespace)?.rows.get(run_id)
     }
 
     /// Every closed run: `(namespace, entry)`.

@@ -75,6 +75,13 @@ async fn closed_runs_are_read_back(options: ServerOptions) -> ServerWithWorker {
 async fn read_every_run(client: &Client) {
     for n in 0..RUNS {
         let handle = client.get_workflow_handle_for(Tally::run, format!("tally-{n}"));
+        // A request that changes only running runs refuses a closed one: first, while
+        // the run is out of memory.
+        let signal = handle.signal_by_name("nudge", ()).await;
+        assert!(
+            matches!(&signal, Err(Error::NotFound { message, .. }) if message.contains("already completed")),
+            "tally-{n}: {signal:?}"
+        );
         let description = handle.describe().await.unwrap();
         assert_eq!(
             description.info.status,
