@@ -20,10 +20,17 @@ use crate::store::RunDelete;
 pub(crate) struct Clock {
     pub(crate) skipped: Duration,
     pub(crate) skipping: bool,
+    /// Where the engine's unit tests stop the wall clock, so only `skipped` moves time.
+    #[cfg(test)]
+    pub(crate) frozen: Option<SystemTime>,
 }
 
 impl Clock {
     pub fn now(&self) -> SystemTime {
+        #[cfg(test)]
+        if let Some(frozen) = self.frozen {
+            return frozen + self.skipped;
+        }
         SystemTime::now() + self.skipped
     }
 }

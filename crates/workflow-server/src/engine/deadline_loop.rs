@@ -9,11 +9,11 @@ use std::time::{Duration, SystemTime};
 use temporalio_protos::temporal::api::history::v1::TimerFiredEventAttributes;
 use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 
-use super::Engine;
 use super::deadlines::activity_deadline;
 use super::execution::{offer_workflow_task, schedule_workflow_task};
 use super::record::{RunKey, time};
 use super::state::State;
+use super::{Engine, Ticket};
 use super::{activities, successors, workflow_tasks};
 
 /// Carries out everything due in the run by `now`.
@@ -87,26 +87,32 @@ fn idle(state: &State) -> bool {
 }
 
 impl Engine {
+    /// Carries out every deadline due by now and sends what changed to the store. Answers
+    /// the batch's ticket and the time it ran at.
+    pub(crate) fn carry_out_due(&self, state: &mut State) -> (Ticket, SystemTime) {
+        let now = state.context.clock.now();
+        let mut due = Vec::new();
+        while let Some(first) = state.context.deadlines.first() {
+            if first.0 > now {
+                break;
+            }
+            let (_, key) = state.context.deadlines.pop_first().expect("peeked");
+            if !due.contains(&key) {
+                due.push(key);
+            }
+        }
+        for key in &due {
+            process(state, key, now);
+        }
+        (self.commit_quietly(state), now)
+    }
+
     /// Runs deadlines as they come due; spawned once per server.
     pub async fn run_deadlines(self: Arc<Self>) {
         loop {
             let (sleep, ticket) = {
                 let mut state = self.lock();
-                let now = state.context.clock.now();
-                let mut due = Vec::new();
-                while let Some(first) = state.context.deadlines.first() {
-                    if first.0 > now {
-                        break;
-                    }
-                    let (_, key) = state.context.deadlines.pop_first().expect("peeked");
-                    if !due.contains(&key) {
-                        due.push(key);
-                    }
-                }
-                for key in &due {
-                    process(&mut state, key, now);
-                }
-                let ticket = self.commit_quietly(&mut state);
+                let (ticket, now) = self.carry_out_due(&mut state);
                 let next = state.context.deadlines.first().map(|(at, _)| *at);
                 let sleep = match next {
                     Some(at) if state.context.clock.skipping && idle(&state) => {

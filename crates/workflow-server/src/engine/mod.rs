@@ -60,6 +60,8 @@ mod workflow_tasks;
 
 #[cfg(test)]
 mod layers;
+#[cfg(test)]
+mod tests;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,0 +1,120 @@
+//! Workflow tasks handed out, completed, failed and timed out.
+
+use std::time::Duration;
+
+use super::*;
+
+#[tokio::test]
+async fn a_task_completed_without_commands_records_its_completion() {
+    let h = Harness::new();
+    h.start("w").await;
+    h.step(vec![]).await;
+    assert_eq!(
+        h.events("w"),
+        [
+            "WorkflowExecutionStarted",
+            "WorkflowTaskScheduled",
+            "WorkflowTaskStarted",
+            "WorkflowTaskCompleted"
+        ]
+    );
+    assert!(h.poll_on(QUEUE).await.is_none(), "nothing more to do");
+}
+
+#[tokio::test]
+async fn a_task_not_answered_in_time_times_out_and_is_offered_again() {
+    let h = Harness::new();
+    h.start_with("w", |r| r.workflow_task_timeout = seconds(5))
+        .await
+        .unwrap();
+    let first = h.poll().await;
+    h.advance(Duration::from_secs(4)).await;
+    assert_eq!(h.events("w").last().unwrap(), "WorkflowTaskStarted");
+    h.advance(Duration::from_secs(1)).await;
+    assert_eq!(
+        h.events("w")[3..],
+        ["WorkflowTaskTimedOut", "WorkflowTaskScheduled"]
+    );
+    let second = h.poll().await;
+    assert_eq!((first.attempt, second.attempt), (1, 2));
+    let late = h.complete(&first, vec![]).await.unwrap_err();
+    assert!(matches!(late, EngineError::NotFound(_)), "{late:?}");
+}
+
+#[tokio::test]
+async fn a_failed_task_is_retried_as_the_next_attempt() {
+    let h = Harness::new();
+    h.start("w").await;
+    let first = h.poll().await;
+    h.engine
+        .fail_workflow_task(ws::RespondWorkflowTaskFailedRequest {
+            namespace: NAMESPACE.into(),
+            task_token: first.task_token.clone(),
+            identity: "tester".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(h.events("w").contains(&"WorkflowTaskFailed".to_string()));
+    let second = h.poll().await;
+    assert_eq!(second.attempt, 2);
+    h.complete(&second, vec![]).await.unwrap();
+    assert_eq!(h.events("w").last().unwrap(), "WorkflowTaskCompleted");
+}
+
+#[tokio::test]
+async fn a_token_answered_once_or_altered_is_refused() {
+    let h = Harness::new();
+    h.start("w").await;
+    let task = h.poll().await;
+    let mut forged = task.clone();
+    let last = forged.task_token.len() - 1;
+    forged.task_token[last] ^= 1;
+    let refused = h.complete(&forged, vec![]).await.unwrap_err();
+    assert!(matches!(refused, EngineError::Token(_)), "{refused:?}");
+    h.complete(&task, vec![]).await.unwrap();
+    let again = h.complete(&task, vec![]).await.unwrap_err();
+    assert!(matches!(again, EngineError::NotFound(_)), "{again:?}");
+    assert_eq!(h.events("w").len(), 4, "each refusal wrote nothing");
+}
+
+#[tokio::test]
+async fn a_sticky_task_that_nobody_takes_goes_back_to_the_normal_queue() {
+    let h = Harness::new();
+    h.start("w").await;
+    let task = h.poll().await;
+    h.engine
+        .complete_workflow_task(ws::RespondWorkflowTaskCompletedRequest {
+            namespace: NAMESPACE.into(),
+            task_token: task.task_token,
+            identity: "tester".into(),
+            sticky_attributes: Some(
+                temporalio_protos::temporal::api::taskqueue::v1::StickyExecutionAttributes {
+                    worker_task_queue: Some(queue("sticky")),
+                    schedule_to_start_timeout: seconds(3),
+                },
+            ),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    h.engine
+        .signal(&ws::SignalWorkflowExecutionRequest {
+            namespace: NAMESPACE.into(),
+            workflow_execution: Some(execution("w", "")),
+            signal_name: "poke".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        h.poll_on(QUEUE).await.is_none(),
+        "offered on the sticky queue"
+    );
+    h.advance(Duration::from_secs(3)).await;
+    let task = h.poll_on(QUEUE).await.expect("back on the normal queue");
+    assert!(
+        names(&task.history.unwrap().events).contains(&"WorkflowTaskTimedOut".to_string()),
+        "the sticky attempt timed out"
+    );
+}
