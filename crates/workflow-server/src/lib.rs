@@ -29,6 +29,7 @@
 //! # Ok(()) }
 //! ```
 
+mod compression;
 mod describe;
 mod engine;
 mod frontend;

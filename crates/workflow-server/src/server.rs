@@ -21,6 +21,7 @@ use crate::limits::{MAX_MESSAGE_SIZE, MAX_OPEN_POLLS};
 use crate::namespaces::Namespaces;
 use crate::store::{self, StoreError, StoreFailure};
 use crate::tls::{TlsError, TlsListener};
+use crate::compression::AnswerAsAsked;
 use crate::unimplemented::NameUnimplemented;
 
 /// How long shutdown waits for open requests.
@@ -375,7 +376,8 @@ impl RunningServer {
             engine: Arc::clone(&engine),
             polls: Arc::new(Semaphore::new(options.max_open_polls)),
         };
-        // Real SDKs send gzip-compressed requests.
+        // Real SDKs send gzip-compressed requests; answers are compressed when the
+        // request was (see `AnswerAsAsked`).
         let service = WorkflowServiceServer::new(frontend)
             .accept_compressed(CompressionEncoding::Gzip)
             .send_compressed(CompressionEncoding::Gzip)
@@ -425,12 +427,12 @@ impl RunningServer {
         }
         let task = tokio::spawn(
             builder
-                .add_service(
+                .add_service(AnswerAsAsked(
                     health_service
                         .accept_compressed(CompressionEncoding::Gzip)
                         .send_compressed(CompressionEncoding::Gzip),
-                )
-                .add_service(NameUnimplemented(service))
+                ))
+                .add_service(AnswerAsAsked(NameUnimplemented(service)))
                 // Without TCP_NODELAY, small answers wait on delayed ACKs (~40 ms each).
                 .serve_with_incoming_shutdown(
                     TcpIncoming::from(listener).with_nodelay(Some(true)),

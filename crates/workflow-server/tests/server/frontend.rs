@@ -1,5 +1,5 @@
 //! The server's first slice, through our client and through the binary: system info,
-//! namespaces, gzip, errors with Temporal's details, unimplemented calls, clean shutdown.
+//! namespaces, gzip (answers in the request's encoding), errors with Temporal's details, unimplemented calls, clean shutdown.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -46,6 +46,40 @@ async fn a_client_connects_and_reads_the_system_info_over_gzip() {
         .unwrap();
     assert_eq!(info.server_version, SERVER_VERSION);
     assert!(info.capabilities.unwrap().signal_and_query_header);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn answers_are_compressed_only_when_the_request_was() {
+    use ws::workflow_service_client::WorkflowServiceClient;
+
+    let server = RunningServer::start(ServerOptions::new()).await.unwrap();
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", server.target()))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let client = WorkflowServiceClient::new(channel).accept_compressed(CompressionEncoding::Gzip);
+    let encoding = |response: &tonic::Response<ws::GetSystemInfoResponse>| {
+        response
+            .metadata()
+            .get("grpc-encoding")
+            .map(|e| e.to_str().unwrap().to_string())
+    };
+    // Temporal's server (gRPC-Go) answers in the encoding the request came in.
+    let plain = client
+        .clone()
+        .get_system_info(ws::GetSystemInfoRequest {})
+        .await
+        .unwrap();
+    assert_eq!(encoding(&plain), None, "a plain request gets a plain answer");
+    let gzip = client
+        .send_compressed(CompressionEncoding::Gzip)
+        .get_system_info(ws::GetSystemInfoRequest {})
+        .await
+        .unwrap();
+    assert_eq!(encoding(&gzip).as_deref(), Some("gzip"));
+    assert_eq!(gzip.into_inner().server_version, SERVER_VERSION);
     server.shutdown().await.unwrap();
 }
 
