@@ -63,25 +63,109 @@ pub fn list_order(a: &Entry, b: &Entry, order: &[(Field, bool)]) -> Ordering {
 /// `(start time, run id)`: the order of every set below.
 type Key = (SystemTime, Arc<str>);
 
+/// How many keys a set holds in a sorted vector before it becomes a tree.
+const FEW: usize = 16;
+
+/// A set of keys, ordered. Most workflow ids have one run or a few, and a tree's first
+/// node alone costs ten keys' room, so small sets are a sorted vector.
+#[derive(Debug)]
+enum Keys {
+    Few(Vec<Key>),
+    Many(BTreeSet<Key>),
+}
+
+impl Default for Keys {
+    fn default() -> Self {
+        Self::Few(Vec::new())
+    }
+}
+
+impl Keys {
+    fn len(&self) -> usize {
+        match self {
+            Self::Few(keys) => keys.len(),
+            Self::Many(keys) => keys.len(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn insert(&mut self, key: Key) {
+        match self {
+            Self::Few(keys) => match keys.binary_search(&key) {
+                Ok(_) => {}
+                Err(_) if keys.len() == FEW => {
+                    let mut many: BTreeSet<Key> = std::mem::take(keys).into_iter().collect();
+                    many.insert(key);
+                    *self = Self::Many(many);
+                }
+                Err(at) => keys.insert(at, key),
+            },
+            Self::Many(keys) => {
+                keys.insert(key);
+            }
+        }
+    }
+
+    fn remove(&mut self, key: &Key) {
+        match self {
+            Self::Few(keys) => {
+                if let Ok(at) = keys.binary_search(key) {
+                    keys.remove(at);
+                }
+            }
+            Self::Many(keys) => {
+                keys.remove(key);
+            }
+        }
+    }
+
+    /// The keys within `range`, oldest first.
+    fn range(
+        &self,
+        range: (Bound<Key>, Bound<Key>),
+    ) -> Box<dyn DoubleEndedIterator<Item = &Key> + '_> {
+        match self {
+            Self::Many(keys) => Box::new(keys.range(range)),
+            Self::Few(keys) => {
+                let from = match &range.0 {
+                    Bound::Unbounded => 0,
+                    Bound::Included(k) => keys.partition_point(|x| x < k),
+                    Bound::Excluded(k) => keys.partition_point(|x| x <= k),
+                };
+                let to = match &range.1 {
+                    Bound::Unbounded => keys.len(),
+                    Bound::Included(k) => keys.partition_point(|x| x <= k),
+                    Bound::Excluded(k) => keys.partition_point(|x| x < k),
+                };
+                Box::new(keys[from..to.max(from)].iter())
+            }
+        }
+    }
+}
+
 /// One namespace's runs.
 #[derive(Debug, Default)]
 struct Space {
     rows: HashMap<Arc<str>, Entry>,
-    by_start: BTreeSet<Key>,
-    by_workflow_id: HashMap<String, BTreeSet<Key>>,
-    by_type: HashMap<String, BTreeSet<Key>>,
-    by_status: HashMap<&'static str, BTreeSet<Key>>,
+    by_start: Keys,
+    by_workflow_id: HashMap<String, Keys>,
+    by_type: HashMap<String, Keys>,
+    by_status: HashMap<&'static str, Keys>,
     /// How many runs set each search attribute.
     attributes: HashMap<String, usize>,
 }
 
-fn add(sets: &mut HashMap<String, BTreeSet<Key>>, value: &str, key: &Key) {
-    sets.entry(value.to_string())
-        .or_default()
-        .insert(key.clone());
+fn add(sets: &mut HashMap<String, Keys>, value: &str, key: &Key) {
+    match sets.get_mut(value) {
+        Some(keys) => keys.insert(key.clone()),
+        None => sets.entry(value.to_string()).or_default().insert(key.clone()),
+    }
 }
 
-fn take(sets: &mut HashMap<String, BTreeSet<Key>>, value: &str, key: &Key) {
+fn take(sets: &mut HashMap<String, Keys>, value: &str, key: &Key) {
     if let Some(set) = sets.get_mut(value) {
         set.remove(key);
         if set.is_empty() {
@@ -133,12 +217,12 @@ impl Space {
     /// top-level `AND` terms name, cut to their start-time range. Every run that matches
     /// is among them; the filter still decides each one.
     fn plan(&self, filter: &Filter) -> Plan<'_> {
-        let mut sets: Option<Vec<&BTreeSet<Key>>> = None;
+        let mut sets: Option<Vec<&Keys>> = None;
         let mut low: Option<(SystemTime, bool)> = None;
         let mut high: Option<(SystemTime, bool)> = None;
         for term in filter.conjuncts() {
             if let Some(candidates) = self.equal_sets(term) {
-                let size = |s: &Vec<&BTreeSet<Key>>| s.iter().map(|s| s.len()).sum::<usize>();
+                let size = |s: &Vec<&Keys>| s.iter().map(|s| s.len()).sum::<usize>();
                 if sets
                     .as_ref()
                     .is_none_or(|best| size(&candidates) < size(best))
@@ -170,7 +254,7 @@ impl Space {
     }
 
     /// The sets an equality term on an indexed field selects.
-    fn equal_sets(&self, term: &Filter) -> Option<Vec<&BTreeSet<Key>>> {
+    fn equal_sets(&self, term: &Filter) -> Option<Vec<&Keys>> {
         let (field, values): (&Field, &[Value]) = match term {
             Filter::Compare(field, Ordering::Equal, _, value) => {
                 (field, std::slice::from_ref(value))
@@ -194,7 +278,7 @@ impl Space {
 
 /// Which keys to read: the union of disjoint sets, within a range.
 struct Plan<'a> {
-    sets: Vec<&'a BTreeSet<Key>>,
+    sets: Vec<&'a Keys>,
     /// `None` when the start-time bounds leave nothing.
     range: Option<(Bound<Key>, Bound<Key>)>,
 }
@@ -236,7 +320,7 @@ fn key_range(
         Some((t, false)) => Bound::Excluded(first_at(t)),
         Some((t, true)) => just_after(t).map_or(Bound::Unbounded, |t| Bound::Excluded(first_at(t))),
     };
-    // `BTreeSet::range` panics on a start past the end.
+    // A tree's `range` panics on a start past the end.
     if let (Bound::Included(s), Bound::Excluded(e)) = (&start, &end)
         && s > e
     {
@@ -376,5 +460,61 @@ impl Index {
         }
         page.examined = examined.get();
         page
+    }
+}
+
+#[cfg(test)]
+mod keys_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn key(n: u8) -> Key {
+        (
+            SystemTime::UNIX_EPOCH + Duration::from_secs(u64::from(n / 4)),
+            Arc::from(format!("{n}")),
+        )
+    }
+
+    fn bound() -> impl Strategy<Value = Bound<u8>> {
+        prop_oneof![
+            Just(Bound::Unbounded),
+            any::<u8>().prop_map(Bound::Included),
+            any::<u8>().prop_map(Bound::Excluded),
+        ]
+    }
+
+    proptest! {
+        /// A set answers ranges as a tree would, on either side of the switch to a tree.
+        #[test]
+        fn keys_answer_ranges_as_a_tree_does(
+            inserted in prop::collection::vec(0u8..64, 0..40),
+            removed in prop::collection::vec(0u8..64, 0..10),
+            low in bound(),
+            high in bound(),
+        ) {
+            let mut keys = Keys::default();
+            let mut tree = BTreeSet::new();
+            for n in &inserted {
+                keys.insert(key(*n));
+                tree.insert(key(*n));
+            }
+            for n in &removed {
+                keys.remove(&key(*n));
+                tree.remove(&key(*n));
+            }
+            prop_assert_eq!(keys.len(), tree.len());
+            let range = (low.map(key), high.map(key));
+            let valid = match (&range.0, &range.1) {
+                (Bound::Included(s) | Bound::Excluded(s), Bound::Included(e) | Bound::Excluded(e)) => {
+                    s < e || (s == e && matches!(range, (Bound::Included(_), Bound::Included(_))))
+                }
+                _ => true,
+            };
+            prop_assume!(valid);
+            let got: Vec<&Key> = keys.range(range.clone()).rev().collect();
+            let want: Vec<&Key> = tree.range(range).rev().collect();
+            prop_assert_eq!(got, want);
+        }
     }
 }
