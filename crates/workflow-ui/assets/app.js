@@ -91,7 +91,7 @@ function sinceView(value, until, id) {
   const from = ms(value);
   if (from === null) return "";
   const to = ms(until);
-  return h("span", { class: "duration", id, title: `since ${time(value)}`, "data-since": to === null ? value : null },
+  return h("span", { class: "duration", id, title: to === null ? `since ${time(value)}` : `${time(value)} to ${time(until)}`, "data-since": to === null ? value : null },
     formatDuration((to === null ? Date.now() : to) - from));
 }
 
@@ -440,7 +440,7 @@ const OUTCOMES = {
   received: { icon: "↓", word: "Received" },
   recorded: { icon: "•", word: "Recorded" },
   failed: { icon: "✕", word: "Failed" },
-  timedout: { icon: "⏱", word: "Timed out" },
+  timedout: { icon: "◷", word: "Timed out" },
   canceled: { icon: "⊘", word: "Canceled" },
   terminated: { icon: "■", word: "Terminated" },
   continuedasnew: { icon: "↻", word: "Continued as new" },
@@ -749,7 +749,7 @@ function chartView(model, view, onSelect) {
   const axis = svgNode("g", { class: "axis" });
   const bars = svgNode("g", { class: "bars" });
   svg.append(defs, grid, axis, bars);
-  const scroll = h("div", { class: "chart-scroll" }, svg);
+  const scroll = h("div", { class: "chart-scroll", onscroll: () => { view.scrollLeft = scroll.scrollLeft; } }, svg);
   const labels = h("div", { class: "chart-labels", "aria-hidden": "true" }, h("div", { class: "axis-spacer" }),
     model.lanes.map((lane) => h("div", { class: `lane-label kind-${lane.kind}`, title: `${KIND_NAMES[lane.kind]} ${lane.name}` },
       h("span", { class: "lane-kind" }, KIND_NAMES[lane.kind]), " ", lane.name)));
@@ -761,7 +761,6 @@ function chartView(model, view, onSelect) {
     const y = AXIS_H + row * LANE_H;
     bars.append(svgNode("rect", { class: `lane-bg ${row % 2 ? "odd" : "even"}`, x: 0, y, height: LANE_H, width: "100%" }));
     for (const item of lane.items) {
-      const title = svgNode("title", {});
       const parts = svgNode("g", { class: "parts" });
       const ring = svgNode("rect", { class: "ring", y: y + 3, height: LANE_H - 6, rx: 4 });
       const label = svgNode("text", { class: "bar-label", y: y + LANE_H / 2 + 4 });
@@ -773,10 +772,10 @@ function chartView(model, view, onSelect) {
         onblur: () => hideTip(),
         onmouseenter: () => showTip(item),
         onmouseleave: () => { if (document.activeElement !== node) hideTip(); },
-      }, title, ring, parts, label);
+      }, ring, parts, label);
       node.dataset.outcome = stateOf(item);
       bars.append(node);
-      nodes.set(item.key, { item, node, title, parts, ring, label, y, row });
+      nodes.set(item.key, { item, node, parts, ring, label, y, row });
     }
   });
   const order = [...nodes.values()];
@@ -856,7 +855,7 @@ function chartView(model, view, onSelect) {
     grid.replaceChildren(...ticks.map((t) => svgNode("line", { x1: x(model.start + t), x2: x(model.start + t), y1: AXIS_H - 4, y2: height, class: "gridline" })),
       model.running ? svgNode("line", { x1: x(now), x2: x(now), y1: AXIS_H - 4, y2: height, class: "now" }) : null);
 
-    for (const { item, node, title, parts, ring, label, y } of nodes.values()) {
+    for (const { item, node, parts, ring, label, y } of nodes.values()) {
       const top = y + 7;
       const tall = LANE_H - 14;
       let left;
@@ -887,10 +886,9 @@ function chartView(model, view, onSelect) {
       node.classList.toggle("open", item.end === null);
       node.classList.toggle("bad", failed(item));
       node.dataset.outcome = stateOf(item);
-      const details = detailsOf(item, model, now);
-      title.textContent = details.join("\n");
-      node.setAttribute("aria-label", details.join("; "));
+      node.setAttribute("aria-label", detailsOf(item, model, now).join("; "));
     }
+    if (view.scrollLeft && scroll.scrollLeft !== view.scrollLeft) scroll.scrollLeft = view.scrollLeft;
     if (shown) showTip(shown);
   }
 
@@ -901,6 +899,7 @@ function chartView(model, view, onSelect) {
   function zoom(factor) {
     const room = Math.max(scroll.clientWidth - PAD_LEFT - PAD_RIGHT, 200);
     const span = Math.max((model.end ?? Date.now()) - model.start, 1);
+    if (factor === null) view.scrollLeft = 0;
     view.pxPerMs = factor === null ? null : Math.max((view.pxPerMs || room / span) * factor, room / span);
     if (view.pxPerMs && view.pxPerMs <= room / span * 1.0001 && factor < 1) view.pxPerMs = null;
     layout();
@@ -911,7 +910,7 @@ function chartView(model, view, onSelect) {
     h("button", { type: "button", id: "zoom-fit", onclick: () => zoom(null) }, "Fit"),
     h("span", { class: "legend", "aria-hidden": "true" },
       h("span", { class: "key key-wait" }), "waiting", h("span", { class: "key key-retry" }), "earlier attempts",
-      h("span", { class: "key key-run" }), "running or done", h("span", { class: "key key-bad" }), "✕ failed · ⏱ timed out · ⊘ canceled"));
+      h("span", { class: "key key-run" }), "running or done", h("span", { class: "key key-bad" }), "✕ failed · ◷ timed out · ⊘ canceled"));
   const root = h("div", { class: "chart-frame" }, tools, h("div", { class: "chart" }, labels, scroll), tip);
   return { root, layout, mark, nodes };
 }
@@ -961,12 +960,13 @@ function outcomeText(item) {
     h("span", { "aria-hidden": "true" }, `${state.icon} `), state.word, why);
 }
 
-function groupedView(model, onSelect) {
+function groupedView(namespace, model, onSelect) {
   const items = model.items.filter((i) => i.kind !== "workflow");
   if (!items.length) return { root: h("p", { class: "muted", id: "grouped" }, "Nothing but the run itself."), rows: [] };
   const body = h("tbody", {}, items.map((item) => h("tr", { "data-key": item.key, onclick: () => onSelect(item) },
     h("td", {}, KIND_NAMES[item.kind]),
-    h("td", { class: "name" }, item.name, item.type ? h("span", { class: "muted" }, ` ${item.type}`) : null),
+    h("td", { class: "name" }, item.kind === "child" && item.runId
+      ? h("a", { href: workflowPath(item.namespace || namespace, item.id, item.runId) }, item.name) : item.name, item.type ? h("span", { class: "muted" }, ` ${item.type}`) : null),
     h("td", { class: "num attempts" }, item.kind === "activity" ? String(item.attempts) : ""),
     h("td", { class: "num" }, offset(item.start, model.start)),
     h("td", { class: "num" }, item.point ? "" : item.end === null
@@ -1030,13 +1030,13 @@ async function detailPage(namespace, workflowId, runId, view = {}) {
   const eventBody = h("tbody", {}, events.map((e) => h("tr", { "data-event-id": String(e.eventId),
     onclick: () => { const item = itemOfEvent.get(String(e.eventId)); if (item) select(item, "events"); } },
     h("td", {}, e.eventId),
-    h("td", { title: time(e.eventTime) }, time(e.eventTime), h("span", { class: "muted" }, ` ${offset(ms(e.eventTime) ?? model.start, model.start)}`)),
+    h("td", {}, time(e.eventTime), h("span", { class: "muted" }, ` ${offset(ms(e.eventTime) ?? model.start, model.start)}`)),
     h("td", {}, h("span", { class: "event-type" }, eventName(e.eventType))),
     h("td", {}, eventSummary(e)))));
   const eventRows = keyboardRows(eventBody, (row) => { const item = itemOfEvent.get(row.dataset.eventId); if (item) select(item, "events"); });
   const timeline = h("table", { id: "timeline", "aria-label": "History events" },
     h("thead", {}, h("tr", {}, ["ID", "Time", "Event", "Details"].map((t) => h("th", {}, t)))), eventBody);
-  const grouped = groupedView(model, (item) => select(item, "grouped"));
+  const grouped = groupedView(namespace, model, (item) => select(item, "grouped"));
   const chart = chartView(model, view, (item) => select(item, "chart"));
   const selection = h("p", { id: "selection", class: "selection muted", "aria-live": "polite" });
 

@@ -838,6 +838,7 @@ async fn a_pending_activitys_bar_grows_while_the_page_follows_the_run() {
     let since = session.text_of("#pending-activities", "ago").await;
     assert!(since.contains("stubborn_activity"), "{since}");
     assert_eq!(session.count("#detail-auto-refresh:checked").await, 1);
+    session.click("#zoom-fit").await;
     session.screenshot("timeline-pending").await;
     web::release_stubborn("browser-growing");
     handle.terminate("done").await.unwrap();
