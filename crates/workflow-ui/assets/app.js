@@ -668,6 +668,12 @@ function segmentsOf(item, now) {
 
 const offset = (t, start) => `+${formatDuration(t - start)}`;
 
+// Milliseconds of a proto3 JSON duration ("3600s", "0.020s").
+function durationMs(text) {
+  const seconds = parseFloat(String(text || "").replace(/s$/, ""));
+  return isNaN(seconds) ? null : seconds * 1000;
+}
+
 // What a bar says on hover or focus, one line each.
 function detailsOf(item, model, now) {
   const state = OUTCOMES[stateOf(item)];
@@ -732,7 +738,7 @@ const LANE_H = 30;
 const AXIS_H = 28;
 const PAD_LEFT = 12;
 // Room right of the last bar for its outcome label.
-const PAD_RIGHT = 150;
+const PAD_RIGHT = 240;
 
 // The chart for a model. `view` keeps the zoom and selection across redraws of the page;
 // `onSelect` is told the item chosen with a click, Enter or Space.
@@ -880,7 +886,10 @@ function chartView(model, view, onSelect) {
       ring.setAttribute("width", right - left + 6);
       const state = OUTCOMES[stateOf(item)];
       const attempts = item.kind === "activity" && item.attempts > 1 ? ` · ${item.attempts} attempts` : "";
-      const length = item.point ? "" : ` · ${formatDuration((item.end ?? now) - item.start)}`;
+      // An open timer is drawn up to now like other open work; its label says how far along
+      // it is, so an hour-long timer does not squash the rest of the chart to fit.
+      const planned = item.kind === "timer" && item.end === null && durationMs(item.planned);
+      const length = item.point ? "" : ` · ${formatDuration((item.end ?? now) - item.start)}${planned ? ` of ${formatDuration(planned)}` : ""}`;
       label.setAttribute("x", right + 6);
       label.textContent = `${state.icon} ${state.word}${attempts}${length}`;
       node.classList.toggle("open", item.end === null);

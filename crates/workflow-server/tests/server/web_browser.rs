@@ -443,6 +443,16 @@ async fn a_failed_workflow_shows_its_failure_with_the_cause_chain() {
     assert!(chain.contains("ActivityFailure: your_activity"), "{chain}");
     assert!(chain.contains("ApplicationFailure: NoName"), "{chain}");
     assert!(chain.contains("(non-retryable)"), "{chain}");
+    // The chart marks the failed activity with an icon and a word, not colour alone.
+    let label = session
+        .until(
+            "the failed activity's bar",
+            "const bar = document.querySelector('#timeline-chart .bar[data-kind=activity]');
+             return bar && bar.dataset.outcome === 'failed' && bar.querySelector('.bar-label').textContent;",
+        )
+        .await;
+    assert!(label.as_str().unwrap().starts_with("✕ Failed"), "{label}");
+    session.screenshot("timeline-failed").await;
     session.close().await;
     setup.stop().await;
 }
