@@ -361,6 +361,12 @@ async fn the_page_of_a_running_workflow_follows_it_until_it_closes() {
         .await
         .unwrap();
     assert_eq!(same_document, json!(true), "redrawn in place, not reloaded");
+    // The signal has a lane of its own, named after it, with the one signal received.
+    let signals = bars(&session, "signal").await;
+    assert_eq!(signals.len(), 1, "{signals:?}");
+    assert!(signals[0].0.contains("Signal finish"), "{signals:?}");
+    assert_eq!(signals[0].3, "received", "{signals:?}");
+    session.screenshot("timeline-signal").await;
     session.close().await;
     setup.stop().await;
 }
