@@ -721,6 +721,7 @@ function tickLabel(value) {
 }
 
 const SVG = "http://www.w3.org/2000/svg";
+// Like h(), for SVG elements, which need their namespace.
 function svgNode(tag, attrs, ...children) {
   const node = document.createElementNS(SVG, tag);
   for (const [name, value] of Object.entries(attrs || {})) {
@@ -905,12 +906,14 @@ function chartView(model, view, onSelect) {
     for (const { item, node } of nodes.values()) node.classList.toggle("selected", item.key === key);
   }
 
+  // Zoomed in, the chart keeps a fixed scale (so open bars visibly grow) and scrolls;
+  // zooming out as far as the whole run, or Fit, goes back to fitting it (null).
   function zoom(factor) {
     const room = Math.max(scroll.clientWidth - PAD_LEFT - PAD_RIGHT, 200);
-    const span = Math.max((model.end ?? Date.now()) - model.start, 1);
-    if (factor === null) view.scrollLeft = 0;
-    view.pxPerMs = factor === null ? null : Math.max((view.pxPerMs || room / span) * factor, room / span);
-    if (view.pxPerMs && view.pxPerMs <= room / span * 1.0001 && factor < 1) view.pxPerMs = null;
+    const fit = room / Math.max((model.end ?? Date.now()) - model.start, 1);
+    const next = factor === null ? null : (view.pxPerMs || fit) * factor;
+    view.pxPerMs = next === null || next <= fit ? null : next;
+    if (view.pxPerMs === null) view.scrollLeft = 0;
     layout();
   }
   const tools = h("div", { class: "chart-tools", role: "toolbar", "aria-label": "Zoom" },
