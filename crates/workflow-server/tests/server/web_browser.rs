@@ -695,18 +695,34 @@ async fn the_chart_draws_one_bar_per_activity_with_the_retry_as_its_own_segment(
     session
         .open(&format!("{}/namespaces/default/workflows", setup.ui))
         .await;
-    let row = session
+    session
         .text_of("#workflows tr", "browser-several-child")
         .await;
-    assert!(row.contains(" ago"), "{row}");
-    let exact = session
+    // The start time reads relative to now ("just now" in its first second), the exact
+    // time on hover.
+    let start = session
         .until(
-            "the exact start time on hover",
+            "the start time of the run",
             "const t = document.querySelector('#workflows tr[data-workflow-id=\"browser-several\"] time');
-             return t && t.title;",
+             return t && [t.textContent, t.title];",
         )
         .await;
-    assert!(exact.as_str().unwrap().ends_with(" UTC"), "{exact}");
+    let (relative, exact): (String, String) = serde_json::from_value(start).unwrap();
+    assert!(
+        relative == "just now" || relative.ends_with(" s ago"),
+        "{relative}"
+    );
+    assert!(exact.ends_with(" UTC"), "{exact}");
+    let durations = session
+        .js("return [...document.querySelectorAll('#workflows tbody tr')].map((r) => r.cells[7].textContent);")
+        .await;
+    assert!(
+        serde_json::from_value::<Vec<String>>(durations.clone())
+            .unwrap()
+            .iter()
+            .all(|d| d.ends_with(" ms") || d.ends_with(" s")),
+        "a duration per run: {durations}"
+    );
     session.close().await;
     setup.stop().await;
 }
