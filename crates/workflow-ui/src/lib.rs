@@ -2,10 +2,14 @@
 //! The Web UI of the dev server, and the JSON HTTP API its pages use.
 //!
 //! The pages list namespaces and workflows (with Temporal's filter language, a status
-//! filter, paging and auto-refresh) and show one workflow: input, result or failure with
-//! its cause chain, pending activities, children and timers, the history as a timeline and
-//! as raw JSON, and the call stack when the worker answers `__stack_trace`. From there a
-//! user can signal, cancel or terminate that run, after confirming.
+//! filter, paging, auto-refresh, durations and relative times) and show one workflow: a
+//! timeline chart (a lane per activity, timer, child, signal and update; retries, failures
+//! and pending work marked; zoom; keyboard navigation), input, result or failure with its
+//! cause chain, pending activities, children and timers, the history as events, grouped
+//! per activity, timer and child, and as raw JSON, and the call stack when the worker
+//! answers `__stack_trace`. From there a user can signal, cancel or terminate that run,
+//! after confirming. The chart is SVG drawn by the page's own script; the pages follow the
+//! system's light or dark theme.
 //!
 //! The API (`/api/v1/...`) follows Temporal's HTTP API: the same routes, names and proto3
 //! JSON shapes. It speaks gRPC to the workflow service it is given: the embedded server

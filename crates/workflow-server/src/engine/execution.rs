@@ -113,6 +113,18 @@ impl Execution {
 
     /// Appends an event now.
     pub(crate) fn append(&mut self, context: &mut Context, attributes: Attributes) -> i64 {
+        let now = context.clock.now();
+        self.append_at(context, attributes, now)
+    }
+
+    /// Appends an event stamped with `time`: an activity's started event, written when the
+    /// attempt closes, carries the time the attempt started, as Temporal's does.
+    pub(crate) fn append_at(
+        &mut self,
+        context: &mut Context,
+        attributes: Attributes,
+        time: SystemTime,
+    ) -> i64 {
         let id = self.history.len() as i64 + 1;
         if let Attributes::ChildWorkflowExecutionStartedEventAttributes(a) = &attributes
             && let Some(child) = self.state.children.get_mut(&a.initiated_event_id)
@@ -120,7 +132,7 @@ impl Execution {
             // A child's close event names the event that announced its start.
             child.started_event_id = id;
         }
-        let event = context.events.event(id, context.clock.now(), attributes);
+        let event = context.events.event(id, time, attributes);
         self.state.last_task_id = event.task_id;
         self.history.push(event);
         self.changed.send_replace(id);
@@ -184,7 +196,10 @@ impl Execution {
                     }
                     _ => {}
                 }
-                last = self.append(context, a);
+                last = match event.event_time.map(SystemTime::try_from) {
+                    Some(Ok(time)) => self.append_at(context, a, time),
+                    _ => self.append(context, a),
+                };
             }
         }
     }

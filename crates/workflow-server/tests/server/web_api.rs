@@ -579,3 +579,52 @@ async fn pages_assets_api_answers_and_refusals_carry_the_security_headers() {
     }
     setup.stop().await;
 }
+
+/// The timeline draws an activity from its scheduled to its started to its closed event, so
+/// the started event must say when the last attempt started, not when it was written (at
+/// the close, for activities that may retry), as Temporal's does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_activitys_started_event_carries_the_time_its_last_attempt_started() {
+    let setup = Setup::start().await;
+    let handle = setup
+        .start_workflow(web::Busy::run, (), "api-started-time")
+        .await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    // The second attempt heartbeats, then runs until released.
+    let started = loop {
+        let described = handle.describe().await.unwrap();
+        let running = described
+            .raw
+            .pending_activities
+            .iter()
+            .find(|a| a.attempt == 2 && a.heartbeat_details.is_some());
+        if let Some(activity) = running {
+            break activity.last_started_time.unwrap();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:?}",
+            described.raw
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    web::release_stubborn("api-started-time");
+    let history = loop {
+        let history = handle.fetch_history().await.unwrap();
+        if history
+            .iter()
+            .any(|e| e.event_type() == EventType::ActivityTaskCompleted)
+        {
+            break history;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{history:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let event = history
+        .iter()
+        .find(|e| e.event_type() == EventType::ActivityTaskStarted)
+        .unwrap();
+    assert_eq!(event.event_time, Some(started), "{event:?}");
+    handle.terminate("done").await.unwrap();
+    setup.stop().await;
+}

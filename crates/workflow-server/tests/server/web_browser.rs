@@ -38,6 +38,11 @@ struct Session {
 
 impl Session {
     async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// A session whose Chromium takes these flags too.
+    async fn start_with(flags: &[&str]) -> Self {
         let chromium = tool("WORKFLOW_TEST_CHROMIUM", "/usr/bin/chromium");
         let chromedriver = tool("WORKFLOW_TEST_CHROMEDRIVER", "/usr/bin/chromedriver");
         // chromedriver cannot pick a port itself and say which (`--port=0` reports 0).
@@ -68,15 +73,24 @@ impl Session {
         // Keep reading its output so it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let profile = tempfile::tempdir().unwrap();
+        let mut args = vec![
+            "--headless=new".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--disable-quic".to_owned(),
+            "--no-first-run".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--window-size=1400,1300".to_owned(),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        args.extend(flags.iter().map(|f| f.to_string()));
         let capabilities = json!({
             "goog:chromeOptions": {
                 "binary": chromium,
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-quic", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--window-size=1400,1300",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ],
+                "args": args,
             }
         });
         let browser = ClientBuilder::new(HttpConnector::new())
@@ -144,6 +158,33 @@ impl Session {
         let field = self.browser.find(Locator::Css(css)).await.unwrap();
         field.clear().await.unwrap();
         field.send_keys(text).await.unwrap();
+    }
+
+    /// What a script run in the page answers.
+    async fn js(&self, script: &str) -> serde_json::Value {
+        self.browser
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("{script}: {e}"))
+    }
+
+    /// Polls a script until it answers something other than `null` or `false`, and answers
+    /// that; fails naming `what` after PAGE_WAIT.
+    async fn until(&self, what: &str, script: &str) -> serde_json::Value {
+        let deadline = tokio::time::Instant::now() + PAGE_WAIT;
+        loop {
+            let answer = self.js(script).await;
+            if !(answer.is_null() || answer == json!(false)) {
+                return answer;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                let shown = self
+                    .js("return document.querySelector('main').innerText;")
+                    .await;
+                panic!("the page never showed {what}; it shows:\n{shown}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     async fn screenshot(&self, name: &str) {
@@ -320,6 +361,12 @@ async fn the_page_of_a_running_workflow_follows_it_until_it_closes() {
         .await
         .unwrap();
     assert_eq!(same_document, json!(true), "redrawn in place, not reloaded");
+    // The signal has a lane of its own, named after it, with the one signal received.
+    let signals = bars(&session, "signal").await;
+    assert_eq!(signals.len(), 1, "{signals:?}");
+    assert!(signals[0].0.contains("Signal finish"), "{signals:?}");
+    assert_eq!(signals[0].3, "received", "{signals:?}");
+    session.screenshot("timeline-signal").await;
     session.close().await;
     setup.stop().await;
 }
@@ -402,6 +449,16 @@ async fn a_failed_workflow_shows_its_failure_with_the_cause_chain() {
     assert!(chain.contains("ActivityFailure: your_activity"), "{chain}");
     assert!(chain.contains("ApplicationFailure: NoName"), "{chain}");
     assert!(chain.contains("(non-retryable)"), "{chain}");
+    // The chart marks the failed activity with an icon and a word, not colour alone.
+    let label = session
+        .until(
+            "the failed activity's bar",
+            "const bar = document.querySelector('#timeline-chart .bar[data-kind=activity]');
+             return bar && bar.dataset.outcome === 'failed' && bar.querySelector('.bar-label').textContent;",
+        )
+        .await;
+    assert!(label.as_str().unwrap().starts_with("✕ Failed"), "{label}");
+    session.screenshot("timeline-failed").await;
     session.close().await;
     setup.stop().await;
 }
@@ -536,5 +593,312 @@ async fn a_click_acts_on_the_run_shown_even_after_a_new_run_took_its_id() {
     );
     session.close().await;
     second.terminate("done").await.unwrap();
+    setup.stop().await;
+}
+
+/// Runs the workflow with two activities (one retried), a timer and a child, and opens its
+/// page once the chart is drawn.
+async fn several(setup: &Setup, session: &Session, workflow_id: &str) {
+    let handle = setup
+        .start_workflow(web::Several::run, (), workflow_id)
+        .await;
+    assert_eq!(
+        handle.result().await.unwrap(),
+        "Hello, Ada! second time lucky Hello, Grace!"
+    );
+    session
+        .open(&format!(
+            "{}/namespaces/default/workflows/{workflow_id}",
+            setup.ui
+        ))
+        .await;
+    session
+        .until(
+            "the timeline chart",
+            "return document.querySelectorAll('#timeline-chart .bar').length > 0;",
+        )
+        .await;
+}
+
+/// The chart's bars of one kind as `[name in their label, attempts, parts drawn, outcome]`.
+const BARS: &str = "return [...document.querySelectorAll('#timeline-chart .bar')]
+    .filter((b) => b.dataset.kind === arguments[0])
+    .map((b) => [b.getAttribute('aria-label'), b.dataset.attempts,
+        [...b.querySelectorAll('.part')].map((p) => p.dataset.part).join(' '), b.dataset.outcome]);";
+
+async fn bars(session: &Session, kind: &str) -> Vec<(String, String, String, String)> {
+    let answer = session
+        .browser
+        .execute(BARS, vec![json!(kind)])
+        .await
+        .unwrap();
+    serde_json::from_value(answer).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chart_draws_one_bar_per_activity_with_the_retry_as_its_own_segment() {
+    let setup = Setup::start().await;
+    let session = Session::start().await;
+    several(&setup, &session, "browser-several").await;
+
+    let activities = bars(&session, "activity").await;
+    assert_eq!(activities.len(), 2, "one bar per activity: {activities:?}");
+    let (hello, flaky) = (&activities[0], &activities[1]);
+    assert!(hello.0.contains("your_activity"), "{hello:?}");
+    assert_eq!(
+        (&*hello.1, &*hello.3),
+        ("1", "completed"),
+        "one attempt: {hello:?}"
+    );
+    assert!(!hello.2.contains("retry"), "no retry drawn: {hello:?}");
+    assert!(flaky.0.contains("flaky_activity"), "{flaky:?}");
+    assert_eq!(
+        (&*flaky.1, &*flaky.3),
+        ("2", "completed"),
+        "two attempts: {flaky:?}"
+    );
+    assert!(
+        flaky.2.starts_with("retry"),
+        "the earlier attempt is its own segment: {flaky:?}"
+    );
+    assert!(flaky.0.contains("attempt 2"), "{flaky:?}");
+    assert_eq!(bars(&session, "timer").await.len(), 1);
+    let children = bars(&session, "child").await;
+    assert_eq!(children.len(), 1, "{children:?}");
+    assert!(
+        children[0].0.contains("browser-several-child"),
+        "{children:?}"
+    );
+    // Outcomes are words beside the bars, not colour alone.
+    let labels = session
+        .js("return [...document.querySelectorAll('#timeline-chart .bar-label')].map((l) => l.textContent).join('\\n');")
+        .await;
+    assert!(
+        labels
+            .as_str()
+            .unwrap()
+            .contains("✓ Completed · 2 attempts"),
+        "{labels}"
+    );
+    let axis = session
+        .js("return document.querySelectorAll('#timeline-chart .tick').length;")
+        .await;
+    assert!(axis.as_u64().unwrap() >= 2, "a time axis: {axis}");
+    session.screenshot("timeline-chart").await;
+
+    // The page and the list say how long the run took, and the list when, relative to now.
+    let duration = session.text_of("#run-duration", "").await;
+    assert!(
+        duration.ends_with(" ms") || duration.ends_with(" s"),
+        "{duration}"
+    );
+    session
+        .open(&format!("{}/namespaces/default/workflows", setup.ui))
+        .await;
+    session
+        .text_of("#workflows tr", "browser-several-child")
+        .await;
+    // The start time reads relative to now ("just now" in its first second), the exact
+    // time on hover.
+    let start = session
+        .until(
+            "the start time of the run",
+            "const t = document.querySelector('#workflows tr[data-workflow-id=\"browser-several\"] time');
+             return t && [t.textContent, t.title];",
+        )
+        .await;
+    let (relative, exact): (String, String) = serde_json::from_value(start).unwrap();
+    assert!(
+        relative == "just now" || relative.ends_with(" s ago"),
+        "{relative}"
+    );
+    assert!(exact.ends_with(" UTC"), "{exact}");
+    let durations = session
+        .js("return [...document.querySelectorAll('#workflows tbody tr')].map((r) => r.cells[7].textContent);")
+        .await;
+    assert!(
+        serde_json::from_value::<Vec<String>>(durations.clone())
+            .unwrap()
+            .iter()
+            .all(|d| d.ends_with(" ms") || d.ends_with(" s")),
+        "a duration per run: {durations}"
+    );
+    session.close().await;
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clicking_a_bar_or_pressing_enter_on_it_selects_its_events_in_the_history() {
+    let setup = Setup::start().await;
+    let session = Session::start().await;
+    several(&setup, &session, "browser-select").await;
+    let flaky = "#timeline-chart .bar[data-kind=activity][data-attempts='2']";
+    let wanted = session
+        .js(&format!(
+            "return document.querySelector(\"{flaky}\").dataset.events;"
+        ))
+        .await;
+    let wanted = wanted.as_str().unwrap().to_owned();
+    assert_eq!(
+        wanted.split(' ').count(),
+        3,
+        "scheduled, started, completed: {wanted}"
+    );
+    // The ids of the selected rows of the event table.
+    const SELECTED: &str = "[...document.querySelectorAll('#timeline tr.selected')]
+        .map((r) => r.dataset.eventId).join(' ')";
+    assert_eq!(
+        session.js(&format!("return {SELECTED};")).await,
+        json!(""),
+        "nothing chosen yet"
+    );
+
+    session.click(flaky).await;
+    session
+        .until(
+            "the activity's events selected",
+            &format!("return {SELECTED} === '{wanted}';"),
+        )
+        .await;
+    let rows = session.text_of("#timeline", "ActivityTaskCompleted").await;
+    assert!(rows.contains("flaky_activity"), "{rows}");
+    session.text_of("#selection", "flaky_activity").await;
+    session.screenshot("timeline-selected").await;
+
+    // From the keyboard: the bar one step up is the first activity; Enter chooses it.
+    session
+        .js(&format!(
+            "document.querySelector(\"{flaky}\").focus(); return null;"
+        ))
+        .await;
+    let focused = session.browser.active_element().await.unwrap();
+    focused.send_keys("\u{E013}").await.unwrap(); // ArrowUp
+    let focused = session.browser.active_element().await.unwrap();
+    assert_eq!(
+        focused.attr("data-attempts").await.unwrap().as_deref(),
+        Some("1"),
+        "ArrowUp moves to the lane above"
+    );
+    focused.send_keys("\u{E007}").await.unwrap(); // Enter
+    session.text_of("#selection", "your_activity").await;
+    assert_eq!(
+        session
+            .js("return document.querySelectorAll('#timeline tr.selected').length;")
+            .await,
+        json!(3)
+    );
+    session.close().await;
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_grouped_history_folds_each_activity_timer_and_child_into_a_row_counting_attempts() {
+    let setup = Setup::start().await;
+    let session = Session::start().await;
+    several(&setup, &session, "browser-grouped").await;
+    session.click("#tab-grouped").await;
+    let rows = session
+        .until(
+            "the grouped rows",
+            "const rows = [...document.querySelectorAll('#grouped tbody tr')];
+             return rows.length && rows.every((r) => r.offsetParent !== null)
+               && rows.map((r) => [...r.cells].map((c) => c.innerText));",
+        )
+        .await;
+    let rows: Vec<Vec<String>> = serde_json::from_value(rows).unwrap();
+    let kinds: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["Activity", "Activity", "Timer", "Child"],
+        "{rows:?}"
+    );
+    let flaky = &rows[1];
+    assert!(flaky[1].contains("flaky_activity"), "{flaky:?}");
+    assert_eq!(flaky[2], "2", "attempts: {flaky:?}");
+    assert!(flaky[5].contains("Completed"), "{flaky:?}");
+    assert!(flaky[5].contains("second time lucky"), "{flaky:?}");
+    assert_eq!(rows[0][2], "1", "{rows:?}");
+    assert!(rows[3][1].contains("browser-grouped-child"), "{rows:?}");
+    assert!(
+        session.count("#timeline").await == 1
+            && session
+                .js("return document.getElementById('timeline').hidden;")
+                .await
+                == json!(true),
+        "the grouped view replaces the event table"
+    );
+    session.screenshot("history-grouped").await;
+    session.close().await;
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pending_activitys_bar_grows_while_the_page_follows_the_run() {
+    let setup = Setup::start().await;
+    let handle = setup
+        .start_workflow(web::Busy::run, (), "browser-growing")
+        .await;
+    let session = Session::start().await;
+    session
+        .open(&format!(
+            "{}/namespaces/default/workflows/browser-growing",
+            setup.ui
+        ))
+        .await;
+    // The bar of the activity's running second attempt, once the page knows of it.
+    // The width of the bar of the activity's running second attempt, once the page knows
+    // of it.
+    const RUNNING: &str = "(() => {
+        const bar = document.querySelector('#timeline-chart .bar[data-kind=activity]');
+        const last = bar && bar.querySelector('.part:last-child');
+        return bar && bar.dataset.outcome === 'running' && bar.dataset.attempts === '2'
+          && last.dataset.part === 'run' && Number(last.getAttribute('width'));
+      })()";
+    session
+        .until("the running second attempt", &format!("return {RUNNING};"))
+        .await;
+    // Zoomed in, a millisecond has a fixed width, so growing in time is growing on screen.
+    session.click("#zoom-in").await;
+    let before = session
+        .until("the zoomed bar", &format!("return {RUNNING};"))
+        .await
+        .as_f64()
+        .unwrap();
+    session
+        .until("the bar growing", &format!("return {RUNNING} > {before};"))
+        .await;
+    let since = session.text_of("#pending-activities", "ago").await;
+    assert!(since.contains("stubborn_activity"), "{since}");
+    assert_eq!(session.count("#detail-auto-refresh:checked").await, 1);
+    session.click("#zoom-fit").await;
+    session.screenshot("timeline-pending").await;
+    web::release_stubborn("browser-growing");
+    handle.terminate("done").await.unwrap();
+    session.close().await;
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_follow_a_dark_system_theme() {
+    let setup = Setup::start().await;
+    let session = Session::start_with(&["--force-dark-mode"]).await;
+    several(&setup, &session, "browser-dark").await;
+    assert_eq!(
+        session
+            .js("return matchMedia('(prefers-color-scheme: dark)').matches;")
+            .await,
+        json!(true),
+        "Chromium reports a dark system theme"
+    );
+    let background = session
+        .js("return getComputedStyle(document.documentElement).backgroundColor;")
+        .await;
+    assert_eq!(background, json!("rgb(21, 25, 35)"), "the dark background");
+    let table = session
+        .js("return getComputedStyle(document.querySelector('#timeline')).backgroundColor;")
+        .await;
+    assert_eq!(table, json!("rgb(29, 34, 48)"), "dark tables too");
+    session.screenshot("timeline-dark").await;
+    session.close().await;
     setup.stop().await;
 }

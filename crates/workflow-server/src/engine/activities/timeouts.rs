@@ -210,11 +210,15 @@ fn write_started(
         // before the close event.
         run.buffered.push(HistoryEvent {
             attributes: Some(started),
+            event_time: a.started_time,
             ..Default::default()
         });
         -1
     } else {
-        run.append(context, started)
+        match time(&a.started_time) {
+            Some(at) => run.append_at(context, started, at),
+            None => run.append(context, started),
+        }
     }
 }
 

@@ -59,6 +59,48 @@ pub async fn stubborn_activity(ctx: ActivityContext, _input: ()) -> Result<(), A
     }
 }
 
+/// Fails its first attempt; the second succeeds.
+#[activity]
+pub async fn flaky_activity(ctx: ActivityContext, _input: ()) -> Result<String, ActivityError> {
+    if ctx.info().attempt == 1 {
+        return Err(ActivityError::retryable("Flaky", "the first attempt fails"));
+    }
+    Ok("second time lucky".into())
+}
+
+/// Something of each kind for the timeline: two activities (the second retried once), a
+/// timer and a child.
+#[workflow(name = "Several")]
+#[derive(Default)]
+pub struct Several;
+
+#[workflow]
+impl Several {
+    #[run]
+    pub async fn run(ctx: WorkflowContext<Self>) -> WorkflowResult<String> {
+        let params = YourParams {
+            greeting: "Hello".into(),
+            name: "Ada".into(),
+        };
+        let options = ActivityOptions::start_to_close(Duration::from_secs(10));
+        let greeting = ctx.execute_activity(your_activity, params, options).await?;
+        let mut options = ActivityOptions::start_to_close(Duration::from_secs(10));
+        options.retry_policy =
+            Some(RetryPolicy::default().initial_interval(Duration::from_millis(10)));
+        let flaky = ctx.execute_activity(flaky_activity, (), options).await?;
+        ctx.sleep(Duration::from_millis(20)).await?;
+        let child_id = format!("{}-child", ctx.info().workflow_id);
+        let child = ctx
+            .execute_child_workflow(
+                YourWorkflow::run,
+                "Grace".to_string(),
+                ChildWorkflowOptions::new().id(child_id),
+            )
+            .await?;
+        Ok(format!("{greeting} {flaky} {child}"))
+    }
+}
+
 /// Waits on everything a workflow page lists as pending: an activity, a child and a timer.
 #[workflow(name = "Busy")]
 #[derive(Default)]
@@ -135,7 +177,9 @@ impl Setup {
             w.register_workflow::<YourWorkflow>()
                 .register_workflow::<Waiter>()
                 .register_workflow::<Busy>()
+                .register_workflow::<Several>()
                 .register_activity(your_activity)
+                .register_activity(flaky_activity)
                 .register_activity(stubborn_activity)
         })
         .await;
