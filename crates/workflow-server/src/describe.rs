@@ -2,8 +2,6 @@
 
 use std::time::SystemTime;
 
-use prost::Message;
-
 use temporalio_protos::temporal::api::common::v1::{ActivityType, WorkflowType};
 use temporalio_protos::temporal::api::enums::v1::PendingActivityState;
 use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
@@ -44,7 +42,7 @@ pub fn info(run: &Execution) -> WorkflowExecutionInfo {
         search_attributes: run.search_attributes.clone(),
         task_queue: run.task_queue.clone(),
         first_run_id: run.first_execution_run_id.clone(),
-        history_size_bytes: run.history.iter().map(|e| e.encoded_len() as i64).sum(),
+        history_size_bytes: run.history.encoded_size() as i64,
         root_execution: Some(
             run.parent
                 .as_ref()

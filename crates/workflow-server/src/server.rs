@@ -14,6 +14,7 @@ use std::path::PathBuf;
 
 use tokio::sync::Semaphore;
 
+use crate::compression::AnswerAsAsked;
 use crate::engine::Engine;
 use crate::frontend::Frontend;
 use crate::generated::workflow_service_server::WorkflowServiceServer;
@@ -21,7 +22,6 @@ use crate::limits::{MAX_MESSAGE_SIZE, MAX_OPEN_POLLS};
 use crate::namespaces::Namespaces;
 use crate::store::{self, StoreError, StoreFailure};
 use crate::tls::{TlsError, TlsListener};
-use crate::compression::AnswerAsAsked;
 use crate::unimplemented::NameUnimplemented;
 
 /// How long shutdown waits for open requests.

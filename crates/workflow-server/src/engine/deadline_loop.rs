@@ -9,12 +9,13 @@ use std::time::{Duration, SystemTime};
 use temporalio_protos::temporal::api::history::v1::TimerFiredEventAttributes;
 use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 
+use super::Engine;
 use super::deadlines::activity_deadline;
 use super::execution::{offer_workflow_task, schedule_workflow_task};
 use super::record::{RunKey, time};
 use super::state::State;
-use super::{Engine, Ticket};
 use super::{activities, successors, workflow_tasks};
+use crate::store::Ticket;
 
 /// Carries out everything due in the run by `now`.
 fn process(state: &mut State, key: &RunKey, now: SystemTime) {

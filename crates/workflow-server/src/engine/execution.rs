@@ -15,22 +15,10 @@ use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
 use tokio::sync::watch;
 
 use super::context::Context;
+use super::event_log::EventLog;
 use super::events::normal_queue;
 use super::record::{RunKey, RunState, WorkflowTaskState, duration, stamp};
 use crate::store::{BatchNumber, RunWrite, StoreError, StoredRun};
-
-/// Events as the store holds them, in order.
-pub(crate) fn decode_history(events: &[Vec<u8>]) -> Result<Vec<HistoryEvent>, StoreError> {
-    events
-        .iter()
-        .map(|bytes| {
-            HistoryEvent::decode(bytes.as_slice()).map_err(|source| StoreError::Corrupt {
-                what: "event",
-                source,
-            })
-        })
-        .collect()
-}
 
 /// Temporal's default workflow task timeout.
 pub(crate) const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -44,7 +32,7 @@ const DEFAULT_STICKY_SCHEDULE_TO_START: Duration = Duration::from_secs(5);
 pub struct Execution {
     pub namespace: String,
     pub(crate) state: RunState,
-    pub history: Vec<HistoryEvent>,
+    pub(crate) history: EventLog,
     /// Announces the id of the last event to long polls.
     pub(crate) changed: watch::Sender<i64>,
     /// How many events the store has.
@@ -71,7 +59,7 @@ impl DerefMut for Execution {
 }
 
 impl Execution {
-    pub(crate) fn new(namespace: &str, state: RunState, history: Vec<HistoryEvent>) -> Self {
+    pub(crate) fn new(namespace: &str, state: RunState, history: EventLog) -> Self {
         let last = history.len() as i64;
         let persisted = history.len();
         Self {
@@ -93,7 +81,11 @@ impl Execution {
                 what: "run state",
                 source,
             })?;
-        Ok(Self::new(namespace, state, decode_history(&stored.events)?))
+        Ok(Self::new(
+            namespace,
+            state,
+            EventLog::from_stored(stored.events)?,
+        ))
     }
 
     pub fn is_running(&self) -> bool {
@@ -134,7 +126,7 @@ impl Execution {
         }
         let event = context.events.event(id, time, attributes);
         self.state.last_task_id = event.task_id;
-        self.history.push(event);
+        self.history.push(&event);
         self.changed.send_replace(id);
         context.dirty.insert(self.key());
         id
@@ -210,9 +202,10 @@ impl Execution {
     }
 
     pub(crate) fn write(&mut self, current: bool) -> RunWrite {
-        let events = self.history[self.persisted..]
-            .iter()
-            .map(|e| (e.event_id, e.encode_to_vec()))
+        let events = self
+            .history
+            .encoded_from(self.persisted)
+            .map(|(id, bytes)| (id, bytes.to_vec()))
             .collect();
         self.persisted = self.history.len();
         RunWrite {

@@ -38,7 +38,7 @@ fn page(run: &Execution, request: &HistoryRequest) -> Option<HistoryPage> {
     let closed = !run.is_running();
     if request.close_only {
         if closed {
-            let last = run.history.last().filter(|e| is_close_event(e)).cloned();
+            let last = run.history.last().filter(is_close_event);
             return Some(HistoryPage {
                 events: last.into_iter().collect(),
                 next: None,
@@ -47,13 +47,9 @@ fn page(run: &Execution, request: &HistoryRequest) -> Option<HistoryPage> {
         return None;
     }
     let start = usize::try_from(request.from - 1).unwrap_or(usize::MAX);
-    let events: Vec<_> = run
+    let events = run
         .history
-        .iter()
-        .skip(start)
-        .take(request.page_size)
-        .cloned()
-        .collect();
+        .decode(start..start.saturating_add(request.page_size));
     if events.is_empty() && request.wait_new_event && !closed {
         return None;
     }
@@ -137,7 +133,7 @@ mod tests {
             status: status as i32,
             ..Default::default()
         };
-        Execution::new("default", state, history)
+        Execution::new("default", state, history.into_iter().collect())
     }
 
     fn request(from: i64, page_size: usize, close_only: bool, wait: bool) -> HistoryRequest {

@@ -20,6 +20,7 @@ const SOURCES: &[(&str, usize, &str)] = &[
     ("deadlines", 1, include_str!("deadlines.rs")),
     ("effects", 1, include_str!("effects.rs")),
     ("error", 1, include_str!("error.rs")),
+    ("event_log", 1, include_str!("event_log.rs")),
     ("events", 1, include_str!("events.rs")),
     ("execution", 1, include_str!("execution.rs")),
     ("history", 1, include_str!("history.rs")),

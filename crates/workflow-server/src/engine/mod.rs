@@ -13,8 +13,8 @@
 //! [`Engine`] in an `impl Engine` block; besides that a module names only modules below it
 //! in this order, lowest first (the `layers` test checks it):
 //!
-//! 1. `record`, `events`, `cron`, `retry`: stored records, event building, cron and retry
-//!    policy math
+//! 1. `record`, `event_log`, `events`, `cron`, `retry`: stored records, a run's encoded
+//!    events, event building, cron and retry policy math
 //! 2. `tokens`, `error`: task tokens, the engine's error
 //! 3. `pending_queries`, `context`: queries awaiting answers; what a change works in
 //!    (clock, queues, deadline index, effects)
@@ -44,6 +44,7 @@ mod deadline_loop;
 mod deadlines;
 mod effects;
 mod error;
+mod event_log;
 mod events;
 mod execution;
 mod history;
@@ -77,6 +78,7 @@ use crate::store::{Batch, RunDelete, Store, StoreError};
 use crate::visibility;
 pub(crate) use activities::ActivityAnswer;
 pub(crate) use error::EngineError;
+use event_log::EventLog;
 use events::EventBuilder;
 pub use execution::Execution;
 pub(crate) use history::HistoryRequest;
@@ -140,16 +142,14 @@ impl Engine {
                 let whole = store
                     .read_run(&stored.namespace, &stored.run_id)?
                     .unwrap_or_default();
-                execution::decode_history(&whole.events)?
+                EventLog::from_stored(whole.events)?
             } else {
-                Vec::new()
+                EventLog::default()
             };
             let run = Execution::new(&stored.namespace, run_state, history);
-            max_task_id = run
-                .history
-                .iter()
-                .map(|e| e.task_id)
-                .fold(max_task_id.max(run.last_task_id), i64::max);
+            // Task ids grow with each event, so the last event has the run's highest.
+            let last_event = run.history.last().map_or(0, |e| e.task_id);
+            max_task_id = max_task_id.max(run.last_task_id).max(last_event);
             state
                 .visibility
                 .upsert(&run.namespace, crate::describe::entry(&run));

@@ -102,7 +102,7 @@ pub(crate) fn query_task(state: &State, id: &str) -> Option<ws::PollWorkflowTask
         started_event_id: run.previous_started_event_id,
         attempt: 1,
         history: Some(History {
-            events: run.history.clone(),
+            events: run.history.decode_all(),
         }),
         query: Some(pending.query.clone()),
         workflow_execution_task_queue: Some(normal_queue(&run.state.task_queue)),

@@ -339,7 +339,7 @@ pub(crate) fn create_run(state: &mut State, new: NewRun) -> String {
         continued_from: continued.map(|c| c.run_id.clone()).unwrap_or_default(),
         ..Default::default()
     };
-    let mut run = Execution::new(&new.namespace, run_state, Vec::new());
+    let mut run = Execution::new(&new.namespace, run_state, Default::default());
     let parent = new.parent.as_ref();
     run.append(
         context,

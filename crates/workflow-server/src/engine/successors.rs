@@ -280,8 +280,8 @@ fn successor(key: &RunKey, run: &Execution) -> NewRun {
         workflow_id: run.workflow_id.clone(),
         workflow_type: run.workflow_type.clone(),
         task_queue: run.task_queue.clone(),
-        input: run.history.first().and_then(|e| match &e.attributes {
-            Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => a.input.clone(),
+        input: run.history.first().and_then(|e| match e.attributes {
+            Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => a.input,
             _ => None,
         }),
         execution_timeout: duration(&run.execution_timeout),

@@ -182,7 +182,7 @@ fn start_workflow_task(
         started_event_id: started,
         attempt: task.attempt,
         history: Some(History {
-            events: run.history[from..].to_vec(),
+            events: run.history.decode(from..run.history.len()),
         }),
         workflow_execution_task_queue: Some(normal_queue(&run.state.task_queue)),
         scheduled_time: task.scheduled_time,

@@ -161,7 +161,10 @@ struct Space {
 fn add(sets: &mut HashMap<String, Keys>, value: &str, key: &Key) {
     match sets.get_mut(value) {
         Some(keys) => keys.insert(key.clone()),
-        None => sets.entry(value.to_string()).or_default().insert(key.clone()),
+        None => sets
+            .entry(value.to_string())
+            .or_default()
+            .insert(key.clone()),
     }
 }
 

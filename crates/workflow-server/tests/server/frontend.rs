@@ -72,7 +72,11 @@ async fn answers_are_compressed_only_when_the_request_was() {
         .get_system_info(ws::GetSystemInfoRequest {})
         .await
         .unwrap();
-    assert_eq!(encoding(&plain), None, "a plain request gets a plain answer");
+    assert_eq!(
+        encoding(&plain),
+        None,
+        "a plain request gets a plain answer"
+    );
     let gzip = client
         .send_compressed(CompressionEncoding::Gzip)
         .get_system_info(ws::GetSystemInfoRequest {})

@@ -227,8 +227,7 @@ fn respond_locked(
 
 fn cancel_requested_event_id(run: &Execution, scheduled: i64) -> i64 {
     run.history
-        .iter()
-        .rev()
+        .newest_first()
         .find_map(|e| match &e.attributes {
             Some(Attributes::ActivityTaskCancelRequestedEventAttributes(a))
                 if a.scheduled_event_id == scheduled =>

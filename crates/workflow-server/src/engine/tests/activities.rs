@@ -89,11 +89,11 @@ async fn a_failed_attempt_is_retried_and_the_last_failure_is_recorded() {
     assert!(matches!(stale, EngineError::NotFound(_)), "{stale:?}");
     answer(&h, &second, failed("second")).await;
     let (failure, attempt) = h.run("w", |run| {
-        let attributes = run.history.iter().find_map(|e| match &e.attributes {
+        let attributes = run.history.decode_all().into_iter().find_map(|e| match &e.attributes {
             Some(temporalio_protos::temporal::api::history::v1::history_event::Attributes::ActivityTaskFailedEventAttributes(a)) => Some(a.clone()),
             _ => None,
         });
-        let started = run.history.iter().find_map(|e| match &e.attributes {
+        let started = run.history.decode_all().into_iter().find_map(|e| match &e.attributes {
             Some(temporalio_protos::temporal::api::history::v1::history_event::Attributes::ActivityTaskStartedEventAttributes(a)) => Some(a.attempt),
             _ => None,
         });

@@ -138,7 +138,7 @@ impl Harness {
 
     /// The event types of the latest run of `workflow_id`, short names, in order.
     pub(super) fn events(&self, workflow_id: &str) -> Vec<String> {
-        self.run(workflow_id, |run| names(&run.history))
+        self.run(workflow_id, |run| names(&run.history.decode_all()))
     }
 }
 

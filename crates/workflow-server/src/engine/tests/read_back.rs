@@ -14,10 +14,13 @@ async fn a_closed_run_past_the_cache_is_read_back_with_its_whole_history() {
     let in_memory = h.engine.runs_in_memory();
     assert_eq!((in_memory.open, in_memory.closed), (0, 1));
     let result = h.run("a", |run| {
-        run.history.iter().find_map(|e| match &e.attributes {
-            Some(Attributes::WorkflowExecutionCompletedEventAttributes(a)) => a.result.clone(),
-            _ => None,
-        })
+        run.history
+            .decode_all()
+            .into_iter()
+            .find_map(|e| match &e.attributes {
+                Some(Attributes::WorkflowExecutionCompletedEventAttributes(a)) => a.result.clone(),
+                _ => None,
+            })
     });
     assert_eq!(result, payloads("a"), "the close event came back");
     assert_eq!(h.events("a").len(), 5);

@@ -28,7 +28,10 @@ async fn continue_as_new_closes_the_run_and_starts_the_next_as_current() {
     let first = h.start("w").await;
     h.step(vec![continue_as_new()]).await;
     let (status, last) = h.run_of("w", &first, |run| {
-        (run.status(), names(&run.history).pop().unwrap())
+        (
+            run.status(),
+            names(&run.history.decode_all()).pop().unwrap(),
+        )
     });
     assert_eq!(
         (status, last.as_str()),

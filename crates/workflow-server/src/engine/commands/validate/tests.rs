@@ -14,7 +14,7 @@ use crate::engine::record::RunState;
 use crate::limits::{MAX_DURATION, MAX_ID_LENGTH};
 
 fn run() -> Execution {
-    Execution::new("default", RunState::default(), Vec::new())
+    Execution::new("default", RunState::default(), Default::default())
 }
 
 fn command(kind: CommandType, attributes: C) -> Command {
