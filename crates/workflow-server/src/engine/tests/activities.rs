@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use temporalio_protos::temporal::api::failure::v1::Failure;
+use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 
 use super::*;
 use crate::engine::ActivityAnswer;
@@ -89,15 +90,26 @@ async fn a_failed_attempt_is_retried_and_the_last_failure_is_recorded() {
     assert!(matches!(stale, EngineError::NotFound(_)), "{stale:?}");
     answer(&h, &second, failed("second")).await;
     let (failure, attempt) = h.run("w", |run| {
-        let attributes = run.history.decode_all().into_iter().find_map(|e| match &e.attributes {
-            Some(temporalio_protos::temporal::api::history::v1::history_event::Attributes::ActivityTaskFailedEventAttributes(a)) => Some(a.clone()),
-            _ => None,
-        });
-        let started = run.history.decode_all().into_iter().find_map(|e| match &e.attributes {
-            Some(temporalio_protos::temporal::api::history::v1::history_event::Attributes::ActivityTaskStartedEventAttributes(a)) => Some(a.attempt),
-            _ => None,
-        });
-        (attributes.unwrap().failure.unwrap().message, started.unwrap())
+        let attributes = run
+            .history
+            .decode_all()
+            .into_iter()
+            .find_map(|e| match &e.attributes {
+                Some(Attributes::ActivityTaskFailedEventAttributes(a)) => Some(a.clone()),
+                _ => None,
+            });
+        let started = run
+            .history
+            .decode_all()
+            .into_iter()
+            .find_map(|e| match &e.attributes {
+                Some(Attributes::ActivityTaskStartedEventAttributes(a)) => Some(a.attempt),
+                _ => None,
+            });
+        (
+            attributes.unwrap().failure.unwrap().message,
+            started.unwrap(),
+        )
     });
     assert_eq!((failure.as_str(), attempt), ("second", 2));
 }
@@ -113,15 +125,7 @@ async fn a_heartbeat_learns_that_cancellation_was_requested() {
             .heartbeat(NAMESPACE, &task.task_token, payloads("50%"))
     };
     assert!(!heartbeat().await.unwrap());
-    h.engine
-        .signal(&ws::SignalWorkflowExecutionRequest {
-            namespace: NAMESPACE.into(),
-            workflow_execution: Some(execution("w", "")),
-            signal_name: "stop".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    h.poke("w").await;
     let scheduled = h.run("w", |run| *run.activities.keys().next().unwrap());
     h.step(vec![command(
         CommandType::RequestCancelActivityTask,

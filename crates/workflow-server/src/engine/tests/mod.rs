@@ -111,6 +111,19 @@ impl Harness {
         self.complete(&task, commands).await.expect("completes");
     }
 
+    /// Signals the latest run of `workflow_id`, which gives it a workflow task.
+    pub(super) async fn poke(&self, workflow_id: &str) {
+        self.engine
+            .signal(&ws::SignalWorkflowExecutionRequest {
+                namespace: NAMESPACE.into(),
+                workflow_execution: Some(execution(workflow_id, "")),
+                signal_name: "poke".into(),
+                ..Default::default()
+            })
+            .await
+            .expect("signalled");
+    }
+
     /// The activity task waiting on the test queue, if any.
     pub(super) async fn poll_activity(&self) -> Option<ws::PollActivityTaskQueueResponse> {
         let task = self

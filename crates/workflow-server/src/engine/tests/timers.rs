@@ -6,15 +6,6 @@ use temporalio_protos::temporal::api::enums::v1::WorkflowExecutionStatus;
 
 use super::*;
 
-fn signal(workflow_id: &str) -> ws::SignalWorkflowExecutionRequest {
-    ws::SignalWorkflowExecutionRequest {
-        namespace: NAMESPACE.into(),
-        workflow_execution: Some(execution(workflow_id, "")),
-        signal_name: "poke".into(),
-        ..Default::default()
-    }
-}
-
 #[tokio::test]
 async fn a_timer_fires_when_its_time_comes_and_wakes_the_workflow() {
     let h = Harness::new();
@@ -33,7 +24,7 @@ async fn a_cancelled_timer_never_fires() {
     let h = Harness::new();
     h.start("w").await;
     h.step(vec![timer("t", 60)]).await;
-    h.engine.signal(&signal("w")).await.unwrap();
+    h.poke("w").await;
     h.step(vec![command(
         CommandType::CancelTimer,
         C::CancelTimerCommandAttributes(cmd::CancelTimerCommandAttributes {

@@ -98,15 +98,7 @@ async fn a_sticky_task_that_nobody_takes_goes_back_to_the_normal_queue() {
         })
         .await
         .unwrap();
-    h.engine
-        .signal(&ws::SignalWorkflowExecutionRequest {
-            namespace: NAMESPACE.into(),
-            workflow_execution: Some(execution("w", "")),
-            signal_name: "poke".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    h.poke("w").await;
     assert!(
         h.poll_on(QUEUE).await.is_none(),
         "offered on the sticky queue"
