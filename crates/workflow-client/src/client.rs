@@ -433,11 +433,7 @@ impl Client {
                 })
                 .await;
             match result {
-                // Our own deadline passed before the server answered: poll again.
-                Err(Error::Rpc {
-                    code: tonic::Code::DeadlineExceeded,
-                    ..
-                }) => continue,
+                Err(error) if long_poll_expired(&error) => continue,
                 other => return other,
             }
         }
@@ -474,6 +470,19 @@ where
             Err(status) => return Err(Error::from_status(status, target)),
         }
     }
+}
+
+/// A long poll that ended without an answer, which the caller should simply poll again: our own
+/// deadline passed first, or the server gave the poll up (a Temporal server under load answers
+/// `CANCELLED` when its internal long-poll context ends; the run is still there).
+fn long_poll_expired(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::Rpc {
+            code: tonic::Code::DeadlineExceeded | tonic::Code::Cancelled,
+            ..
+        }
+    )
 }
 
 fn is_transient(code: tonic::Code) -> bool {
@@ -645,6 +654,15 @@ mod tests {
             "{err:?}"
         );
         assert_eq!(calls.load(Ordering::SeqCst), 5);
+    }
+
+    #[test]
+    fn a_long_poll_cut_short_by_either_side_is_polled_again_but_nothing_else_is() {
+        let rpc = |code| Error::from_status(tonic::Status::new(code, "poll"), "test:1");
+        assert!(long_poll_expired(&rpc(tonic::Code::DeadlineExceeded)));
+        assert!(long_poll_expired(&rpc(tonic::Code::Cancelled)));
+        assert!(!long_poll_expired(&rpc(tonic::Code::NotFound)));
+        assert!(!long_poll_expired(&rpc(tonic::Code::PermissionDenied)));
     }
 
     #[test]
