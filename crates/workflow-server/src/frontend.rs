@@ -330,7 +330,7 @@ impl WorkflowService for Frontend {
         };
         let (executions, more) = self
             .engine
-            .list(&request.namespace, &query, offset, page_size);
+            .list(&request.namespace, &query, offset, page_size)?;
         let next = offset + executions.len();
         Ok(Response::new(ws::ListWorkflowExecutionsResponse {
             executions,
@@ -349,7 +349,7 @@ impl WorkflowService for Frontend {
         let request = request.into_inner();
         self.check_namespace(&request.namespace)?;
         let query = self.parse_query(&request.namespace, &request.query)?;
-        let count = self.engine.count(&request.namespace, &query.filter);
+        let count = self.engine.count(&request.namespace, &query.filter)?;
         Ok(Response::new(ws::CountWorkflowExecutionsResponse {
             count: count as i64,
             groups: Vec::new(),

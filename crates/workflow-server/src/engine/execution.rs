@@ -43,6 +43,8 @@ pub struct Execution {
     pub(crate) waiting_queries: Vec<String>,
     /// The batch that last wrote this run; 0 when it is as the store has it.
     pub(crate) written: BatchNumber,
+    /// The visibility entry last written, so an unchanged one is not written again.
+    pub(crate) indexed: Option<crate::visibility::Entry>,
 }
 
 impl Deref for Execution {
@@ -71,6 +73,7 @@ impl Execution {
             attached_queries: Vec::new(),
             waiting_queries: Vec::new(),
             written: 0,
+            indexed: None,
         }
     }
 

@@ -133,6 +133,7 @@ impl Engine {
             .map(|bytes| NamespaceRecord::decode(bytes.as_slice()).map_err(corrupt("namespace")))
             .collect::<Result<Vec<_>, _>>()?;
         let mut max_task_id = 0;
+        let mut reindex = Vec::new();
         for stored in loaded.runs {
             let run_state =
                 RunState::decode(stored.state.as_slice()).map_err(corrupt("run state"))?;
@@ -146,16 +147,27 @@ impl Engine {
             } else {
                 EventLog::default()
             };
-            let run = Execution::new(&stored.namespace, run_state, history);
+            let mut run = Execution::new(&stored.namespace, run_state, history);
             // Task ids grow with each event, so the last event has the run's highest.
             let last_event = run.history.last().map_or(0, |e| e.task_id);
             max_task_id = max_task_id.max(run.last_task_id).max(last_event);
-            state
-                .visibility
-                .upsert(&run.namespace, crate::describe::entry(&run));
+            let entry = crate::describe::entry(&run);
+            state::note_attributes(&mut state.attribute_names, &run.namespace, &entry);
+            if loaded.reindex {
+                reindex.push((run.namespace.clone(), entry));
+            } else if open {
+                run.indexed = Some(entry);
+            }
             if open {
                 state.runs.insert(run.key(), run);
             }
+        }
+        if !reindex.is_empty() {
+            tracing::info!(
+                runs = reindex.len(),
+                "writing the visibility entries of a file that predates them"
+            );
+            store.reindex(reindex)?;
         }
         state.context.events = EventBuilder::after(max_task_id);
         for (namespace, workflow_id, run_id) in loaded.current {
@@ -221,7 +233,7 @@ impl Engine {
             runs,
             current,
             context,
-            visibility,
+            attribute_names,
             ..
         } = &mut *state;
         let mut batch = Batch::default();
@@ -231,7 +243,12 @@ impl Engine {
                 continue;
             };
             deadlines::arm(run, context);
-            visibility.upsert(&key.0, crate::describe::entry(run));
+            let entry = crate::describe::entry(run);
+            if run.indexed.as_ref() != Some(&entry) {
+                state::note_attributes(attribute_names, &key.0, &entry);
+                batch.entries.push((key.0.clone(), entry.clone()));
+                run.indexed = Some(entry);
+            }
             let is_current = current
                 .get(&(key.0.clone(), run.workflow_id.clone()))
                 .is_some_and(|id| *id == key.1);
@@ -287,24 +304,17 @@ impl Engine {
     ) -> Result<usize, EngineError> {
         self.transact(|state| {
             let now = state.context.clock.now();
-            // The index knows every closed run, in memory or not.
-            let expired: Vec<(RunKey, String)> = state
-                .visibility
-                .closed()
-                .filter(
-                    |(namespace, entry)| match (entry.close_time, retention(namespace)) {
-                        (Some(closed), Some(keep)) => closed + keep <= now,
-                        _ => false,
-                    },
-                )
-                .map(|(namespace, entry)| {
-                    let key = (namespace.to_string(), entry.run_id.to_string());
-                    (key, entry.workflow_id.clone())
-                })
+            // The store knows every closed run, in memory or not.
+            let expired: Vec<(RunKey, String)> = self
+                .store
+                .closed_before(&|namespace| {
+                    retention(namespace).and_then(|keep| now.checked_sub(keep))
+                })?
+                .into_iter()
+                .map(|gone| ((gone.namespace, gone.run_id), gone.workflow_id))
                 .collect();
             for (key, workflow_id) in &expired {
                 state.runs.remove(key);
-                state.visibility.remove(&key.0, &key.1);
                 let current = (key.0.clone(), workflow_id.clone());
                 if state.current.get(&current) == Some(&key.1) {
                     state.current.remove(&current);
@@ -345,34 +355,42 @@ impl Engine {
         }
     }
 
-    /// The search attributes runs of `namespace` set.
+    /// The search attributes runs of `namespace` have set.
     pub fn search_attribute_names(&self, namespace: &str) -> std::collections::HashSet<String> {
-        self.lock().visibility.attribute_names(namespace)
+        self.lock()
+            .attribute_names
+            .get(namespace)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// The runs of `namespace` that `query` selects, in its order, `skip` of them skipped
-    /// and at most `limit` returned, and whether more follow. The visibility index picks
-    /// them; only the page's runs are described in full.
+    /// and at most `limit` returned, and whether more follow. The store picks them from
+    /// its visibility entries; only the page's runs are described in full.
     pub fn list(
         &self,
         namespace: &str,
         query: &visibility::Query,
         skip: usize,
         limit: usize,
-    ) -> (Vec<WorkflowExecutionInfo>, bool) {
+    ) -> Result<(Vec<WorkflowExecutionInfo>, bool), EngineError> {
         let state = self.lock();
-        let page = state.visibility.page(namespace, query, skip, limit);
+        let page = self.store.page(namespace, query, skip, limit)?;
         let infos = page
             .run_ids
             .iter()
             .filter_map(|id| state.peek(namespace, id, crate::describe::info))
             .collect();
-        (infos, page.more)
+        Ok((infos, page.more))
     }
 
-    /// How many runs of `namespace` `filter` selects, from the visibility index.
-    pub fn count(&self, namespace: &str, filter: &visibility::Filter) -> usize {
-        self.lock().visibility.count(namespace, filter).count
+    /// How many runs of `namespace` `filter` selects, from the store's visibility entries.
+    pub fn count(
+        &self,
+        namespace: &str,
+        filter: &visibility::Filter,
+    ) -> Result<usize, EngineError> {
+        Ok(self.store.count(namespace, filter)?.count)
     }
 
     /// Runs `read` on every run of `namespace` the store holds, as memory has it or read

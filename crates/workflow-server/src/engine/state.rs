@@ -1,7 +1,7 @@
 //! Every run the engine holds, the latest run of each workflow id, the context changes work
-//! in, and the visibility index: what the engine lock guards.
+//! in, and the search attributes runs set: what the engine lock guards.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use temporalio_protos::temporal::api::common::v1::WorkflowExecution;
@@ -11,7 +11,6 @@ use super::error::EngineError;
 use super::execution::Execution;
 use super::record::RunKey;
 use crate::store::{BatchNumber, Store};
-use crate::visibility;
 
 /// What the engine lock guards.
 #[derive(Debug)]
@@ -27,8 +26,9 @@ pub(crate) struct State {
     /// The latest run of each workflow id, by (namespace, workflow id).
     pub(crate) current: HashMap<(String, String), String>,
     pub(crate) context: Context,
-    /// Every run as list and count filter it, kept current by `commit_quietly`.
-    pub(crate) visibility: visibility::Index,
+    /// By namespace, the search attributes its runs have set since start-up (start-up reads
+    /// every run's), which list filters may name.
+    pub(crate) attribute_names: HashMap<String, HashSet<String>>,
 }
 
 impl State {
@@ -40,7 +40,7 @@ impl State {
             store,
             current: HashMap::new(),
             context: Context::default(),
-            visibility: visibility::Index::default(),
+            attribute_names: HashMap::new(),
         }
     }
 
@@ -60,10 +60,6 @@ impl State {
 
     /// Reads a run out of memory back from the store, without keeping it.
     fn read_back(&self, key: &RunKey) -> Result<Option<Execution>, EngineError> {
-        // The index knows every run; asking it first keeps made-up ids off the store.
-        if !self.visibility.contains(&key.0, &key.1) {
-            return Ok(None);
-        }
         match self.store.read_run(&key.0, &key.1)? {
             Some(stored) => Ok(Some(Execution::decode(&key.0, stored)?)),
             None => Ok(None),
@@ -183,11 +179,13 @@ impl State {
         let key = match self.resolve_in_memory(namespace, execution) {
             Ok(key) => key,
             Err(missing) => {
-                let stored = self.current_key(namespace, execution)?.is_some_and(|key| {
-                    self.visibility
-                        .get(&key.0, &key.1)
-                        .is_some_and(|entry| entry.workflow_id == execution.workflow_id)
-                });
+                let stored = match self.current_key(namespace, execution)? {
+                    Some(key) => self
+                        .store
+                        .entry(&key.0, &key.1)?
+                        .is_some_and(|entry| entry.workflow_id == execution.workflow_id),
+                    None => false,
+                };
                 return Err(if stored {
                     EngineError::already_closed()
                 } else {
@@ -207,5 +205,25 @@ impl State {
             && self.context.namespaces.is_empty()
             && self.context.deleted.is_empty()
             && self.context.effects.is_empty())
+    }
+}
+
+/// Notes the search attributes an entry sets in `names`, so list filters may name them.
+pub(crate) fn note_attributes(
+    names: &mut HashMap<String, HashSet<String>>,
+    namespace: &str,
+    entry: &crate::visibility::Entry,
+) {
+    if entry.custom.is_empty() {
+        return;
+    }
+    let names = match names.get_mut(namespace) {
+        Some(names) => names,
+        None => names.entry(namespace.to_string()).or_default(),
+    };
+    for (name, _) in &entry.custom {
+        if !names.contains(name) {
+            names.insert(name.clone());
+        }
     }
 }

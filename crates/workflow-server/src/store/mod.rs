@@ -1,16 +1,20 @@
 //! Persistence: one trait, two backends. The store is the source of truth: the engine hands
 //! each change to it as one write, made durable before the request that caused it is
 //! answered, and keeps in memory only the runs it is working on, reading the others back
-//! when they are asked for.
+//! when they are asked for. The store also answers list and count: each run's visibility
+//! [`Entry`] is written with the run, so a file store keeps none of them in memory.
 
 mod sqlite;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use tokio::sync::oneshot;
 
 pub use sqlite::SqliteStore;
+
+use crate::visibility::{Count, Entry, Filter, Index, Page, Query};
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -95,12 +99,18 @@ pub struct Batch {
     pub runs: Vec<RunWrite>,
     /// Encoded `NamespaceRecord`s, by name.
     pub namespaces: Vec<(String, Vec<u8>)>,
+    /// The visibility entries of runs whose entry changed, by namespace.
+    pub entries: Vec<(String, Entry)>,
+    /// Runs deleted, with their events and entries.
     pub deleted: Vec<RunDelete>,
 }
 
 impl Batch {
     pub fn is_empty(&self) -> bool {
-        self.runs.is_empty() && self.namespaces.is_empty() && self.deleted.is_empty()
+        self.runs.is_empty()
+            && self.namespaces.is_empty()
+            && self.entries.is_empty()
+            && self.deleted.is_empty()
     }
 }
 
@@ -112,6 +122,9 @@ pub struct Loaded {
     pub runs: Vec<StoredState>,
     /// `(namespace, workflow id, run id)` of each workflow id's latest run.
     pub current: Vec<(String, String, String)>,
+    /// Whether the visibility entries are missing (a file written before they were
+    /// stored): the engine writes every run's entry again.
+    pub reindex: bool,
 }
 
 /// One run's encoded `RunState`.
@@ -196,6 +209,28 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Writes what is queued, then releases the store: a file is left whole and alone (no
     /// write-ahead log beside it). Later commits fail.
     fn close(&self) -> Ticket;
+    /// Writes visibility entries at once, before the store takes batches: start-up's
+    /// rebuild of a file's entries when `Loaded::reindex` says they are missing.
+    fn reindex(&self, entries: Vec<(String, Entry)>) -> Result<(), StoreError>;
+    /// The visibility entry of a run, as the durable batches left it.
+    fn entry(&self, namespace: &str, run_id: &str) -> Result<Option<Entry>, StoreError>;
+    /// How many runs of `namespace` match `filter`.
+    fn count(&self, namespace: &str, filter: &Filter) -> Result<Count, StoreError>;
+    /// The runs of `namespace` that match `query`, in its order, `skip` of them skipped and
+    /// at most `limit` returned.
+    fn page(
+        &self,
+        namespace: &str,
+        query: &Query,
+        skip: usize,
+        limit: usize,
+    ) -> Result<Page, StoreError>;
+    /// The closed runs that closed at or before their namespace's `cutoff` (`None`: keep
+    /// the namespace's runs).
+    fn closed_before(
+        &self,
+        cutoff: &dyn Fn(&str) -> Option<SystemTime>,
+    ) -> Result<Vec<RunDelete>, StoreError>;
 }
 
 /// A fresh 32-byte secret from the system's secure random source.
@@ -219,13 +254,20 @@ pub struct MemoryStore {
 struct MemoryContents {
     /// By `(namespace, run id)`.
     runs: HashMap<(String, String), StoredRun>,
+    index: Index,
     batches: BatchNumber,
+}
+
+impl MemoryStore {
+    fn contents(&self) -> std::sync::MutexGuard<'_, MemoryContents> {
+        self.contents.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 impl Store for MemoryStore {
     fn load(&self) -> Result<Loaded, StoreError> {
         // Empty in a new process; what it holds later, for readers that scan it.
-        let contents = self.contents.lock().unwrap_or_else(|e| e.into_inner());
+        let contents = self.contents();
         let runs = contents
             .runs
             .iter()
@@ -242,18 +284,15 @@ impl Store for MemoryStore {
     }
 
     fn read_run(&self, namespace: &str, run_id: &str) -> Result<Option<StoredRun>, StoreError> {
-        let contents = self.contents.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(contents
+        Ok(self
+            .contents()
             .runs
             .get(&(namespace.to_string(), run_id.to_string()))
             .cloned())
     }
 
     fn durable(&self) -> BatchNumber {
-        self.contents
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .batches
+        self.contents().batches
     }
 
     fn token_secret(&self) -> Result<Vec<u8>, StoreError> {
@@ -265,9 +304,13 @@ impl Store for MemoryStore {
         if batch.is_empty() {
             return Ticket::done();
         }
-        let mut contents = self.contents.lock().unwrap_or_else(|e| e.into_inner());
+        let mut contents = self.contents();
         for gone in batch.deleted {
+            contents.index.remove(&gone.namespace, &gone.run_id);
             contents.runs.remove(&(gone.namespace, gone.run_id));
+        }
+        for (namespace, entry) in batch.entries {
+            contents.index.upsert(&namespace, entry);
         }
         for write in batch.runs {
             let run = contents
@@ -287,6 +330,54 @@ impl Store for MemoryStore {
 
     fn close(&self) -> Ticket {
         Ticket::done()
+    }
+
+    fn reindex(&self, entries: Vec<(String, Entry)>) -> Result<(), StoreError> {
+        let mut contents = self.contents();
+        for (namespace, entry) in entries {
+            contents.index.upsert(&namespace, entry);
+        }
+        Ok(())
+    }
+
+    fn entry(&self, namespace: &str, run_id: &str) -> Result<Option<Entry>, StoreError> {
+        Ok(self.contents().index.get(namespace, run_id).cloned())
+    }
+
+    fn count(&self, namespace: &str, filter: &Filter) -> Result<Count, StoreError> {
+        Ok(self.contents().index.count(namespace, filter))
+    }
+
+    fn page(
+        &self,
+        namespace: &str,
+        query: &Query,
+        skip: usize,
+        limit: usize,
+    ) -> Result<Page, StoreError> {
+        Ok(self.contents().index.page(namespace, query, skip, limit))
+    }
+
+    fn closed_before(
+        &self,
+        cutoff: &dyn Fn(&str) -> Option<SystemTime>,
+    ) -> Result<Vec<RunDelete>, StoreError> {
+        Ok(self
+            .contents()
+            .index
+            .closed()
+            .filter(|(namespace, entry)| {
+                entry
+                    .close_time
+                    .zip(cutoff(namespace))
+                    .is_some_and(|(closed, cutoff)| closed <= cutoff)
+            })
+            .map(|(namespace, entry)| RunDelete {
+                namespace: namespace.to_string(),
+                run_id: entry.run_id.to_string(),
+                workflow_id: entry.workflow_id.clone(),
+            })
+            .collect())
     }
 }
 

@@ -2,9 +2,10 @@
 //! workflow id, type and status, each set ordered by start time, so list and count read
 //! only the runs a filter can match instead of every run.
 //!
-//! The engine keeps it current: every run a commit writes is re-indexed, retention removes
-//! the runs it deletes, and start-up indexes what the store holds.
+//! The memory store keeps it current from the entries and deletions each batch carries. A
+//! file store answers from its own tables instead, through the same [`page`] and [`count`].
 
+use std::borrow::Borrow;
 use std::cell::Cell;
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -154,8 +155,6 @@ struct Space {
     by_workflow_id: HashMap<String, Keys>,
     by_type: HashMap<String, Keys>,
     by_status: HashMap<&'static str, Keys>,
-    /// How many runs set each search attribute.
-    attributes: HashMap<String, usize>,
 }
 
 fn add(sets: &mut HashMap<String, Keys>, value: &str, key: &Key) {
@@ -187,9 +186,6 @@ impl Space {
             .entry(entry.status)
             .or_default()
             .insert(key.clone());
-        for (name, _) in &entry.custom {
-            *self.attributes.entry(name.clone()).or_default() += 1;
-        }
         self.rows.insert(key.1, entry);
     }
 
@@ -203,14 +199,6 @@ impl Space {
             set.remove(&key);
             if set.is_empty() {
                 self.by_status.remove(entry.status);
-            }
-        }
-        for (name, _) in &entry.custom {
-            if let Some(count) = self.attributes.get_mut(name) {
-                *count -= 1;
-                if *count == 0 {
-                    self.attributes.remove(name);
-                }
             }
         }
         Some(entry)
@@ -359,11 +347,6 @@ pub struct Index {
 }
 
 impl Index {
-    /// Whether the index has a run.
-    pub fn contains(&self, namespace: &str, run_id: &str) -> bool {
-        self.get(namespace, run_id).is_some()
-    }
-
     /// The entry of a run.
     pub fn get(&self, namespace: &str, run_id: &str) -> Option<&Entry> {
         self.spaces.get(namespace)?.rows.get(run_id)
@@ -403,27 +386,13 @@ impl Index {
         }
     }
 
-    /// The search attributes runs of `namespace` set.
-    pub fn attribute_names(&self, namespace: &str) -> HashSet<String> {
-        self.spaces
-            .get(namespace)
-            .map(|s| s.attributes.keys().cloned().collect())
-            .unwrap_or_default()
-    }
-
     /// How many runs of `namespace` match `filter`.
     pub fn count(&self, namespace: &str, filter: &Filter) -> Count {
         let Some(space) = self.spaces.get(namespace) else {
             return Count::default();
         };
-        let mut count = Count::default();
-        for key in space.plan(filter).newest_first() {
-            count.examined += 1;
-            if filter.matches(&space.rows[&key.1].row()) {
-                count.count += 1;
-            }
-        }
-        count
+        let plan = space.plan(filter);
+        count(plan.newest_first().map(|key| &space.rows[&key.1]), filter)
     }
 
     /// The runs of `namespace` that match `query`, in its order, `skip` of them skipped and
@@ -432,38 +401,64 @@ impl Index {
         let Some(space) = self.spaces.get(namespace) else {
             return Page::default();
         };
-        let mut page = Page::default();
         let plan = space.plan(&query.filter);
-        let keys = plan.newest_first();
-        let examined = Cell::new(0);
-        let mut matching = keys
-            .map(|key| &space.rows[&key.1])
-            .inspect(|_| examined.set(examined.get() + 1))
-            .filter(|entry| query.filter.matches(&entry.row()));
-        let newest_first = matches!(query.order.as_slice(), [] | [(Field::StartTime, true)]);
-        if newest_first {
-            // The keys come in list order: read no further than the page and one more.
-            let mut matching = matching.skip(skip);
-            page.run_ids = matching
-                .by_ref()
-                .take(limit)
-                .map(|e| Arc::clone(&e.run_id))
-                .collect();
-            page.more = matching.next().is_some();
-        } else {
-            let mut all: Vec<&Entry> = matching.by_ref().collect();
-            all.sort_by(|a, b| list_order(a, b, &query.order));
-            page.more = all.len() > skip.saturating_add(limit);
-            page.run_ids = all
-                .into_iter()
-                .skip(skip)
-                .take(limit)
-                .map(|e| Arc::clone(&e.run_id))
-                .collect();
-        }
-        page.examined = examined.get();
-        page
+        page(
+            plan.newest_first().map(|key| &space.rows[&key.1]),
+            query,
+            skip,
+            limit,
+        )
     }
+}
+
+/// Counts the `candidates` (every run `filter` can match, and maybe more) that match.
+pub fn count<E: Borrow<Entry>>(candidates: impl Iterator<Item = E>, filter: &Filter) -> Count {
+    let mut count = Count::default();
+    for entry in candidates {
+        count.examined += 1;
+        if filter.matches(&entry.borrow().row()) {
+            count.count += 1;
+        }
+    }
+    count
+}
+
+/// The page of `candidates` (every run the query's filter can match, and maybe more, newest
+/// start first) that `query` selects: `skip` of them skipped, at most `limit` returned.
+pub fn page<E: Borrow<Entry>>(
+    candidates: impl Iterator<Item = E>,
+    query: &Query,
+    skip: usize,
+    limit: usize,
+) -> Page {
+    let mut page = Page::default();
+    let examined = Cell::new(0);
+    let mut matching = candidates
+        .inspect(|_| examined.set(examined.get() + 1))
+        .filter(|entry| query.filter.matches(&entry.borrow().row()));
+    let newest_first = matches!(query.order.as_slice(), [] | [(Field::StartTime, true)]);
+    if newest_first {
+        // The candidates come in list order: read no further than the page and one more.
+        let mut matching = matching.skip(skip);
+        page.run_ids = matching
+            .by_ref()
+            .take(limit)
+            .map(|e| Arc::clone(&e.borrow().run_id))
+            .collect();
+        page.more = matching.next().is_some();
+    } else {
+        let mut all: Vec<E> = matching.by_ref().collect();
+        all.sort_by(|a, b| list_order(a.borrow(), b.borrow(), &query.order));
+        page.more = all.len() > skip.saturating_add(limit);
+        page.run_ids = all
+            .into_iter()
+            .skip(skip)
+            .take(limit)
+            .map(|e| Arc::clone(&e.borrow().run_id))
+            .collect();
+    }
+    page.examined = examined.get();
+    page
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ mod tests;
 
 #[cfg(test)]
 use index::list_order;
-pub(crate) use index::{Entry, Index};
+pub(crate) use index::{Count, Entry, Index, Page, count, page};
 pub use parser::{
     Field, Filter, FilterError, MAX_DEPTH, MAX_IN_VALUES, MAX_QUERY_BYTES, MAX_TERMS, Query, Row,
     STATUSES, Value, parse, parse_with,

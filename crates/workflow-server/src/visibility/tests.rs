@@ -17,6 +17,7 @@ use temporalio_protos::temporal::api::workflowservice::v1 as ws;
 
 use super::{Entry, Index, Query, STATUSES, list_order, parse, parse_with};
 use crate::engine::Engine;
+use crate::store::{Batch, MemoryStore, RunDelete, SqliteStore, Store};
 
 fn brute_force(entries: &[Entry], query: &Query, skip: usize, limit: usize) -> Vec<String> {
     let mut matching: Vec<&Entry> = entries
@@ -125,64 +126,156 @@ fn the_planner_reads_only_the_runs_an_indexed_term_selects() {
     assert_eq!(ids, brute_force(&entries, &query, 10, 5));
 }
 
-#[test]
-fn pages_and_counts_equal_a_brute_force_scan_as_entries_change() {
-    let (mut index, mut entries) = seeded(300);
-    let queries = [
-        "",
-        "WorkflowId = 'w7'",
-        "WorkflowType IN ('T1', 'T4') AND ExecutionStatus != 'Running'",
-        "ExecutionStatus = 'Completed'",
-        "StartTime < '2023-11-14T22:14:00Z' AND WorkflowType = 'T2'",
-        "Tier = 't0' OR Tier = 't3'",
-        "CloseTime IS NULL ORDER BY WorkflowId ASC, StartTime DESC",
-        "ORDER BY StartTime ASC",
-        "ORDER BY StartTime DESC",
-        "WorkflowType = 'T1' ORDER BY CloseTime DESC",
-    ];
-    let check = |index: &Index, entries: &[Entry]| {
-        for text in queries {
-            let query = parse_with(text, &tier).unwrap();
-            let all = brute_force(entries, &query, 0, usize::MAX);
-            assert_eq!(
-                index.count("default", &query.filter).count,
-                all.len(),
-                "{text}"
-            );
-            for (skip, limit) in [(0, 1000), (0, 7), (7, 7), (all.len().saturating_sub(3), 7)] {
-                let page = index.page("default", &query, skip, limit);
-                let ids: Vec<String> = page.run_ids.iter().map(|id| id.to_string()).collect();
-                assert_eq!(ids, brute_force(entries, &query, skip, limit), "{text}");
-                assert_eq!(page.more, all.len() > skip + limit, "{text}");
-            }
-        }
+/// Writes `entries` to `store` as commits would.
+async fn write(store: &dyn Store, entries: &[Entry]) {
+    let batch = Batch {
+        entries: entries
+            .iter()
+            .map(|e| ("default".to_string(), e.clone()))
+            .collect(),
+        ..Batch::default()
     };
-    check(&index, &entries);
-    // Close some, change their attributes, delete others.
-    for e in entries
-        .iter_mut()
-        .filter(|e| e.status == "Running")
-        .take(20)
-    {
-        e.status = "Completed";
-        e.close_time = Some(e.start_time + Duration::from_secs(9));
-        e.custom = vec![("Tier".into(), "t3".into())];
-        index.upsert("default", e.clone());
+    store.commit(batch).wait().await.unwrap();
+}
+
+async fn delete(store: &dyn Store, entries: &[Entry]) {
+    let batch = Batch {
+        deleted: entries
+            .iter()
+            .map(|e| RunDelete {
+                namespace: "default".into(),
+                run_id: e.run_id.to_string(),
+                workflow_id: e.workflow_id.clone(),
+            })
+            .collect(),
+        ..Batch::default()
+    };
+    store.commit(batch).wait().await.unwrap();
+}
+
+/// Both stores: in memory (the index) and a SQLite file (its table).
+fn stores(dir: &tempfile::TempDir) -> Vec<(&'static str, Box<dyn Store>)> {
+    vec![
+        ("memory", Box::new(MemoryStore::default())),
+        (
+            "sqlite",
+            Box::new(SqliteStore::open(&dir.path().join("entries.db")).unwrap()),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn pages_and_counts_equal_a_brute_force_scan_as_entries_change() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, store) in stores(&dir) {
+        let store = &*store;
+        let mut entries: Vec<Entry> = (0..300).map(entry).collect();
+        write(store, &entries).await;
+        let queries = [
+            "",
+            "WorkflowId = 'w7'",
+            "WorkflowType IN ('T1', 'T4') AND ExecutionStatus != 'Running'",
+            "ExecutionStatus = 'Completed'",
+            "StartTime < '2023-11-14T22:14:00Z' AND WorkflowType = 'T2'",
+            "StartTime > '2023-11-14T22:14:00Z' AND StartTime <= '2023-11-14T22:14:30Z'",
+            "StartTime = '2023-11-14T22:14:00Z'",
+            "Tier = 't0' OR Tier = 't3'",
+            "CloseTime IS NULL ORDER BY WorkflowId ASC, StartTime DESC",
+            "ORDER BY StartTime ASC",
+            "ORDER BY StartTime DESC",
+            "WorkflowType = 'T1' ORDER BY CloseTime DESC",
+        ];
+        let check = |entries: Vec<Entry>| async move {
+            for text in queries {
+                let query = parse_with(text, &tier).unwrap();
+                let all = brute_force(&entries, &query, 0, usize::MAX);
+                let count = store.count("default", &query.filter).unwrap();
+                assert_eq!(count.count, all.len(), "{name}: {text}");
+                for (skip, limit) in [(0, 1000), (0, 7), (7, 7), (all.len().saturating_sub(3), 7)] {
+                    let page = store.page("default", &query, skip, limit).unwrap();
+                    let ids: Vec<String> = page.run_ids.iter().map(|id| id.to_string()).collect();
+                    assert_eq!(
+                        ids,
+                        brute_force(&entries, &query, skip, limit),
+                        "{name}: {text}"
+                    );
+                    assert_eq!(page.more, all.len() > skip + limit, "{name}: {text}");
+                }
+            }
+            entries
+        };
+        entries = check(entries).await;
+        // Close some, change their attributes, delete others.
+        let mut changed = Vec::new();
+        for e in entries
+            .iter_mut()
+            .filter(|e| e.status == "Running")
+            .take(20)
+        {
+            e.status = "Completed";
+            e.close_time = Some(e.start_time + Duration::from_secs(9));
+            e.custom = vec![("Tier".into(), "t3".into())];
+            changed.push(e.clone());
+        }
+        write(store, &changed).await;
+        let gone: Vec<Entry> = entries.drain(100..150).collect();
+        delete(store, &gone).await;
+        assert_eq!(store.entry("default", &gone[0].run_id).unwrap(), None);
+        assert_eq!(
+            store.entry("default", &changed[0].run_id).unwrap().as_ref(),
+            Some(&changed[0]),
+            "{name}"
+        );
+        entries = check(entries).await;
+        let closed = store
+            .closed_before(&|_| Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_060)))
+            .unwrap();
+        let want = entries
+            .iter()
+            .filter(|e| {
+                e.close_time.is_some_and(|t| {
+                    t <= SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_060)
+                })
+            })
+            .count();
+        assert!(want > 0);
+        assert_eq!(closed.len(), want, "{name}: closed before the cutoff");
+        assert!(store.closed_before(&|_| None).unwrap().is_empty(), "{name}");
+        let all = entries.clone();
+        delete(store, &all).await;
+        entries.clear();
+        check(entries).await;
     }
-    let gone: Vec<Entry> = entries.drain(100..150).collect();
-    for e in &gone {
-        index.remove("default", &e.run_id);
-    }
-    check(&index, &entries);
-    assert!(index.attribute_names("default").contains("Tier"));
-    for e in entries.drain(..) {
-        index.remove("default", &e.run_id);
-    }
-    assert!(
-        index.attribute_names("default").is_empty(),
-        "names go with their runs"
+}
+
+#[tokio::test]
+async fn a_sqlite_file_reads_only_the_rows_an_indexed_term_selects() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("entries.db")).unwrap();
+    let entries: Vec<Entry> = (0..1000).map(entry).collect();
+    write(&store, &entries).await;
+    let expect = |query: &str, examined: usize| {
+        let parsed = parse_with(query, &tier).unwrap();
+        let count = store.count("default", &parsed.filter).unwrap();
+        let matching = brute_force(&entries, &parsed, 0, usize::MAX).len();
+        assert_eq!(count.count, matching, "{query}");
+        assert_eq!(count.examined, examined, "{query}: rows read");
+    };
+    expect("WorkflowId = 'w7'", 10);
+    expect("WorkflowType = 'T3'", 200);
+    expect("ExecutionStatus = 'Failed'", 143);
+    expect("ExecutionStatus IN ('Failed', 'Running')", 143 + 143);
+    expect("WorkflowType = 'T2' AND WorkflowId = 'w7'", 10);
+    // Bounds are read inclusive: the two runs of the upper second are read, then refused.
+    expect(
+        "StartTime >= '2023-11-14T22:13:30Z' AND StartTime < '2023-11-14T22:13:40Z'",
+        22,
     );
-    check(&index, &entries);
+    expect(
+        "StartTime > '2030-01-01T00:00:00Z' AND StartTime < '2020-01-01T00:00:00Z'",
+        0,
+    );
+    expect("TaskQueue = 'q'", 1000);
 }
 
 fn start_request(
@@ -284,9 +377,13 @@ fn assert_index_matches_runs(engine: &Engine, midway: SystemTime) -> usize {
     for text in &queries {
         let query = parse_with(text, &|n| names.contains(n)).unwrap();
         let all = brute_force(&entries, &query, 0, usize::MAX);
-        assert_eq!(engine.count("default", &query.filter), all.len(), "{text}");
+        assert_eq!(
+            engine.count("default", &query.filter).unwrap(),
+            all.len(),
+            "{text}"
+        );
         for (skip, limit) in [(0, 1000), (0, 3), (3, 3)] {
-            let (infos, more) = engine.list("default", &query, skip, limit);
+            let (infos, more) = engine.list("default", &query, skip, limit).unwrap();
             let ids: Vec<String> = infos
                 .iter()
                 .map(|i| i.execution.as_ref().unwrap().run_id.clone())
@@ -361,6 +458,19 @@ async fn the_engine_keeps_the_index_equal_to_its_runs_across_changes_retention_a
 
     let engine = open();
     assert_eq!(assert_index_matches_runs(&engine, midway), runs, "reloaded");
+    drop(engine);
+
+    // A file from before the entries were stored: start-up writes them.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("DELETE FROM visibility", [])
+        .unwrap();
+    let engine = open();
+    assert_eq!(
+        assert_index_matches_runs(&engine, midway),
+        runs,
+        "reindexed"
+    );
     // More changes after the restart: the open runs close.
     for id in ["order-0", "order-2-2"] {
         let execution = WorkflowExecution {

@@ -1,18 +1,24 @@
 //! A SQLite file in WAL mode. One writer thread commits batches in order; batches queued
 //! while a commit runs share the next one (group commit), so one fsync covers many changes.
-//! Runs are read back on a second connection, which sees every committed batch.
+//! Runs are read back, and lists and counts answered, on a second connection, which sees
+//! every committed batch.
+
+mod visibility;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use rusqlite::{Connection, params};
 use tokio::sync::oneshot;
 
 use super::{
-    Batch, BatchNumber, Loaded, Store, StoreError, StoredRun, StoredState, Ticket, new_secret,
+    Batch, BatchNumber, Loaded, RunDelete, Store, StoreError, StoredRun, StoredState, Ticket,
+    new_secret,
 };
+use crate::visibility::{Count, Entry, Filter, Page, Query};
 
 /// Most batches one transaction takes.
 const MAX_GROUP: usize = 512;
@@ -49,8 +55,8 @@ CREATE TABLE IF NOT EXISTS current_runs (
 ";
 
 /// The layout version this server writes, kept in SQLite's `user_version`. A file of a
-/// later version is refused rather than misread.
-pub const SCHEMA_VERSION: i64 = 1;
+/// later version is refused rather than misread. Version 2 added the visibility table.
+pub const SCHEMA_VERSION: i64 = 2;
 
 enum Job {
     Write(Batch, BatchNumber, oneshot::Sender<Result<(), String>>),
@@ -109,6 +115,9 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
         });
     }
     connection.execute_batch(SCHEMA).map_err(failed)?;
+    connection
+        .execute_batch(visibility::SCHEMA)
+        .map_err(failed)?;
     if version < SCHEMA_VERSION {
         connection
             .pragma_update(None, "user_version", SCHEMA_VERSION)
@@ -135,6 +144,10 @@ impl SqliteStore {
             durable,
             reader: Mutex::new(reader),
         })
+    }
+
+    fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.reader.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Queues a job; a write gets the next batch number, answered with it.
@@ -235,12 +248,16 @@ fn write_group<'a>(
         )?;
         for batch in batches {
             for gone in &batch.deleted {
+                visibility::delete(&tx, &gone.namespace, &gone.run_id)?;
                 delete_events.execute(params![gone.namespace, gone.run_id])?;
                 delete_run.execute(params![gone.namespace, gone.run_id])?;
                 delete_current.execute(params![gone.namespace, gone.workflow_id, gone.run_id])?;
             }
             for (name, record) in &batch.namespaces {
                 namespace.execute(params![name, record])?;
+            }
+            for (namespace, entry) in &batch.entries {
+                visibility::upsert(&tx, namespace, entry)?;
             }
             for write in &batch.runs {
                 run.execute(params![
@@ -285,11 +302,12 @@ impl Store for SqliteStore {
                 })
             })?
             .collect::<Result<_, _>>()?;
+        loaded.reindex = visibility::missing(&connection)?;
         Ok(loaded)
     }
 
     fn read_run(&self, namespace: &str, run_id: &str) -> Result<Option<StoredRun>, StoreError> {
-        let connection = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        let connection = self.reader();
         // One read transaction, so the state and the events come from the same commit.
         connection.execute_batch("BEGIN")?;
         let read = read_run(&connection, namespace, run_id);
@@ -334,6 +352,41 @@ impl Store for SqliteStore {
             receiver: Some(receiver),
             batch: 0,
         }
+    }
+
+    fn reindex(&self, entries: Vec<(String, Entry)>) -> Result<(), StoreError> {
+        let mut connection = connect(&self.path)?;
+        let tx = connection.transaction()?;
+        for (namespace, entry) in &entries {
+            visibility::upsert(&tx, namespace, entry)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn entry(&self, namespace: &str, run_id: &str) -> Result<Option<Entry>, StoreError> {
+        visibility::entry(&self.reader(), namespace, run_id)
+    }
+
+    fn count(&self, namespace: &str, filter: &Filter) -> Result<Count, StoreError> {
+        visibility::count(&self.reader(), namespace, filter)
+    }
+
+    fn page(
+        &self,
+        namespace: &str,
+        query: &Query,
+        skip: usize,
+        limit: usize,
+    ) -> Result<Page, StoreError> {
+        visibility::page(&self.reader(), namespace, query, skip, limit)
+    }
+
+    fn closed_before(
+        &self,
+        cutoff: &dyn Fn(&str) -> Option<SystemTime>,
+    ) -> Result<Vec<RunDelete>, StoreError> {
+        visibility::closed_before(&self.reader(), cutoff)
     }
 }
 
