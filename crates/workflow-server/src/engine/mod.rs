@@ -170,8 +170,12 @@ impl Engine {
             store.reindex(reindex)?;
         }
         state.context.events = EventBuilder::after(max_task_id);
+        // The latest runs in memory (the open ones); the store answers for the others.
         for (namespace, workflow_id, run_id) in loaded.current {
-            state.current.insert((namespace, workflow_id), run_id);
+            let key = (namespace, run_id);
+            if state.runs.contains_key(&key) {
+                state.current.insert((key.0, workflow_id), key.1);
+            }
         }
         // Hand out again what was waiting; a task a worker held times out as it would have.
         let keys: Vec<RunKey> = state.runs.keys().cloned().collect();

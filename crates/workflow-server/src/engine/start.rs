@@ -221,8 +221,7 @@ pub(crate) fn admit(
     reuse: WorkflowIdReusePolicy,
     conflict: WorkflowIdConflictPolicy,
 ) -> Result<Admission, EngineError> {
-    let key = (new.namespace.clone(), new.workflow_id.clone());
-    let Some(current) = state.current.get(&key).cloned() else {
+    let Some(current) = state.latest_run(&new.namespace, &new.workflow_id)? else {
         return Ok(Admission::Start);
     };
     let run_key = (new.namespace.clone(), current.clone());

@@ -23,7 +23,8 @@ pub(crate) struct State {
     pub(crate) closed: VecDeque<(RunKey, BatchNumber)>,
     cache: usize,
     store: Arc<dyn Store>,
-    /// The latest run of each workflow id, by (namespace, workflow id).
+    /// The latest run of each workflow id whose latest run is in memory, by (namespace,
+    /// workflow id); the store knows the others (`latest_run`).
     pub(crate) current: HashMap<(String, String), String>,
     pub(crate) context: Context,
     /// By namespace, the search attributes its runs have set since start-up (start-up reads
@@ -104,8 +105,11 @@ impl State {
             let evictable = self.runs.get(&key).is_some_and(|run| {
                 !run.is_running() && run.written <= durable && !self.context.queries.waits_on(&key)
             });
-            if evictable {
-                self.runs.remove(&key);
+            if evictable && let Some(run) = self.runs.remove(&key) {
+                let id = (key.0.clone(), run.workflow_id.clone());
+                if self.current.get(&id) == Some(&key.1) {
+                    self.current.remove(&id);
+                }
             }
         }
     }
@@ -129,6 +133,22 @@ impl State {
         self.resolve_in_memory(namespace, execution)
     }
 
+    /// The latest run of a workflow id: from memory, or from the store when that run is
+    /// out of memory.
+    pub(crate) fn latest_run(
+        &self,
+        namespace: &str,
+        workflow_id: &str,
+    ) -> Result<Option<String>, EngineError> {
+        match self
+            .current
+            .get(&(namespace.to_string(), workflow_id.to_string()))
+        {
+            Some(run_id) => Ok(Some(run_id.clone())),
+            None => Ok(self.store.current_run(namespace, workflow_id)?),
+        }
+    }
+
     fn current_key(
         &self,
         namespace: &str,
@@ -140,9 +160,8 @@ impl State {
             ));
         }
         Ok(if execution.run_id.is_empty() {
-            self.current
-                .get(&(namespace.to_string(), execution.workflow_id.clone()))
-                .map(|id| (namespace.to_string(), id.clone()))
+            self.latest_run(namespace, &execution.workflow_id)?
+                .map(|id| (namespace.to_string(), id))
         } else {
             Some((namespace.to_string(), execution.run_id.clone()))
         })

@@ -212,6 +212,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Writes visibility entries at once, before the store takes batches: start-up's
     /// rebuild of a file's entries when `Loaded::reindex` says they are missing.
     fn reindex(&self, entries: Vec<(String, Entry)>) -> Result<(), StoreError>;
+    /// The latest run of a workflow id, as the durable batches left it.
+    fn current_run(&self, namespace: &str, workflow_id: &str)
+    -> Result<Option<String>, StoreError>;
     /// The visibility entry of a run, as the durable batches left it.
     fn entry(&self, namespace: &str, run_id: &str) -> Result<Option<Entry>, StoreError>;
     /// How many runs of `namespace` match `filter`.
@@ -254,6 +257,8 @@ pub struct MemoryStore {
 struct MemoryContents {
     /// By `(namespace, run id)`.
     runs: HashMap<(String, String), StoredRun>,
+    /// The latest run of each workflow id, by `(namespace, workflow id)`.
+    current: HashMap<(String, String), String>,
     index: Index,
     batches: BatchNumber,
 }
@@ -307,12 +312,22 @@ impl Store for MemoryStore {
         let mut contents = self.contents();
         for gone in batch.deleted {
             contents.index.remove(&gone.namespace, &gone.run_id);
+            let id = (gone.namespace.clone(), gone.workflow_id);
+            if contents.current.get(&id) == Some(&gone.run_id) {
+                contents.current.remove(&id);
+            }
             contents.runs.remove(&(gone.namespace, gone.run_id));
         }
         for (namespace, entry) in batch.entries {
             contents.index.upsert(&namespace, entry);
         }
         for write in batch.runs {
+            if write.current {
+                contents.current.insert(
+                    (write.namespace.clone(), write.workflow_id),
+                    write.run_id.clone(),
+                );
+            }
             let run = contents
                 .runs
                 .entry((write.namespace, write.run_id))
@@ -338,6 +353,18 @@ impl Store for MemoryStore {
             contents.index.upsert(&namespace, entry);
         }
         Ok(())
+    }
+
+    fn current_run(
+        &self,
+        namespace: &str,
+        workflow_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .contents()
+            .current
+            .get(&(namespace.to_string(), workflow_id.to_string()))
+            .cloned())
     }
 
     fn entry(&self, namespace: &str, run_id: &str) -> Result<Option<Entry>, StoreError> {

@@ -364,6 +364,21 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn current_run(
+        &self,
+        namespace: &str,
+        workflow_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .reader()
+            .prepare_cached(
+                "SELECT run_id FROM current_runs WHERE namespace = ?1 AND workflow_id = ?2",
+            )?
+            .query_row(params![namespace, workflow_id], |row| row.get(0))
+            .optional()?)
+    }
+
     fn entry(&self, namespace: &str, run_id: &str) -> Result<Option<Entry>, StoreError> {
         visibility::entry(&self.reader(), namespace, run_id)
     }
