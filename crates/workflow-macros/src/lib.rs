@@ -9,6 +9,7 @@
 mod activities;
 mod activity;
 mod attrs;
+mod determinism;
 mod workflow;
 
 use proc_macro::TokenStream;
@@ -21,6 +22,12 @@ use syn::parse_macro_input;
 /// The run method's name becomes its typed stub (`MyWorkflow::run`), and so do the signal
 /// and query methods' names: `client.execute_workflow(MyWorkflow::run, input, options)`,
 /// `handle.signal(MyWorkflow::add, item)`. Each stub has the visibility of its method.
+///
+/// The methods are checked for calls that break replay (the machine's clock, sleeping,
+/// spawning, randomness, fresh ids, files, network, environment, processes, `select!`
+/// without `biased;`, ordered walks over a `HashMap`): each is a compile error naming the
+/// `ctx` alternative. `#[allow_nondeterminism("reason")]` on a statement, match arm or method
+/// accepts a reviewed exception.
 #[proc_macro_attribute]
 pub fn workflow(args: TokenStream, item: TokenStream) -> TokenStream {
     let args = parse_macro_input!(args as attrs::Args);

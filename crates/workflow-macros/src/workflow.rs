@@ -7,6 +7,7 @@ use syn::{Error, FnArg, ImplItem, ImplItemFn, ItemImpl, ItemStruct, ReturnType, 
 
 use crate::activity::{destructure, input_type, is_type_named, result_ok_type};
 use crate::attrs::{Args, Errors};
+use crate::determinism;
 
 pub fn expand_struct(args: Args, item: ItemStruct) -> TokenStream {
     let _ = args.krate;
@@ -149,10 +150,14 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
     let mut init: Option<syn::Ident> = None;
     let mut signals = Vec::new();
     let mut queries = Vec::new();
+    // Findings of the determinism checks leave the workflow's shape intact, so the full
+    // expansion is still emitted beside them.
+    let mut nondeterminism = Vec::new();
     for impl_item in &mut item.items {
         let ImplItem::Fn(method) = impl_item else {
             continue;
         };
+        nondeterminism.extend(determinism::check(method));
         let Some(role) = take_role(method, &mut errors) else {
             continue;
         };
@@ -319,8 +324,10 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
                 }
             }
         });
-        return quote!(#item #compile_errors #stand_in);
+        let nondeterminism = nondeterminism.iter().map(Error::to_compile_error);
+        return quote!(#item #compile_errors #(#nondeterminism)* #stand_in);
     }
+    let nondeterminism = nondeterminism.iter().map(Error::to_compile_error);
     let (run_ident, run_inputs, run_output) = run.expect("checked above");
     let run_output = run_output.expect("checked above");
 
@@ -436,6 +443,7 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
 
     quote! {
         #item
+        #(#nondeterminism)*
 
         impl #self_ty {
             #run_stub
