@@ -40,6 +40,9 @@ pub struct WorkerOptions {
     pub default_heartbeat_throttle: Duration,
     /// Upper bound of the heartbeat throttle. Default 60 s.
     pub max_heartbeat_throttle: Duration,
+    /// How long workflow code may run without yielding before the worker logs a warning
+    /// naming the workflow and run (a busy loop or a blocking call). Default 2 s.
+    pub slow_activation_threshold: Duration,
 }
 
 impl Default for WorkerOptions {
@@ -58,6 +61,7 @@ impl Default for WorkerOptions {
             graceful_shutdown_timeout: Duration::from_secs(10),
             default_heartbeat_throttle: Duration::from_secs(30),
             max_heartbeat_throttle: Duration::from_secs(60),
+            slow_activation_threshold: Duration::from_secs(2),
         }
     }
 }
@@ -108,6 +112,12 @@ impl WorkerOptions {
     /// Sets the identity.
     pub fn identity(mut self, identity: impl Into<String>) -> Self {
         self.identity = Some(identity.into());
+        self
+    }
+
+    /// Sets how long workflow code may run without yielding before a warning is logged.
+    pub fn slow_activation_threshold(mut self, threshold: Duration) -> Self {
+        self.slow_activation_threshold = threshold;
         self
     }
 

@@ -310,6 +310,59 @@ async fn an_unknown_workflow_type_fails_the_task_not_the_workflow() {
     stop_worker(worker).await;
 }
 
+// ---- run-time determinism checks (debug builds) -----------------------------------------
+
+/// Awaits a future nothing in its history can complete.
+#[workflow]
+#[derive(Default)]
+struct WaitsOnNothing;
+
+#[workflow]
+impl WaitsOnNothing {
+    #[run]
+    async fn run(_ctx: WorkflowContext<Self>) -> WorkflowResult<()> {
+        futures::future::pending::<()>().await;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn code_waiting_on_nothing_the_history_drives_fails_its_task_and_says_why() {
+    let client = client().await;
+    let queue = unique_id("rust-wf");
+    let worker =
+        spawn_worker(Worker::new(client.clone(), &queue).register_workflow::<WaitsOnNothing>());
+    let handle = client
+        .start_workflow(
+            WaitsOnNothing::run,
+            (),
+            WorkflowOptions::new(unique_id("waits-on-nothing"), &queue),
+        )
+        .await
+        .unwrap();
+    let failed = wait_for_event(&handle, |e| {
+        matches!(
+            e.attributes,
+            Some(Attributes::WorkflowTaskFailedEventAttributes(_))
+        )
+    })
+    .await;
+    let Some(Attributes::WorkflowTaskFailedEventAttributes(a)) = failed.attributes else {
+        unreachable!()
+    };
+    let message = a.failure.unwrap().message;
+    assert!(
+        message.contains(
+            "workflow WaitsOnNothing is waiting on something the workflow runtime does not drive"
+        ),
+        "{message}"
+    );
+    let status = handle.describe().await.unwrap().status;
+    assert_eq!(status, workflow_client::WorkflowExecutionStatus::Running);
+    handle.terminate("test over").await.unwrap();
+    stop_worker(worker).await;
+}
+
 // ---- versioning and the replayer -------------------------------------------------------
 
 #[activity]

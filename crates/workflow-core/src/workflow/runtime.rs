@@ -312,6 +312,33 @@ pub enum ActivationError {
         /// What went wrong.
         message: String,
     },
+    /// Something other than the workflow runtime woke the code (debug builds): a channel fed
+    /// from outside the workflow, a timer of another runtime. A replay would not wake it the
+    /// same way.
+    #[error(
+        "workflow {workflow_type} was woken by something other than the workflow runtime \
+         ({woken_by}); workflow code may wait only on what `ctx` gives (timers, activities, \
+         child workflows, `wait_condition`), since nothing else is replayed from history: \
+         send data in with a signal, do outside work in an activity"
+    )]
+    ForeignWake {
+        /// Workflow type.
+        workflow_type: String,
+        /// Where the wake came from, with the first calls that made it.
+        woken_by: String,
+    },
+    /// The code waits, but on nothing the workflow runtime drives (debug builds): no timer,
+    /// activity, child workflow, external signal or cancellation, or condition is pending.
+    #[error(
+        "workflow {workflow_type} is waiting on something the workflow runtime does not drive: \
+         no timer, activity, child workflow or condition is pending, so nothing in its history \
+         can wake it; await `ctx.sleep(..)` instead of another runtime's timer, and a \
+         `#[signal]` with `ctx.wait_condition(..)` instead of a channel"
+    )]
+    Blocked {
+        /// Workflow type.
+        workflow_type: String,
+    },
 }
 
 /// How a worker starts a run.
@@ -520,6 +547,23 @@ impl Shared {
     /// What the workflow code waits on, one line each, in the order it asked: the answer to
     /// `__stack_trace`. Async Rust keeps no call stack for a suspended future, so this names
     /// the durable operations the run is blocked on instead.
+    /// Whether the code waits on something its history will resolve: an unresolved timer,
+    /// activity, child, external signal or cancellation, a condition, or the run's
+    /// cancellation.
+    fn waits_on_history(&self) -> bool {
+        fn unresolved<T>(slots: &HashMap<u32, Slot<T>>) -> bool {
+            slots.values().any(|slot| slot.result.is_none())
+        }
+        unresolved(&self.activities)
+            || unresolved(&self.timers)
+            || unresolved(&self.child_starts)
+            || unresolved(&self.child_results)
+            || unresolved(&self.signals)
+            || unresolved(&self.cancels)
+            || !self.condition_waiters.is_empty()
+            || !self.cancel_waiters.is_empty()
+    }
+
     fn awaiting(&self, workflow_type: &str) -> String {
         fn pending<T, M>(slots: &HashMap<u32, Slot<T>>, describe: M) -> Vec<(u32, String)>
         where
@@ -782,14 +826,96 @@ fn child_cancelled(meta: &ChildMeta) -> Failure {
     }
 }
 
-struct FlagWaker(AtomicBool);
+/// Whether runs watch what wakes them (debug builds): a wake outside an activation, or from
+/// another thread, comes from something the history does not drive.
+const WATCH_WAKES: bool = cfg!(debug_assertions);
 
-impl Wake for FlagWaker {
+/// The waker of a run's code: a flag the activation loop reads, and in debug builds a record
+/// of the first wake that came from outside the workflow runtime.
+struct RunWaker {
+    woken: AtomicBool,
+    /// True while an activation runs on `owner`: the only time the runtime wakes the code.
+    delivering: AtomicBool,
+    owner: std::thread::ThreadId,
+    foreign: std::sync::Mutex<Option<String>>,
+}
+
+impl RunWaker {
+    fn new() -> Self {
+        Self {
+            woken: AtomicBool::new(true),
+            delivering: AtomicBool::new(false),
+            owner: std::thread::current().id(),
+            foreign: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn woke(&self) {
+        self.woken.store(true, Ordering::Release);
+        if WATCH_WAKES {
+            let on_owner = std::thread::current().id() == self.owner;
+            if !(on_owner && self.delivering.load(Ordering::Acquire)) {
+                let mut foreign = self.foreign.lock().unwrap_or_else(|e| e.into_inner());
+                if foreign.is_none() {
+                    *foreign = Some(describe_foreign_wake(on_owner));
+                }
+            }
+        }
+    }
+
+    fn take_foreign(&self) -> Option<String> {
+        self.foreign
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+}
+
+impl Wake for RunWaker {
     fn wake(self: Arc<Self>) {
-        self.0.store(true, Ordering::Release);
+        self.woke();
     }
     fn wake_by_ref(self: &Arc<Self>) {
-        self.0.store(true, Ordering::Release);
+        self.woke();
+    }
+}
+
+/// Names what woke a run from outside: the thread, and the first frames of the call that
+/// woke it that are not the standard library's or this runtime's.
+fn describe_foreign_wake(on_owner: bool) -> String {
+    let thread = std::thread::current();
+    let place = if on_owner {
+        "between workflow tasks".to_string()
+    } else {
+        format!("from thread {:?}", thread.name().unwrap_or("unnamed"))
+    };
+    let trace = std::backtrace::Backtrace::force_capture().to_string();
+    let callers: Vec<&str> = trace
+        .lines()
+        .filter_map(|line| {
+            let (index, symbol) = line.trim_start().split_once(": ")?;
+            index.parse::<u32>().ok().map(|_| symbol.trim())
+        })
+        .filter(|symbol| {
+            ![
+                "std::", "core::", "alloc::", "<alloc::", "<core::", "<std::", "__rust",
+            ]
+            .iter()
+            .any(|prefix| symbol.starts_with(prefix))
+                && ![
+                    "describe_foreign_wake",
+                    "RunWaker",
+                    "workflow_core::workflow::runtime::",
+                ]
+                .iter()
+                .any(|ours| symbol.contains(ours))
+        })
+        .take(4)
+        .collect();
+    if callers.is_empty() {
+        place
+    } else {
+        format!("{place}, by {}", callers.join(" <- "))
     }
 }
 
@@ -819,7 +945,7 @@ pub struct WorkflowInstance {
     shared: Rc<RefCell<Shared>>,
     root: Option<Pin<Box<dyn Future<Output = RunOutcome>>>>,
     handlers: Box<dyn Handlers>,
-    woken: Arc<FlagWaker>,
+    woken: Arc<RunWaker>,
     info: Rc<WorkflowInfo>,
     signals: &'static [&'static str],
     queries: &'static [&'static str],
@@ -859,7 +985,7 @@ impl WorkflowInstance {
             shared,
             root: Some(root),
             handlers: Box::new(StateHandlers(state)),
-            woken: Arc::new(FlagWaker(AtomicBool::new(true))),
+            woken: Arc::new(RunWaker::new()),
             info,
             signals: W::SIGNALS,
             queries: W::QUERIES,
@@ -888,20 +1014,50 @@ impl WorkflowInstance {
                 "the run was poisoned by an earlier panic".into(),
             ));
         }
+        self.foreign_wake()?;
         {
             let mut shared = self.shared.borrow_mut();
             shared.now = activation.time;
             shared.replaying = activation.replaying;
             shared.history_length = activation.history_length;
         }
-        for job in activation.jobs {
+        self.woken.delivering.store(true, Ordering::Release);
+        let ran = self.deliver(activation.jobs);
+        self.woken.delivering.store(false, Ordering::Release);
+        ran?;
+        self.foreign_wake()?;
+        let commands = std::mem::take(&mut self.shared.borrow_mut().commands);
+        if WATCH_WAKES && self.root.is_some() && !self.shared.borrow().waits_on_history() {
+            self.poisoned = true;
+            return Err(ActivationError::Blocked {
+                workflow_type: self.info.workflow_type.clone(),
+            });
+        }
+        Ok(commands)
+    }
+
+    fn deliver(&mut self, jobs: Vec<Job>) -> Result<(), ActivationError> {
+        for job in jobs {
             let signal = self.shared.borrow_mut().apply(job);
             if let Some((name, input)) = signal {
                 self.deliver_signal(name, input)?;
             }
         }
-        self.run_until_blocked()?;
-        Ok(std::mem::take(&mut self.shared.borrow_mut().commands))
+        self.run_until_blocked()
+    }
+
+    /// Fails the activation when something outside the runtime woke the code (debug builds).
+    fn foreign_wake(&mut self) -> Result<(), ActivationError> {
+        match self.woken.take_foreign() {
+            Some(woken_by) => {
+                self.poisoned = true;
+                Err(ActivationError::ForeignWake {
+                    workflow_type: self.info.workflow_type.clone(),
+                    woken_by,
+                })
+            }
+            None => Ok(()),
+        }
     }
 
     fn deliver_signal(&mut self, name: String, input: Vec<Payload>) -> Result<(), ActivationError> {
@@ -934,7 +1090,7 @@ impl WorkflowInstance {
         let waker = Waker::from(self.woken.clone());
         let mut cx = Context::from_waker(&waker);
         loop {
-            if self.woken.0.swap(false, Ordering::AcqRel)
+            if self.woken.woken.swap(false, Ordering::AcqRel)
                 && let Some(root) = self.root.as_mut()
             {
                 {
@@ -960,7 +1116,7 @@ impl WorkflowInstance {
                 }
             }
             drop(shared);
-            if !self.woken.0.load(Ordering::Acquire) || self.root.is_none() {
+            if !self.woken.woken.load(Ordering::Acquire) || self.root.is_none() {
                 return Ok(());
             }
         }

@@ -21,6 +21,7 @@ use workflow_core::payload::Payload;
 use workflow_core::workflow::runtime::WorkflowFactory;
 
 use super::machine::{RunIdentity, RunMachine, TaskError};
+use super::watchdog::{ActivationWatch, Watchdog};
 use crate::probe::WorkerProbe;
 
 /// What an executor decided about a workflow task.
@@ -83,6 +84,7 @@ impl WorkflowRegistry {
 pub(crate) struct Executors {
     senders: Vec<mpsc::Sender<Request>>,
     threads: Vec<JoinHandle<()>>,
+    watchdog: Watchdog,
 }
 
 impl Executors {
@@ -93,22 +95,28 @@ impl Executors {
         task_queue: &str,
         registry: Arc<WorkflowRegistry>,
         probe: WorkerProbe,
+        slow_activation_threshold: std::time::Duration,
     ) -> Self {
         let threads = threads.max(1);
+        let watches: Vec<_> = (0..threads)
+            .map(|_| Arc::new(ActivationWatch::default()))
+            .collect();
         let per_shard = cache_size.div_ceil(threads);
         let mut senders = Vec::new();
         let mut handles = Vec::new();
-        for index in 0..threads {
+        for (index, watch) in watches.iter().enumerate() {
             let (sender, receiver) = mpsc::channel();
             let registry = registry.clone();
             let task_queue = task_queue.to_string();
             let namespace = namespace.to_string();
             let probe = probe.clone();
+            let watch = watch.clone();
             let handle = std::thread::Builder::new()
                 .name(format!("workflow-executor-{index}"))
                 .spawn(move || {
                     // Built here: runs are not `Send` and never leave this thread.
-                    let mut shard = Shard::new(registry, task_queue, namespace, per_shard, probe);
+                    let mut shard =
+                        Shard::new(registry, task_queue, namespace, per_shard, probe, watch);
                     while let Ok(request) = receiver.recv() {
                         shard.handle(request);
                     }
@@ -120,6 +128,7 @@ impl Executors {
         Self {
             senders,
             threads: handles,
+            watchdog: Watchdog::start(watches, slow_activation_threshold),
         }
     }
 
@@ -167,6 +176,7 @@ impl Executors {
         for thread in self.threads {
             let _ = thread.join();
         }
+        self.watchdog.stop();
     }
 }
 
@@ -185,6 +195,7 @@ struct Shard {
     probe: WorkerProbe,
     /// `runs.len()` as last told to `probe`.
     reported: usize,
+    watch: Arc<ActivationWatch>,
 }
 
 fn failed(cause: WorkflowTaskFailedCause, message: impl Into<String>) -> Outcome {
@@ -201,6 +212,7 @@ impl Shard {
         namespace: String,
         capacity: usize,
         probe: WorkerProbe,
+        watch: Arc<ActivationWatch>,
     ) -> Self {
         Self {
             registry,
@@ -211,6 +223,7 @@ impl Shard {
             clock: 0,
             probe,
             reported: 0,
+            watch,
         }
     }
 
@@ -290,6 +303,7 @@ impl Shard {
             }
         };
         let mut machine = RunMachine::new(factory, identity);
+        machine.watch_activations(self.watch.clone());
         if let Err(e) = machine.apply(events, 0) {
             return Outcome::QueryAnswer(Err(Failure::application("QueryFailed", e.to_string())));
         }
@@ -331,7 +345,11 @@ impl Shard {
                     return Outcome::NeedFullHistory(task);
                 }
                 match self.factory(&task) {
-                    Ok(factory) => RunMachine::new(factory, identity.clone()),
+                    Ok(factory) => {
+                        let mut machine = RunMachine::new(factory, identity.clone());
+                        machine.watch_activations(self.watch.clone());
+                        machine
+                    }
                     Err(message) => {
                         return failed(
                             WorkflowTaskFailedCause::WorkflowWorkerUnhandledFailure,
@@ -565,6 +583,7 @@ mod tests {
             "default".into(),
             capacity,
             WorkerProbe::default(),
+            Arc::default(),
         )
     }
 

@@ -2,7 +2,8 @@
 //! that the commands the code issues match the commands history recorded.
 
 use std::collections::{HashMap, VecDeque};
-use std::time::SystemTime;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
 
 use temporalio_protos::temporal::api::command::v1::{self as command, Command};
 use temporalio_protos::temporal::api::common::v1::Payload;
@@ -15,6 +16,8 @@ use workflow_core::workflow::runtime::{
     WorkflowStart,
 };
 use workflow_core::workflow::{ParentInfo, WorkflowInfo};
+
+use super::watchdog::ActivationWatch;
 
 /// Why a workflow task cannot be completed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -57,6 +60,8 @@ pub struct RunMachine {
     pub closed: bool,
     /// The last activation ran new work, so its commands are not in history yet.
     unsent_tail: bool,
+    /// Where the executor's watchdog sees the running activation.
+    watch: Option<Arc<ActivationWatch>>,
 }
 
 impl RunMachine {
@@ -75,7 +80,13 @@ impl RunMachine {
             cancel_by_event: HashMap::new(),
             closed: false,
             unsent_tail: false,
+            watch: None,
         }
+    }
+
+    /// Lets a watchdog see each activation while it runs.
+    pub(crate) fn watch_activations(&mut self, watch: Arc<ActivationWatch>) {
+        self.watch = Some(watch);
     }
 
     pub fn instance(&self) -> Option<&WorkflowInstance> {
@@ -241,6 +252,10 @@ impl RunMachine {
         let commands = if self.closed {
             Vec::new()
         } else {
+            let _running = self
+                .watch
+                .as_ref()
+                .map(|watch| watch.begin(&self.identity, self.factory.name(), Instant::now()));
             instance.activate(activation)?
         };
         if commands.iter().any(CommandRequest::is_terminal) {

@@ -8,6 +8,7 @@ mod machine;
 pub(crate) mod replay;
 #[cfg(test)]
 mod sticky_tests;
+mod watchdog;
 
 use std::sync::Arc;
 
@@ -67,6 +68,7 @@ impl WorkflowWorker {
             &task_queue,
             Arc::new(registry),
             probe,
+            options.slow_activation_threshold,
         );
         Self {
             slots: Arc::new(Semaphore::new(options.max_concurrent_workflow_tasks.max(1))),

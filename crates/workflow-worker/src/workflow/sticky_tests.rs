@@ -44,6 +44,7 @@ fn executors(cache_size: usize) -> Executors {
         TASK_QUEUE,
         Arc::new(registry),
         crate::probe::WorkerProbe::default(),
+        std::time::Duration::from_secs(2),
     )
 }
 

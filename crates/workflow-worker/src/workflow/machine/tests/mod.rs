@@ -7,6 +7,7 @@
 
 mod activities;
 mod children;
+mod foreign_wakes;
 mod markers;
 mod replay;
 mod signals;
