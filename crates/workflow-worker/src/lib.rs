@@ -61,4 +61,7 @@ pub use probe::WorkerProbe;
 pub use worker::{ShutdownHandle, Worker};
 #[cfg(feature = "history-json")]
 pub use workflow::replay::history_from_json;
-pub use workflow::replay::{ReplayError, Replayer};
+pub use workflow::replay::{
+    DownloadError, PROTOBUF_EXTENSION, ReplayError, ReplayReport, Replayer, download_histories,
+    read_history,
+};

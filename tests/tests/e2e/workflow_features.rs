@@ -473,9 +473,13 @@ fn steps(worker: Worker) -> Worker {
     worker.register_activity(step_a).register_activity(step_b)
 }
 
+/// Runs version 1 to completion; its workflow id and history.
 async fn run_versioned_v1(
     client: &workflow_client::Client,
-) -> Vec<temporalio_protos::temporal::api::history::v1::HistoryEvent> {
+) -> (
+    String,
+    Vec<temporalio_protos::temporal::api::history::v1::HistoryEvent>,
+) {
     let queue = unique_id("rust-wf");
     let worker = spawn_worker(steps(
         Worker::new(client.clone(), &queue).register_workflow::<VersionedV1>(),
@@ -491,14 +495,17 @@ async fn run_versioned_v1(
     handle.signal(GO, ()).await.unwrap();
     assert_eq!(handle.result().await.unwrap(), vec!["step_a", "step_a"]);
     stop_worker(worker).await;
-    handle.fetch_history().await.unwrap()
+    (
+        handle.workflow_id().to_string(),
+        handle.fetch_history().await.unwrap(),
+    )
 }
 
 #[tokio::test]
 async fn the_replayer_accepts_patched_code_and_reports_a_breaking_change() {
     let client = client().await;
     let history = History {
-        events: run_versioned_v1(&client).await,
+        events: run_versioned_v1(&client).await.1,
     };
     Replayer::new()
         .register_workflow::<VersionedV1>()
@@ -526,6 +533,62 @@ async fn the_replayer_accepts_patched_code_and_reports_a_breaking_change() {
     assert!(
         matches!(unknown, ReplayError::UnknownWorkflowType { .. }),
         "{unknown:?}"
+    );
+}
+
+#[tokio::test]
+async fn histories_downloaded_by_query_replay_from_a_folder() {
+    let client = client().await;
+    let (first, _) = run_versioned_v1(&client).await;
+    let (second, _) = run_versioned_v1(&client).await;
+    let query = format!("WorkflowId = '{first}' OR WorkflowId = '{second}'");
+    // Visibility may trail the runs' closing on a real server.
+    eventually(Duration::from_secs(10), "both runs listed", || async {
+        (client.count_workflows(query.clone()).await.unwrap() == 2).then_some(())
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("histories");
+    let written = workflow_worker::download_histories(&client, &query, &folder, 10)
+        .await
+        .unwrap();
+    assert_eq!(written.len(), 2, "{written:?}");
+    let mut names: Vec<_> = written
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut ids = [first.clone(), second.clone()];
+    ids.sort();
+    for (name, id) in names.iter().zip(&ids) {
+        assert!(name.starts_with(&format!("{id}__")), "{names:?}");
+    }
+    assert!(names.iter().all(|n| n.ends_with(".binpb")), "{names:?}");
+    let limited = workflow_worker::download_histories(&client, &query, dir.path().join("one"), 1)
+        .await
+        .unwrap();
+    assert_eq!(limited.len(), 1);
+
+    // The code that wrote them, and a patched change, replay; an unpatched change does not.
+    for replayer in [
+        Replayer::new().register_workflow::<VersionedV1>(),
+        Replayer::new().register_workflow::<VersionedV2>(),
+    ] {
+        let report = replayer.replay_dir(&folder).unwrap();
+        assert_eq!(report.files.len(), 2);
+        report.assert_all_replayed();
+    }
+    let report = Replayer::new()
+        .register_workflow::<VersionedV3>()
+        .replay_dir(&folder)
+        .unwrap();
+    let failures: Vec<_> = report.failures().collect();
+    assert_eq!(failures.len(), 2, "{report:?}");
+    assert!(
+        failures
+            .iter()
+            .all(|(_, e)| matches!(e, ReplayError::Nondeterminism(m) if m.contains("step_b"))),
+        "{failures:?}"
     );
 }
 

@@ -1,7 +1,12 @@
 //! Replaying saved histories against workflow code, to catch nondeterministic changes before
 //! they reach running workflows.
 
+use std::path::{Path, PathBuf};
+
+use futures::{StreamExt, TryStreamExt};
+use prost::Message;
 use temporalio_protos::temporal::api::history::v1::{History, history_event::Attributes};
+use workflow_client::Client;
 use workflow_core::workflow::Workflow;
 use workflow_core::workflow::runtime::WorkflowFactory;
 
@@ -28,6 +33,14 @@ pub enum ReplayError {
     /// The history is not one this SDK can read.
     #[error("malformed history: {0}")]
     History(String),
+    /// A saved history or its folder could not be read.
+    #[error("cannot read {path}: {message}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 impl From<TaskError> for ReplayError {
@@ -128,6 +141,187 @@ impl Replayer {
     }
 }
 
+#[cfg(test)]
+mod tests;
+
+/// The file extension of a history saved as protobuf (a `History` message).
+pub const PROTOBUF_EXTENSION: &str = "binpb";
+
+/// What replaying a folder of saved histories found, file by file.
+#[derive(Debug)]
+pub struct ReplayReport {
+    /// Each history file, in name order, with how its replay went.
+    pub files: Vec<(PathBuf, Result<(), ReplayError>)>,
+}
+
+impl ReplayReport {
+    /// The files that did not replay.
+    pub fn failures(&self) -> impl Iterator<Item = (&Path, &ReplayError)> {
+        self.files
+            .iter()
+            .filter_map(|(path, result)| result.as_ref().err().map(|e| (path.as_path(), e)))
+    }
+
+    /// Whether every history replayed.
+    pub fn all_replayed(&self) -> bool {
+        self.failures().next().is_none()
+    }
+
+    /// Panics, listing every file that did not replay and why; for tests.
+    #[track_caller]
+    pub fn assert_all_replayed(&self) {
+        let failures: Vec<String> = self
+            .failures()
+            .map(|(path, error)| format!("  {}: {error}", path.display()))
+            .collect();
+        assert!(
+            failures.is_empty(),
+            "{} of {} saved histories did not replay:\n{}",
+            failures.len(),
+            self.files.len(),
+            failures.join("\n")
+        );
+    }
+}
+
+impl Replayer {
+    /// Replays every history saved in a folder: `*.binpb` files (a protobuf `History`, as
+    /// [`download_histories`] writes them) and `*.json` files (as `temporal workflow show
+    /// --output json` writes them; needs the `history-json` feature), in name order. Other
+    /// files are skipped. A file that cannot be read or replayed is reported in the result
+    /// and does not stop the others; only a folder that cannot be listed is an error.
+    ///
+    /// ```no_run
+    /// # use workflow_worker::Replayer;
+    /// # fn check(replayer: Replayer) {
+    /// replayer.replay_dir("tests/histories").unwrap().assert_all_replayed();
+    /// # }
+    /// ```
+    pub fn replay_dir(&self, dir: impl AsRef<Path>) -> Result<ReplayReport, ReplayError> {
+        let dir = dir.as_ref();
+        let io = |path: &Path, e: std::io::Error| ReplayError::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        let mut paths = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(|e| io(dir, e))? {
+            let path = entry.map_err(|e| io(dir, e))?.path();
+            let extension = path.extension().and_then(|e| e.to_str());
+            if path.is_file() && matches!(extension, Some(PROTOBUF_EXTENSION | "json")) {
+                paths.push(path);
+            }
+        }
+        paths.sort();
+        let files = paths
+            .into_iter()
+            .map(|path| {
+                let result = read_history(&path).and_then(|history| self.replay(&history));
+                (path, result)
+            })
+            .collect();
+        Ok(ReplayReport { files })
+    }
+}
+
+/// Reads a saved history by its extension: `.json` as protobuf JSON, anything else as a
+/// protobuf `History`.
+pub fn read_history(path: &Path) -> Result<History, ReplayError> {
+    let bytes = std::fs::read(path).map_err(|e| ReplayError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    if path.extension().is_some_and(|e| e == "json") {
+        #[cfg(feature = "history-json")]
+        {
+            let text = String::from_utf8(bytes)
+                .map_err(|_| ReplayError::History("the JSON history is not UTF-8".into()))?;
+            history_from_json(&text)
+        }
+        #[cfg(not(feature = "history-json"))]
+        Err(ReplayError::History(
+            "reading JSON histories needs the `history-json` feature of workflow-worker".into(),
+        ))
+    } else {
+        History::decode(bytes.as_slice())
+            .map_err(|e| ReplayError::History(format!("history protobuf: {e}")))
+    }
+}
+
+/// Why histories could not be downloaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DownloadError {
+    /// The server refused or failed a call.
+    #[error(transparent)]
+    Client(#[from] workflow_client::Error),
+    /// A history could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+}
+
+/// Saves the histories of the runs a visibility query matches into `dir` (created if
+/// missing), one `<workflow id>__<run id>.binpb` file per run, for [`Replayer::replay_dir`];
+/// returns the files written. Characters of the workflow id other than letters, digits, `-`,
+/// `_` and `.` become `_` in the file name. At most `limit` runs are saved, the most recently
+/// started first (the server's list order).
+///
+/// ```no_run
+/// # async fn save(client: workflow_client::Client) -> Result<(), workflow_worker::DownloadError> {
+/// let query = "WorkflowType = 'Checkout' AND ExecutionStatus = 'Completed'";
+/// workflow_worker::download_histories(&client, query, "tests/histories", 50).await?;
+/// # Ok(()) }
+/// ```
+pub async fn download_histories(
+    client: &Client,
+    query: &str,
+    dir: impl AsRef<Path>,
+    limit: usize,
+) -> Result<Vec<PathBuf>, DownloadError> {
+    let dir = dir.as_ref();
+    std::fs::create_dir_all(dir).map_err(|source| DownloadError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let runs: Vec<_> = client
+        .list_workflows(query)
+        .take(limit)
+        .try_collect()
+        .await?;
+    let mut written = Vec::with_capacity(runs.len());
+    for run in runs {
+        let events = client
+            .get_workflow_handle(&run.workflow_id)
+            .with_run_id(&run.run_id)
+            .fetch_history()
+            .await?;
+        let name: String = run
+            .workflow_id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let path = dir.join(format!("{name}__{}.{PROTOBUF_EXTENSION}", run.run_id));
+        std::fs::write(&path, History { events }.encode_to_vec()).map_err(|source| {
+            DownloadError::Write {
+                path: path.clone(),
+                source,
+            }
+        })?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
 #[cfg(feature = "history-json")]
 impl Replayer {
     /// Replays a history saved as protobuf JSON, as `temporal workflow show --output json`
@@ -140,7 +334,6 @@ impl Replayer {
 /// Reads a history saved as protobuf JSON (`temporal workflow show --output json`).
 #[cfg(feature = "history-json")]
 pub fn history_from_json(json: &str) -> Result<History, ReplayError> {
-    use prost::Message;
     use prost_reflect::{DescriptorPool, DynamicMessage};
     use std::sync::OnceLock;
 
