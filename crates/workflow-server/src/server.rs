@@ -53,6 +53,10 @@ pub struct ServerOptions {
     /// Whether the clock jumps to the next timer or timeout when no task is waiting or
     /// running (as Temporal's test server does). Default off.
     pub time_skipping: bool,
+    /// With time skipping on, whether the clock skips only while a client awaits a
+    /// workflow's result (as Temporal's time-skipping test server does), so a test can act
+    /// between steps in real time; otherwise it skips whenever nothing runs. Default off.
+    pub time_skipping_while_awaited: bool,
     /// TLS (and mTLS) on the gRPC port; `None` serves plain text.
     pub tls: Option<ServerTls>,
     /// Most long polls (task and history) held at once; more are refused with
@@ -137,6 +141,7 @@ impl Default for ServerOptions {
             namespaces: Vec::new(),
             db_filename: None,
             time_skipping: false,
+            time_skipping_while_awaited: false,
             tls: None,
             max_open_polls: MAX_OPEN_POLLS,
             run_cache_size: crate::engine::DEFAULT_RUN_CACHE,
@@ -168,6 +173,12 @@ impl ServerOptions {
     /// Keeps executions in a SQLite file (created if missing), so they outlive the process.
     pub fn db_filename(mut self, path: impl Into<PathBuf>) -> Self {
         self.db_filename = Some(path.into());
+        self
+    }
+
+    /// With time skipping on, skips only while a client awaits a workflow's result.
+    pub fn time_skipping_while_awaited(mut self, on: bool) -> Self {
+        self.time_skipping_while_awaited = on;
         self
     }
 
@@ -356,6 +367,7 @@ impl RunningServer {
         };
         let store = store::open(options.db_filename.as_deref())?;
         let (engine, stored) = Engine::open(store, options.time_skipping, options.run_cache_size)?;
+        engine.skip_only_while_results_awaited(options.time_skipping_while_awaited);
         let engine = Arc::new(engine);
         let (namespaces, created) = Namespaces::restore(stored, &options.namespaces);
         for namespace in created {
@@ -481,6 +493,32 @@ impl RunningServer {
     #[doc(hidden)]
     pub fn runs_in_memory(&self) -> crate::engine::RunsInMemory {
         self.engine.runs_in_memory()
+    }
+
+    /// The server's clock: the wall clock plus what time skipping has skipped. Histories and
+    /// timers follow it.
+    pub fn now(&self) -> std::time::SystemTime {
+        self.engine.now()
+    }
+
+    /// Moves the server's clock forward by `by`, as if that much time had passed: timers due
+    /// by then fire, and timeouts and retry backoffs due by then come due. Returns the new
+    /// time once what came due is stored. Meant for tests (with or without time skipping).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use workflow_server::{RunningServer, ServerOptions};
+    /// let server = RunningServer::start(ServerOptions::new().port(0)).await?;
+    /// let before = server.now();
+    /// let after = server.skip_time(Duration::from_secs(3600)).await?;
+    /// assert!(after.duration_since(before)? >= Duration::from_secs(3600));
+    /// server.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn skip_time(&self, by: Duration) -> Result<std::time::SystemTime, ServerError> {
+        Ok(self.engine.skip_time(by).await?)
     }
 
     /// Stops accepting requests and returns once running ones finish, or after

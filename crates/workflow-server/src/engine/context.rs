@@ -20,6 +20,8 @@ use crate::store::RunDelete;
 pub(crate) struct Clock {
     pub(crate) skipped: Duration,
     pub(crate) skipping: bool,
+    /// Skip only while a client awaits a result.
+    pub(crate) only_while_awaited: bool,
     /// Where the engine's unit tests stop the wall clock, so only `skipped` moves time.
     #[cfg(test)]
     pub(crate) frozen: Option<SystemTime>,

@@ -116,7 +116,12 @@ impl Engine {
                 let (ticket, now) = self.carry_out_due(&mut state);
                 let next = state.context.deadlines.first().map(|(at, _)| *at);
                 let sleep = match next {
-                    Some(at) if state.context.clock.skipping && idle(&state) => {
+                    Some(at)
+                        if state.context.clock.skipping
+                            && (!state.context.clock.only_while_awaited
+                                || self.results_awaited())
+                            && idle(&state) =>
+                    {
                         let jump = at.duration_since(now).unwrap_or_default();
                         state.context.clock.skipped += jump;
                         tracing::debug!(?jump, "time skipped to the next deadline");

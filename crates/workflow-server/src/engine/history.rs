@@ -73,6 +73,8 @@ impl Engine {
         budget: Duration,
     ) -> Result<HistoryPage, EngineError> {
         let deadline = tokio::time::Instant::now() + budget;
+        let _awaiting =
+            (request.close_only && request.wait_new_event).then(|| self.awaiting_result());
         let mut changes = self.with_run(namespace, execution, |run| run.subscribe())?;
         loop {
             if let Some(found) = self.with_run(namespace, execution, |run| page(run, &request))? {

@@ -65,7 +65,7 @@ mod layers;
 mod tests;
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use prost::Message;
 use temporalio_protos::temporal::api::common::v1::WorkflowExecution;
@@ -74,7 +74,7 @@ use temporalio_protos::temporal::api::workflow::v1::WorkflowExecutionInfo;
 use tokio::sync::Notify;
 
 pub(crate) use crate::store::Ticket;
-use crate::store::{Batch, RunDelete, Store, StoreError};
+use crate::store::{Batch, RunDelete, Store, StoreError, StoreFailure};
 use crate::visibility;
 pub(crate) use activities::ActivityAnswer;
 pub(crate) use error::EngineError;
@@ -103,6 +103,19 @@ pub struct Engine {
     store: Arc<dyn Store>,
     /// Wakes the deadline loop when deadlines or idleness may have changed.
     deadline_changed: Notify,
+    /// Open long polls for a run's close event: clients awaiting a result.
+    result_waiters: std::sync::atomic::AtomicUsize,
+}
+
+/// A client awaiting a result, counted while it waits.
+pub(crate) struct ResultWaiter<'a>(&'a Engine);
+
+impl Drop for ResultWaiter<'_> {
+    fn drop(&mut self) {
+        self.0
+            .result_waiters
+            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
 }
 
 impl std::fmt::Debug for Engine {
@@ -189,6 +202,7 @@ impl Engine {
             state: Mutex::new(state),
             store,
             deadline_changed: Notify::new(),
+            result_waiters: Default::default(),
         };
         Ok((engine, namespaces))
     }
@@ -347,6 +361,44 @@ impl Engine {
         let mut state = self.lock();
         let key = state.resolve(namespace, execution)?;
         Ok(read(&state.runs[&key]))
+    }
+
+    /// With time skipping on, skips only while a client awaits a workflow's result (as
+    /// Temporal's time-skipping test server does), instead of whenever nothing runs.
+    pub fn skip_only_while_results_awaited(&self, on: bool) {
+        self.lock().context.clock.only_while_awaited = on;
+    }
+
+    /// Counts a client awaiting a result until the guard drops; time may skip meanwhile.
+    pub(crate) fn awaiting_result(&self) -> ResultWaiter<'_> {
+        use std::sync::atomic::Ordering;
+        self.result_waiters.fetch_add(1, Ordering::AcqRel);
+        self.deadline_changed.notify_one();
+        ResultWaiter(self)
+    }
+
+    fn results_awaited(&self) -> bool {
+        self.result_waiters
+            .load(std::sync::atomic::Ordering::Acquire)
+            > 0
+    }
+
+    /// The server's clock: the wall clock plus what time skipping has skipped.
+    pub fn now(&self) -> SystemTime {
+        self.lock().context.clock.now()
+    }
+
+    /// Moves the clock forward by `by` and carries out the deadlines it passes (timers fire,
+    /// timeouts and retries come due), stored before this returns.
+    pub async fn skip_time(&self, by: Duration) -> Result<SystemTime, StoreFailure> {
+        let (ticket, now) = {
+            let mut state = self.lock();
+            state.context.clock.skipped += by;
+            self.carry_out_due(&mut state)
+        };
+        self.deadline_changed.notify_one();
+        ticket.wait().await?;
+        Ok(now)
     }
 
     /// How many runs are in memory now.

@@ -1,0 +1,203 @@
+//! The testing toolkit end to end: a real server in-process, real workers, a real client.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use futures::StreamExt;
+use workflow_client::WorkflowExecutionStatus;
+use workflow_core::activity::CancelReason;
+use workflow_core::prelude::*;
+use workflow_core::protos::temporal::api::enums::v1::EventType;
+use workflow_core::workflow::future::{Either, select};
+use workflow_testing::{ActivityEnv, TestEnv, mock_activity};
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+#[activity]
+async fn charge_card(_ctx: ActivityContext, cents: u64) -> Result<String, ActivityError> {
+    unimplemented!("charges {cents} cents at the bank; the tests replace it")
+}
+
+/// A day in four naps, then a charge retried an hour later, then two hours later.
+#[workflow]
+#[derive(Default)]
+struct DayLong;
+
+#[workflow]
+impl DayLong {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, cents: u64) -> WorkflowResult<String> {
+        for _ in 0..4 {
+            ctx.sleep(6 * HOUR).await?;
+        }
+        let options =
+            ActivityOptions::start_to_close(Duration::from_secs(30)).retry_policy(RetryPolicy {
+                initial_interval: HOUR,
+                ..Default::default()
+            });
+        Ok(ctx.execute_activity(charge_card, cents, options).await?)
+    }
+}
+
+#[tokio::test]
+async fn a_day_long_workflow_with_timers_and_retries_finishes_without_waiting_a_day() {
+    let env = TestEnv::start().await.unwrap();
+    let attempts = Arc::new(AtomicU32::new(0));
+    let counted = attempts.clone();
+    let worker = env
+        .worker("day")
+        .register_workflow::<DayLong>()
+        .register_activity(mock_activity(charge_card, move |ctx, cents| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            async move {
+                match ctx.info().attempt {
+                    1 | 2 => Err(ActivityError::retryable("BankDown", "try later")),
+                    _ => Ok(format!("charged {cents} on attempt {}", ctx.info().attempt)),
+                }
+            }
+        }));
+    let running = env.run_worker(worker);
+    let started = env.now();
+    let receipt = env
+        .client()
+        .execute_workflow(DayLong::run, 500, WorkflowOptions::new("day-long", "day"))
+        .await
+        .unwrap();
+    assert_eq!(receipt, "charged 500 on attempt 3");
+    assert_eq!(attempts.load(Ordering::SeqCst), 3);
+    // 24 hours of naps and 1 + 2 hours of backoff passed on the server's clock.
+    let passed = env.now().duration_since(started).unwrap();
+    assert!(passed >= 27 * HOUR, "{passed:?}");
+    running.stop().await.unwrap();
+    env.shutdown().await.unwrap();
+}
+
+/// Waits an hour for an approval.
+#[workflow]
+#[derive(Default)]
+struct Approval {
+    approved: bool,
+}
+
+#[workflow]
+impl Approval {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>) -> WorkflowResult<String> {
+        let approved = ctx.wait_condition(|s: &Self| s.approved);
+        Ok(match select(approved, ctx.sleep(HOUR)).await {
+            Either::Left(_) => "approved".into(),
+            Either::Right(_) => "expired".into(),
+        })
+    }
+
+    #[signal]
+    fn approve(&mut self) {
+        self.approved = true;
+    }
+}
+
+#[tokio::test]
+async fn time_stands_still_until_the_test_awaits_a_result_or_sleeps() {
+    let env = TestEnv::start().await.unwrap();
+    let running = env.run_worker(env.worker("approvals").register_workflow::<Approval>());
+    let client = env.client();
+
+    // Nothing awaits a result: the hour does not pass while the workflow waits on its timer,
+    // and the signal is in time.
+    let handle = client
+        .start_workflow(
+            Approval::run,
+            (),
+            WorkflowOptions::new("in-time", "approvals"),
+        )
+        .await
+        .unwrap();
+    let mut events = std::pin::pin!(handle.watch_history());
+    while let Some(event) = events.next().await {
+        if event.unwrap().event_type() == EventType::TimerStarted {
+            break;
+        }
+    }
+    let waiting = handle.describe().await.unwrap();
+    assert_eq!(waiting.status, WorkflowExecutionStatus::Running);
+    handle.signal(Approval::approve, ()).await.unwrap();
+    assert_eq!(handle.result().await.unwrap(), "approved");
+
+    // The test sleeps past the hour: the timer fires first.
+    let handle = client
+        .start_workflow(
+            Approval::run,
+            (),
+            WorkflowOptions::new("too-late", "approvals"),
+        )
+        .await
+        .unwrap();
+    let before = env.now();
+    let after = env.sleep(2 * HOUR).await.unwrap();
+    assert!(after.duration_since(before).unwrap() >= 2 * HOUR);
+    assert_eq!(handle.result().await.unwrap(), "expired");
+
+    running.stop().await.unwrap();
+    env.shutdown().await.unwrap();
+}
+
+#[activity]
+async fn count_to(ctx: ActivityContext, n: u32) -> Result<u32, ActivityError> {
+    let from = match ctx.last_heartbeat_details::<u32>() {
+        Some(last) => last? + 1,
+        None => 1,
+    };
+    for i in from..=n {
+        ctx.heartbeat(&i)?;
+    }
+    Ok(n)
+}
+
+#[tokio::test]
+async fn an_activity_env_records_heartbeats_and_resumes_from_the_last() {
+    let env = ActivityEnv::new();
+    assert_eq!(env.run(&count_to, 3).await.unwrap(), 3);
+    assert_eq!(env.heartbeats::<u32>().unwrap(), [1, 2, 3]);
+
+    let retry = ActivityEnv::new().with_last_heartbeat(&7u32).unwrap();
+    assert_eq!(retry.run(&count_to, 9).await.unwrap(), 9);
+    assert_eq!(retry.heartbeats::<u32>().unwrap(), [8, 9]);
+}
+
+/// Heartbeats once, then waits to be cancelled.
+#[activity]
+async fn wait_for_cancel(ctx: ActivityContext) -> Result<String, ActivityError> {
+    ctx.heartbeat(&"started".to_string())?;
+    let reason = ctx.cancelled().await;
+    Err(ActivityError::non_retryable(
+        "Cancelled",
+        format!("stopped: {reason:?}"),
+    ))
+}
+
+#[tokio::test]
+async fn an_activity_env_cancels_a_running_activity_on_demand() {
+    let env = ActivityEnv::new();
+    let (result, ()) = tokio::join!(env.run(&wait_for_cancel, ()), async {
+        // Cancel once it is running: its first heartbeat says so.
+        while env.heartbeat_payloads().is_empty() {
+            tokio::task::yield_now().await;
+        }
+        env.cancel(CancelReason::Requested);
+    });
+    let error = result.expect_err("cancelled");
+    assert!(
+        format!("{error:?}").contains("stopped: Requested"),
+        "{error:?}"
+    );
+
+    // Asked before it starts, the next attempt starts cancelled.
+    let env = ActivityEnv::new();
+    env.cancel(CancelReason::WorkerShutdown);
+    let error = env.run(&wait_for_cancel, ()).await.expect_err("cancelled");
+    assert!(
+        format!("{error:?}").contains("stopped: WorkerShutdown"),
+        "{error:?}"
+    );
+}
