@@ -55,8 +55,8 @@ pub use frontend::SERVER_VERSION;
 pub use limits::{MAX_MESSAGE_SIZE, MAX_PAYLOAD_SIZE};
 pub use namespaces::DEFAULT_NAMESPACE;
 pub use server::{
-    DEFAULT_PORT, RETENTION_SWEEP_INTERVAL, RunningServer, ServerError, ServerOptions, ServerTls,
-    UiTransport,
+    DEFAULT_PORT, RETENTION_SWEEP_INTERVAL, RunningServer, ServerClock, ServerError, ServerOptions,
+    ServerTls, UiTransport,
 };
 pub use store::StoreError;
 pub use tls::{TlsError, TlsPart, TlsProblem};

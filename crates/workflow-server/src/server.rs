@@ -336,6 +336,29 @@ pub struct RunningServer {
     engine: Arc<Engine>,
 }
 
+/// A handle on a running server's clock: [`RunningServer::now`] and
+/// [`RunningServer::skip_time`] for code that cannot borrow the server.
+#[derive(Clone)]
+pub struct ServerClock(Arc<Engine>);
+
+impl std::fmt::Debug for ServerClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ServerClock").field(&self.0.now()).finish()
+    }
+}
+
+impl ServerClock {
+    /// The server's time.
+    pub fn now(&self) -> std::time::SystemTime {
+        self.0.now()
+    }
+
+    /// Moves the server's clock forward, as [`RunningServer::skip_time`] does.
+    pub async fn skip(&self, by: Duration) -> Result<std::time::SystemTime, ServerError> {
+        Ok(self.0.skip_time(by).await?)
+    }
+}
+
 /// The Web UI's listener and task.
 #[derive(Debug)]
 struct WebUi {
@@ -499,6 +522,12 @@ impl RunningServer {
     /// timers follow it.
     pub fn now(&self) -> std::time::SystemTime {
         self.engine.now()
+    }
+
+    /// A handle on the server's clock that outlives borrows of the server (for test code
+    /// that moves time from inside an activity or a spawned task).
+    pub fn clock(&self) -> ServerClock {
+        ServerClock(self.engine.clone())
     }
 
     /// Moves the server's clock forward by `by`, as if that much time had passed: timers due

@@ -6,6 +6,8 @@ use workflow_client::Client;
 use workflow_server::{RunningServer, ServerError, ServerOptions};
 use workflow_worker::{ShutdownHandle, Worker, WorkerError};
 
+use crate::faults::{Faults, FaultyWorker};
+
 /// Why a test environment could not start, move its clock or stop.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -72,6 +74,11 @@ impl TestEnv {
     /// A worker on `task_queue`, to register workflows and activities (or mocks) with.
     pub fn worker(&self, task_queue: impl Into<String>) -> Worker {
         Worker::new(self.client.clone(), task_queue)
+    }
+
+    /// A worker on `task_queue` that injects `faults` into what is registered with it.
+    pub fn faulty_worker(&self, task_queue: impl Into<String>, faults: Faults) -> FaultyWorker {
+        FaultyWorker::new(self.worker(task_queue), faults, self.server.clock())
     }
 
     /// Runs a worker in the background until [`RunningWorker::stop`].

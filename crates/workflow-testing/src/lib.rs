@@ -10,6 +10,8 @@
 //!   test replaces `charge_card` without touching the workflow.
 //! - [`ActivityEnv`]: runs one activity with a test context: heartbeats recorded,
 //!   cancellation on demand, no server.
+//! - [`Faults`]: a worker that replays every workflow task from history, times out and fails
+//!   activities' first attempts, to prove a workflow reaches the same result anyway.
 //!
 //! ```
 //! use workflow_core::prelude::*;
@@ -59,8 +61,10 @@
 
 mod activity_env;
 mod env;
+mod faults;
 mod mock;
 
 pub use activity_env::ActivityEnv;
 pub use env::{RunningWorker, TestEnv, TestEnvError};
+pub use faults::{Faults, FaultyWorker};
 pub use mock::{MockActivity, mock_activity};

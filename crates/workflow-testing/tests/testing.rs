@@ -10,7 +10,7 @@ use workflow_core::activity::CancelReason;
 use workflow_core::prelude::*;
 use workflow_core::protos::temporal::api::enums::v1::EventType;
 use workflow_core::workflow::future::{Either, select};
-use workflow_testing::{ActivityEnv, TestEnv, mock_activity};
+use workflow_testing::{ActivityEnv, Faults, TestEnv, mock_activity};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -200,4 +200,205 @@ async fn an_activity_env_cancels_a_running_activity_on_demand() {
         format!("{error:?}").contains("stopped: WorkerShutdown"),
         "{error:?}"
     );
+}
+
+#[activity]
+async fn reserve(_ctx: ActivityContext, item: String) -> Result<String, ActivityError> {
+    unimplemented!("reserves {item} in the warehouse; the tests replace it")
+}
+
+/// Reserves an item, waits a day for second thoughts, charges for it.
+#[workflow]
+#[derive(Default)]
+struct Order;
+
+#[workflow]
+impl Order {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, item: String) -> WorkflowResult<String> {
+        let options = || ActivityOptions::start_to_close(Duration::from_secs(30));
+        let reservation = ctx.execute_activity(reserve, item, options()).await?;
+        ctx.sleep(24 * HOUR).await?;
+        let receipt = ctx.execute_activity(charge_card, 500, options()).await?;
+        Ok(format!("{reservation}, {receipt}"))
+    }
+}
+
+/// Runs an order on a worker with `faults`; its result, how often each activity's code ran,
+/// and its history.
+async fn order_under(
+    env: &TestEnv,
+    faults: Faults,
+    id: &str,
+) -> (
+    String,
+    u32,
+    Vec<workflow_core::protos::temporal::api::history::v1::HistoryEvent>,
+) {
+    let calls = Arc::new(AtomicU32::new(0));
+    let (reserved, charged) = (calls.clone(), calls.clone());
+    let queue = format!("orders-{id}");
+    let worker = env
+        .faulty_worker(&queue, faults)
+        .register_workflow::<Order>()
+        .register_activity(mock_activity(reserve, move |_ctx, item| {
+            reserved.fetch_add(1, Ordering::SeqCst);
+            async move { Ok(format!("reserved {item}")) }
+        }))
+        .register_activity(mock_activity(charge_card, move |_ctx, cents| {
+            charged.fetch_add(1, Ordering::SeqCst);
+            async move { Ok(format!("charged {cents}")) }
+        }))
+        .build();
+    let running = env.run_worker(worker);
+    let handle = env
+        .client()
+        .start_workflow(
+            Order::run,
+            "lamp".to_string(),
+            WorkflowOptions::new(id, &queue),
+        )
+        .await
+        .unwrap();
+    let result = handle.result().await.unwrap();
+    running.stop().await.unwrap();
+    let history = handle.fetch_history().await.unwrap();
+    (result, calls.load(Ordering::SeqCst), history)
+}
+
+/// The attempt each activity's code ran on, from the started events.
+fn started_attempts(
+    history: &[workflow_core::protos::temporal::api::history::v1::HistoryEvent],
+) -> Vec<(i32, String)> {
+    use workflow_core::protos::temporal::api::history::v1::history_event::Attributes;
+    history
+        .iter()
+        .filter_map(|e| match &e.attributes {
+            Some(Attributes::ActivityTaskStartedEventAttributes(a)) => Some((
+                a.attempt,
+                a.last_failure
+                    .as_ref()
+                    .map(|f| f.message.clone())
+                    .unwrap_or_default(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_workflow_reaches_the_same_result_under_injected_faults() {
+    let env = TestEnv::start().await.unwrap();
+    let (plain, plain_calls, plain_history) = order_under(&env, Faults::default(), "plain").await;
+    assert_eq!(plain, "reserved lamp, charged 500");
+    assert_eq!(plain_calls, 2);
+    assert_eq!(
+        started_attempts(&plain_history),
+        [(1, String::new()), (1, String::new())]
+    );
+
+    let (faulty, faulty_calls, faulty_history) = order_under(&env, Faults::all(), "faulty").await;
+    assert_eq!(faulty, plain, "the same result under faults");
+    // Each activity's code ran once, on its third attempt: the first timed out on the
+    // server, the second failed on purpose.
+    assert_eq!(faulty_calls, 2);
+    assert_eq!(
+        started_attempts(&faulty_history),
+        [
+            (3, "attempt 2 failed on purpose".to_string()),
+            (3, "attempt 2 failed on purpose".to_string())
+        ]
+    );
+    env.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_first_attempt_that_times_out_is_timed_out_by_the_server() {
+    let env = TestEnv::start().await.unwrap();
+    let (result, _, history) =
+        order_under(&env, Faults::default().time_out_first_attempt(), "timeouts").await;
+    assert_eq!(result, "reserved lamp, charged 500");
+    assert_eq!(
+        started_attempts(&history),
+        [
+            (2, "activity StartToClose timeout".to_string()),
+            (2, "activity StartToClose timeout".to_string())
+        ]
+    );
+    env.shutdown().await.unwrap();
+}
+
+/// Keeps state outside the workflow: each time its code runs from the start it takes the
+/// other branch, so it completes while cached but cannot replay.
+static RUNS_OF_FORGETFUL: AtomicU32 = AtomicU32::new(0);
+
+#[workflow]
+#[derive(Default)]
+struct Forgetful;
+
+#[workflow]
+impl Forgetful {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>) -> WorkflowResult<()> {
+        let options = ActivityOptions::start_to_close(Duration::from_secs(30));
+        if RUNS_OF_FORGETFUL
+            .fetch_add(1, Ordering::SeqCst)
+            .is_multiple_of(2)
+        {
+            ctx.execute_activity(reserve, "lamp".to_string(), options)
+                .await?;
+        } else {
+            ctx.execute_activity(charge_card, 1, options).await?;
+        }
+        ctx.sleep(HOUR).await?;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn replaying_every_task_catches_code_that_does_not_replay() {
+    use workflow_core::protos::temporal::api::history::v1::history_event::Attributes;
+    let env = TestEnv::start().await.unwrap();
+    let worker = |queue: &str, faults| {
+        env.faulty_worker(queue, faults)
+            .register_workflow::<Forgetful>()
+            .register_activity(mock_activity(reserve, |_ctx, item| async move { Ok(item) }))
+            .register_activity(mock_activity(charge_card, |_ctx, _| async move {
+                Ok(String::new())
+            }))
+            .build()
+    };
+    let start = |id: &'static str, queue: &'static str| {
+        env.client()
+            .start_workflow(Forgetful::run, (), WorkflowOptions::new(id, queue))
+    };
+
+    // On a worker that keeps the run cached between tasks, the flaw goes unseen.
+    let running = env.run_worker(worker("cached", Faults::default()));
+    start("cached", "cached")
+        .await
+        .unwrap()
+        .result()
+        .await
+        .unwrap();
+    running.stop().await.unwrap();
+
+    // Replaying at every task, the second task replays the first, whose code now takes
+    // the other branch.
+    let running = env.run_worker(worker("replayed", Faults::default().replay_every_task()));
+    let handle = start("replayed", "replayed").await.unwrap();
+    let mut events = std::pin::pin!(handle.watch_history());
+    let failure = loop {
+        let event = events.next().await.expect("the run stays open").unwrap();
+        if let Some(Attributes::WorkflowTaskFailedEventAttributes(a)) = event.attributes {
+            break a.failure.unwrap().message;
+        }
+    };
+    assert!(
+        failure.contains("history has ActivityTaskScheduled"),
+        "{failure}"
+    );
+    handle.terminate("test over").await.unwrap();
+    running.stop().await.unwrap();
+    env.shutdown().await.unwrap();
 }
