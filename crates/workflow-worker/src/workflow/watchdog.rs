@@ -100,6 +100,17 @@ pub(crate) struct Watchdog {
 
 impl Watchdog {
     pub(crate) fn start(watches: Vec<Arc<ActivationWatch>>, threshold: Duration) -> Self {
+        Self::start_reporting(watches, threshold, move |overdue| {
+            report(&overdue, threshold)
+        })
+    }
+
+    /// The watchdog, handing what it finds to `on_overdue` (the log, or a test).
+    fn start_reporting(
+        watches: Vec<Arc<ActivationWatch>>,
+        threshold: Duration,
+        on_overdue: impl Fn(Overdue) + Send + 'static,
+    ) -> Self {
         let (stop, stopped) = mpsc::channel::<()>();
         // A quarter of the threshold between looks: a report comes at most 25% late.
         let every = (threshold / 4).max(Duration::from_millis(10));
@@ -109,7 +120,7 @@ impl Watchdog {
                 while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
                     for watch in &watches {
                         if let Some(overdue) = watch.overdue(Instant::now(), threshold) {
-                            report(&overdue, threshold);
+                            on_overdue(overdue);
                         }
                     }
                 }
@@ -171,6 +182,32 @@ mod tests {
             watch.overdue(began + Duration::from_secs(9), THRESHOLD),
             None
         );
+    }
+
+    #[test]
+    fn the_watchdog_thread_reports_a_long_activation_while_it_runs() {
+        let watch = Arc::new(ActivationWatch::default());
+        let (found, reports) = mpsc::channel();
+        let watchdog =
+            Watchdog::start_reporting(vec![watch.clone()], Duration::from_millis(1), move |o| {
+                let _ = found.send(o);
+            });
+        let guard = watch.begin(&identity(), "Order", Instant::now());
+        // A guard against a hang if reporting breaks, not a measurement.
+        let overdue = reports
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the watchdog reports the running activation");
+        assert_eq!(
+            (
+                overdue.workflow_type.as_str(),
+                overdue.workflow_id.as_str(),
+                overdue.run_id.as_str()
+            ),
+            ("Order", "order-1", "run-1")
+        );
+        drop(guard);
+        watchdog.stop();
+        assert!(reports.try_recv().is_err(), "reported once");
     }
 
     #[test]
