@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use tokio::sync::Semaphore;
 
 use crate::compression::AnswerAsAsked;
-use crate::engine::Engine;
+use crate::engine::{Engine, TimeSkipping};
 use crate::frontend::Frontend;
 use crate::generated::workflow_service_server::WorkflowServiceServer;
 use crate::limits::{MAX_MESSAGE_SIZE, MAX_OPEN_POLLS};
@@ -389,8 +389,12 @@ impl RunningServer {
             None => None,
         };
         let store = store::open(options.db_filename.as_deref())?;
-        let (engine, stored) = Engine::open(store, options.time_skipping, options.run_cache_size)?;
-        engine.skip_only_while_results_awaited(options.time_skipping_while_awaited);
+        let skipping = match (options.time_skipping, options.time_skipping_while_awaited) {
+            (false, _) => TimeSkipping::Off,
+            (true, false) => TimeSkipping::WhenIdle,
+            (true, true) => TimeSkipping::WhileResultsAwaited,
+        };
+        let (engine, stored) = Engine::open(store, skipping, options.run_cache_size)?;
         let engine = Arc::new(engine);
         let (namespaces, created) = Namespaces::restore(stored, &options.namespaces);
         for namespace in created {

@@ -15,13 +15,23 @@ use super::tokens::TokenSigner;
 use crate::matching::Matching;
 use crate::store::RunDelete;
 
+/// When the clock may jump to the next deadline.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TimeSkipping {
+    /// Never: the wall clock alone.
+    #[default]
+    Off,
+    /// Whenever no task is waiting or running.
+    WhenIdle,
+    /// When idle while a client awaits a workflow's result, as Temporal's test server does.
+    WhileResultsAwaited,
+}
+
 /// The server's clock: the wall clock, plus what time skipping has skipped.
 #[derive(Debug, Default)]
 pub(crate) struct Clock {
     pub(crate) skipped: Duration,
-    pub(crate) skipping: bool,
-    /// Skip only while a client awaits a result.
-    pub(crate) only_while_awaited: bool,
+    pub(crate) skipping: TimeSkipping,
     /// Where the engine's unit tests stop the wall clock, so only `skipped` moves time.
     #[cfg(test)]
     pub(crate) frozen: Option<SystemTime>,

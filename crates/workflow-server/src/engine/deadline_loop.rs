@@ -10,6 +10,7 @@ use temporalio_protos::temporal::api::history::v1::TimerFiredEventAttributes;
 use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 
 use super::Engine;
+use super::context::TimeSkipping;
 use super::deadlines::activity_deadline;
 use super::execution::{offer_workflow_task, schedule_workflow_task};
 use super::record::{RunKey, time};
@@ -117,10 +118,11 @@ impl Engine {
                 let next = state.context.deadlines.first().map(|(at, _)| *at);
                 let sleep = match next {
                     Some(at)
-                        if state.context.clock.skipping
-                            && (!state.context.clock.only_while_awaited
-                                || self.results_awaited())
-                            && idle(&state) =>
+                        if match state.context.clock.skipping {
+                            TimeSkipping::Off => false,
+                            TimeSkipping::WhenIdle => true,
+                            TimeSkipping::WhileResultsAwaited => self.results_awaited(),
+                        } && idle(&state) =>
                     {
                         let jump = at.duration_since(now).unwrap_or_default();
                         state.context.clock.skipped += jump;

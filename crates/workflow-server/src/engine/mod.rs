@@ -77,6 +77,7 @@ pub(crate) use crate::store::Ticket;
 use crate::store::{Batch, RunDelete, Store, StoreError, StoreFailure};
 use crate::visibility;
 pub(crate) use activities::ActivityAnswer;
+pub(crate) use context::TimeSkipping;
 pub(crate) use error::EngineError;
 use event_log::EventLog;
 use events::EventBuilder;
@@ -131,7 +132,7 @@ impl Engine {
     /// at most `cache` closed runs in memory. Returns the stored namespaces.
     pub fn open(
         store: Box<dyn Store>,
-        time_skipping: bool,
+        time_skipping: TimeSkipping,
         cache: usize,
     ) -> Result<(Self, Vec<NamespaceRecord>), StoreError> {
         let store: Arc<dyn Store> = Arc::from(store);
@@ -361,12 +362,6 @@ impl Engine {
         let mut state = self.lock();
         let key = state.resolve(namespace, execution)?;
         Ok(read(&state.runs[&key]))
-    }
-
-    /// With time skipping on, skips only while a client awaits a workflow's result (as
-    /// Temporal's time-skipping test server does), instead of whenever nothing runs.
-    pub fn skip_only_while_results_awaited(&self, on: bool) {
-        self.lock().context.clock.only_while_awaited = on;
     }
 
     /// Counts a client awaiting a result until the guard drops; time may skip meanwhile.

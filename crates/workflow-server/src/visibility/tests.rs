@@ -402,7 +402,7 @@ async fn the_engine_keeps_the_index_equal_to_its_runs_across_changes_retention_a
     let open = || {
         Engine::open(
             crate::store::open(Some(&path)).unwrap(),
-            false,
+            crate::engine::TimeSkipping::Off,
             crate::engine::DEFAULT_RUN_CACHE,
         )
         .unwrap()

@@ -24,7 +24,7 @@ use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
 use temporalio_protos::temporal::api::workflowservice::v1 as ws;
 
 use super::execution::Execution;
-use super::{Engine, EngineError};
+use super::{Engine, EngineError, TimeSkipping};
 use crate::store::MemoryStore;
 
 pub(super) const NAMESPACE: &str = "default";
@@ -38,8 +38,8 @@ pub(super) struct Harness {
 impl Harness {
     /// An engine that keeps `cache` closed runs in memory.
     pub(super) fn with_cache(cache: usize) -> Self {
-        let (engine, _) =
-            Engine::open(Box::new(MemoryStore::default()), false, cache).expect("opens");
+        let (engine, _) = Engine::open(Box::new(MemoryStore::default()), TimeSkipping::Off, cache)
+            .expect("opens");
         engine.lock().context.clock.frozen =
             Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000));
         Self { engine }
