@@ -378,6 +378,11 @@ fn strip_refs(mut expr: &Expr) -> &Expr {
     }
 }
 
+/// `HashMap` or `HashSet`, the collections whose iteration order changes between runs.
+fn is_hash_name(ident: &syn::Ident) -> bool {
+    ident == "HashMap" || ident == "HashSet"
+}
+
 fn is_hash_type(ty: &Type) -> bool {
     match ty {
         Type::Reference(r) => is_hash_type(&r.elem),
@@ -386,7 +391,7 @@ fn is_hash_type(ty: &Type) -> bool {
             .path
             .segments
             .last()
-            .is_some_and(|s| s.ident == "HashMap" || s.ident == "HashSet"),
+            .is_some_and(|s| is_hash_name(&s.ident)),
         _ => false,
     }
 }
@@ -396,14 +401,14 @@ fn is_hash_type(ty: &Type) -> bool {
 fn makes_hash(expr: &Expr) -> bool {
     match expr {
         Expr::Call(call) => match &*call.func {
-            Expr::Path(path) => {
-                let segments: Vec<_> = path.path.segments.iter().collect();
-                segments.len() >= 2
-                    && matches!(
-                        segments[segments.len() - 2].ident.to_string().as_str(),
-                        "HashMap" | "HashSet"
-                    )
-            }
+            // The type is the segment before the function: `HashMap::new`.
+            Expr::Path(path) => path
+                .path
+                .segments
+                .iter()
+                .rev()
+                .nth(1)
+                .is_some_and(|s| is_hash_name(&s.ident)),
             _ => false,
         },
         Expr::MethodCall(call) if call.method == "collect" => {

@@ -544,9 +544,6 @@ impl Shared {
         }
     }
 
-    /// What the workflow code waits on, one line each, in the order it asked: the answer to
-    /// `__stack_trace`. Async Rust keeps no call stack for a suspended future, so this names
-    /// the durable operations the run is blocked on instead.
     /// Whether the code waits on something its history will resolve: an unresolved timer,
     /// activity, child, external signal or cancellation, a condition, or the run's
     /// cancellation.
@@ -564,6 +561,9 @@ impl Shared {
             || !self.cancel_waiters.is_empty()
     }
 
+    /// What the workflow code waits on, one line each, in the order it asked: the answer to
+    /// `__stack_trace`. Async Rust keeps no call stack for a suspended future, so this names
+    /// the durable operations the run is blocked on instead.
     fn awaiting(&self, workflow_type: &str) -> String {
         fn pending<T, M>(slots: &HashMap<u32, Slot<T>>, describe: M) -> Vec<(u32, String)>
         where

@@ -246,6 +246,13 @@ impl Shard {
         }
     }
 
+    /// A new run's machine, its activations watched by this thread's watchdog.
+    fn machine(&self, factory: WorkflowFactory, identity: RunIdentity) -> RunMachine {
+        let mut machine = RunMachine::new(factory, identity);
+        machine.watch_activations(self.watch.clone());
+        machine
+    }
+
     /// Tells the probe how many runs this shard caches now.
     fn report(&mut self) {
         self.probe.0.cache_resized(self.reported, self.runs.len());
@@ -302,8 +309,7 @@ impl Shard {
                 )));
             }
         };
-        let mut machine = RunMachine::new(factory, identity);
-        machine.watch_activations(self.watch.clone());
+        let mut machine = self.machine(factory, identity);
         if let Err(e) = machine.apply(events, 0) {
             return Outcome::QueryAnswer(Err(Failure::application("QueryFailed", e.to_string())));
         }
@@ -345,11 +351,7 @@ impl Shard {
                     return Outcome::NeedFullHistory(task);
                 }
                 match self.factory(&task) {
-                    Ok(factory) => {
-                        let mut machine = RunMachine::new(factory, identity.clone());
-                        machine.watch_activations(self.watch.clone());
-                        machine
-                    }
+                    Ok(factory) => self.machine(factory, identity.clone()),
                     Err(message) => {
                         return failed(
                             WorkflowTaskFailedCause::WorkflowWorkerUnhandledFailure,

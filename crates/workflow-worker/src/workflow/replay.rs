@@ -199,13 +199,9 @@ impl Replayer {
     /// ```
     pub fn replay_dir(&self, dir: impl AsRef<Path>) -> Result<ReplayReport, ReplayError> {
         let dir = dir.as_ref();
-        let io = |path: &Path, e: std::io::Error| ReplayError::Io {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        };
         let mut paths = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(|e| io(dir, e))? {
-            let path = entry.map_err(|e| io(dir, e))?.path();
+        for entry in std::fs::read_dir(dir).map_err(|e| io_error(dir, e))? {
+            let path = entry.map_err(|e| io_error(dir, e))?.path();
             let extension = path.extension().and_then(|e| e.to_str());
             if path.is_file() && matches!(extension, Some(PROTOBUF_EXTENSION | "json")) {
                 paths.push(path);
@@ -226,10 +222,7 @@ impl Replayer {
 /// Reads a saved history by its extension: `.json` as protobuf JSON, anything else as a
 /// protobuf `History`.
 pub fn read_history(path: &Path) -> Result<History, ReplayError> {
-    let bytes = std::fs::read(path).map_err(|e| ReplayError::Io {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
     if path.extension().is_some_and(|e| e == "json") {
         #[cfg(feature = "history-json")]
         {
@@ -244,6 +237,13 @@ pub fn read_history(path: &Path) -> Result<History, ReplayError> {
     } else {
         History::decode(bytes.as_slice())
             .map_err(|e| ReplayError::History(format!("history protobuf: {e}")))
+    }
+}
+
+fn io_error(path: &Path, error: std::io::Error) -> ReplayError {
+    ReplayError::Io {
+        path: path.to_path_buf(),
+        message: error.to_string(),
     }
 }
 
