@@ -4,6 +4,23 @@
 use examples::hello::{TASK_QUEUE, YourParams, YourWorkflow, your_activity};
 use workflow_core::prelude::*;
 use workflow_testing::{ActivityEnv, Faults, TestEnv, mock_activity};
+use workflow_worker::Worker;
+
+/// Runs `YourWorkflow` for "Ada" as `workflow_id` on `worker`; its result.
+async fn greet_ada(env: &TestEnv, worker: Worker, workflow_id: &str) -> String {
+    let running = env.run_worker(worker);
+    let greeting = env
+        .client()
+        .execute_workflow(
+            YourWorkflow::run,
+            "Ada".to_string(),
+            WorkflowOptions::new(workflow_id, TASK_QUEUE),
+        )
+        .await
+        .unwrap();
+    running.stop().await.unwrap();
+    greeting
+}
 
 #[tokio::test]
 async fn the_workflow_greets_through_its_activity() {
@@ -12,18 +29,7 @@ async fn the_workflow_greets_through_its_activity() {
         .worker(TASK_QUEUE)
         .register_workflow::<YourWorkflow>()
         .register_activity(your_activity);
-    let running = env.run_worker(worker);
-    let greeting = env
-        .client()
-        .execute_workflow(
-            YourWorkflow::run,
-            "Ada".to_string(),
-            WorkflowOptions::new("hello-ada", TASK_QUEUE),
-        )
-        .await
-        .unwrap();
-    assert_eq!(greeting, "Hello, Ada!");
-    running.stop().await.unwrap();
+    assert_eq!(greet_ada(&env, worker, "hello-ada").await, "Hello, Ada!");
     env.shutdown().await.unwrap();
 }
 
@@ -36,18 +42,10 @@ async fn the_workflow_passes_the_name_to_the_activity_and_returns_its_answer() {
         .register_activity(mock_activity(your_activity, |_ctx, params| async move {
             Ok(format!("{} -> {}", params.greeting, params.name))
         }));
-    let running = env.run_worker(worker);
-    let answer = env
-        .client()
-        .execute_workflow(
-            YourWorkflow::run,
-            "Ada".to_string(),
-            WorkflowOptions::new("hello-mocked", TASK_QUEUE),
-        )
-        .await
-        .unwrap();
-    assert_eq!(answer, "Hello -> Ada");
-    running.stop().await.unwrap();
+    assert_eq!(
+        greet_ada(&env, worker, "hello-mocked").await,
+        "Hello -> Ada"
+    );
     env.shutdown().await.unwrap();
 }
 
@@ -59,18 +57,7 @@ async fn the_workflow_greets_the_same_under_injected_faults() {
         .register_workflow::<YourWorkflow>()
         .register_activity(your_activity)
         .build();
-    let running = env.run_worker(worker);
-    let greeting = env
-        .client()
-        .execute_workflow(
-            YourWorkflow::run,
-            "Ada".to_string(),
-            WorkflowOptions::new("hello-faults", TASK_QUEUE),
-        )
-        .await
-        .unwrap();
-    assert_eq!(greeting, "Hello, Ada!");
-    running.stop().await.unwrap();
+    assert_eq!(greet_ada(&env, worker, "hello-faults").await, "Hello, Ada!");
     env.shutdown().await.unwrap();
 }
 

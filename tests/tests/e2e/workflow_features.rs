@@ -275,6 +275,23 @@ async fn queries_and_signals_work_when_every_task_replays() {
 
 // ---- unknown workflow type --------------------------------------------------------------
 
+/// The run's first failed workflow task, once its history shows one.
+async fn first_task_failure<W>(
+    handle: &workflow_client::WorkflowHandle<W>,
+) -> temporalio_protos::temporal::api::history::v1::WorkflowTaskFailedEventAttributes {
+    let failed = wait_for_event(handle, |e| {
+        matches!(
+            e.attributes,
+            Some(Attributes::WorkflowTaskFailedEventAttributes(_))
+        )
+    })
+    .await;
+    let Some(Attributes::WorkflowTaskFailedEventAttributes(a)) = failed.attributes else {
+        unreachable!("the event matched")
+    };
+    a
+}
+
 #[tokio::test]
 async fn an_unknown_workflow_type_fails_the_task_not_the_workflow() {
     let client = client().await;
@@ -289,16 +306,7 @@ async fn an_unknown_workflow_type_fails_the_task_not_the_workflow() {
         )
         .await
         .unwrap();
-    let failed = wait_for_event(&handle, |e| {
-        matches!(
-            e.attributes,
-            Some(Attributes::WorkflowTaskFailedEventAttributes(_))
-        )
-    })
-    .await;
-    let Some(Attributes::WorkflowTaskFailedEventAttributes(a)) = failed.attributes else {
-        unreachable!()
-    };
+    let a = first_task_failure(&handle).await;
     let message = a.failure.unwrap().message;
     assert!(
         message.contains("NoSuchWorkflow") && message.contains("YourWorkflow"),
@@ -340,16 +348,7 @@ async fn code_waiting_on_nothing_the_history_drives_fails_its_task_and_says_why(
         )
         .await
         .unwrap();
-    let failed = wait_for_event(&handle, |e| {
-        matches!(
-            e.attributes,
-            Some(Attributes::WorkflowTaskFailedEventAttributes(_))
-        )
-    })
-    .await;
-    let Some(Attributes::WorkflowTaskFailedEventAttributes(a)) = failed.attributes else {
-        unreachable!()
-    };
+    let a = first_task_failure(&handle).await;
     let message = a.failure.unwrap().message;
     assert!(
         message.contains(
@@ -718,16 +717,7 @@ async fn a_breaking_change_fails_the_task_and_a_fixed_worker_continues() {
             .register_workflow::<VersionedBroken>(),
     ));
     handle.signal(GO, ()).await.unwrap();
-    let failed = wait_for_event(&handle, |e| {
-        matches!(
-            e.attributes,
-            Some(Attributes::WorkflowTaskFailedEventAttributes(_))
-        )
-    })
-    .await;
-    let Some(Attributes::WorkflowTaskFailedEventAttributes(a)) = failed.attributes else {
-        unreachable!()
-    };
+    let a = first_task_failure(&handle).await;
     assert_eq!(a.cause(), WorkflowTaskFailedCause::NonDeterministicError);
     let message = a.failure.unwrap().message;
     assert!(
