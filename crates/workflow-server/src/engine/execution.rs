@@ -204,7 +204,11 @@ impl Execution {
         self.changed.subscribe()
     }
 
+    /// What to store of the run: its state, its events not yet stored, and, on its first
+    /// write only, whether it is its workflow id's latest run (a run becomes that when it is
+    /// created, and the row need not be written again each time the run changes).
     pub(crate) fn write(&mut self, current: bool) -> RunWrite {
+        let first_write = self.persisted == 0;
         let events = self
             .history
             .encoded_from(self.persisted)
@@ -217,7 +221,7 @@ impl Execution {
             workflow_id: self.workflow_id.clone(),
             state: self.state.encode_to_vec(),
             events,
-            current,
+            current: current && first_write,
         }
     }
 }

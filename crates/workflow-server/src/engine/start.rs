@@ -290,7 +290,9 @@ fn admit_or_create(
 pub(crate) fn create_run(state: &mut State, new: NewRun) -> String {
     let context = &mut state.context;
     let now = context.clock.now();
-    let run_id = uuid::Uuid::new_v4().to_string();
+    // Version 7, as Temporal's server gives: time-ordered ids keep the store's inserts
+    // at the end of its indexes instead of scattered across them.
+    let run_id = uuid::Uuid::now_v7().to_string();
     let task_timeout = new.task_timeout.unwrap_or(DEFAULT_TASK_TIMEOUT);
     let continued = new.continued.as_ref();
     let first_execution_run_id = continued

@@ -81,7 +81,7 @@ pub struct RunWrite {
     pub state: Vec<u8>,
     /// `(event id, encoded HistoryEvent)`, in order.
     pub events: Vec<(i64, Vec<u8>)>,
-    /// Whether this run is the latest of its workflow id.
+    /// Whether this run has just become the latest of its workflow id.
     pub current: bool,
 }
 

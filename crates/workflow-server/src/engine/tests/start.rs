@@ -93,3 +93,15 @@ async fn a_start_without_a_task_queue_is_refused_naming_the_field() {
         "{refused}"
     );
 }
+
+#[tokio::test]
+async fn run_ids_are_uuid_version_7_and_sort_in_start_order() {
+    let h = Harness::new();
+    let first = h.start("a").await;
+    let second = h.start("b").await;
+    for id in [&first, &second] {
+        let parsed = uuid::Uuid::parse_str(id).expect("a UUID");
+        assert_eq!(parsed.get_version_num(), 7, "{id}");
+    }
+    assert!(first < second, "{first} then {second}");
+}

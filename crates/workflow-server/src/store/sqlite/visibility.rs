@@ -51,6 +51,9 @@ fn time(nanos: i64) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_nanos(u64::try_from(nanos).unwrap_or(0))
 }
 
+/// Writes a run's row. A run's workflow id, type, task queue and start time never change,
+/// so a later write sets only the other columns: SQLite then leaves the indexes on those
+/// four untouched.
 pub(super) fn upsert(
     tx: &rusqlite::Transaction<'_>,
     namespace: &str,
@@ -63,9 +66,7 @@ pub(super) fn upsert(
              task_queue, start_time, close_time, execution_time, search_attributes)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT (namespace, run_id) DO UPDATE SET
-             workflow_id = excluded.workflow_id, workflow_type = excluded.workflow_type,
-             status = excluded.status, task_queue = excluded.task_queue,
-             start_time = excluded.start_time, close_time = excluded.close_time,
+             status = excluded.status, close_time = excluded.close_time,
              execution_time = excluded.execution_time,
              search_attributes = excluded.search_attributes",
     )?
