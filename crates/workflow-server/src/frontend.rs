@@ -473,6 +473,49 @@ impl WorkflowService for Frontend {
         Ok(Response::new(ws::SignalWorkflowExecutionResponse::default()))
     }
 
+    async fn update_workflow_execution(
+        &self,
+        request: Request<ws::UpdateWorkflowExecutionRequest>,
+    ) -> Result<Response<ws::UpdateWorkflowExecutionResponse>, Status> {
+        let budget = poll_budget(&request);
+        let request = request.into_inner();
+        self.check_namespace(&request.namespace)?;
+        let update = request.request.as_ref();
+        let meta = update.and_then(|r| r.meta.as_ref());
+        let input = update.and_then(|r| r.input.as_ref());
+        check_payloads(
+            &input.and_then(|i| i.args.clone()),
+            "UpdateWorkflowExecutionRequest.request.input.args",
+        )?;
+        check_request_lengths(&[
+            (
+                meta.map_or("", |m| m.update_id.as_str()),
+                "UpdateWorkflowExecutionRequest.request.meta.update_id",
+            ),
+            (
+                meta.map_or("", |m| m.identity.as_str()),
+                "UpdateWorkflowExecutionRequest.request.meta.identity",
+            ),
+            (
+                input.map_or("", |i| i.name.as_str()),
+                "UpdateWorkflowExecutionRequest.request.input.name",
+            ),
+        ])?;
+        let response = self.engine.update_workflow(request, budget).await?;
+        Ok(Response::new(response))
+    }
+
+    async fn poll_workflow_execution_update(
+        &self,
+        request: Request<ws::PollWorkflowExecutionUpdateRequest>,
+    ) -> Result<Response<ws::PollWorkflowExecutionUpdateResponse>, Status> {
+        let budget = poll_budget(&request);
+        let request = request.into_inner();
+        self.check_namespace(&request.namespace)?;
+        let response = self.engine.poll_update(request, budget).await?;
+        Ok(Response::new(response))
+    }
+
     async fn query_workflow(
         &self,
         request: Request<ws::QueryWorkflowRequest>,

@@ -98,9 +98,11 @@ impl From<EngineError> for Status {
                 run_id,
                 request_id,
             } => workflow_already_started(&workflow_id, &run_id, &request_id),
-            EngineError::Store(_) | EngineError::QueryDropped => {
+            EngineError::Store(_) | EngineError::QueryDropped | EngineError::Unavailable(_) => {
                 Status::unavailable(error.to_string())
             }
+            EngineError::ResourceExhausted(message) => Status::resource_exhausted(message),
+            EngineError::PermissionDenied(message) => Status::permission_denied(message),
             EngineError::QueryTimedOut => Status::deadline_exceeded(error.to_string()),
             // A record that does not decode will not decode on a retry either.
             EngineError::Read(crate::store::StoreError::Corrupt { .. }) => {

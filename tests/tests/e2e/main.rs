@@ -7,6 +7,7 @@ mod client_signals_queries;
 mod client_start_and_result;
 mod client_tls;
 mod payload_compat;
+mod python_updates;
 mod registry;
 mod worker_activities;
 mod workflow_activities;

@@ -9,8 +9,8 @@ use super::Engine;
 use super::context::{Context, Effect};
 use super::error::EngineError;
 use super::execution::Execution;
-use super::queries;
 use super::record::stamp;
+use super::{queries, updates};
 
 /// Ends a run with `close` (its close event) and `status`, and tells its parent and
 /// children.
@@ -30,6 +30,7 @@ pub(crate) fn close_run(
     run.sticky = None;
     run.run_deadline = None;
     run.first_task_at = None;
+    updates::abort_all(run, status == WorkflowExecutionStatus::ContinuedAsNew);
     if let Some(parent) = run.parent.clone()
         && status != WorkflowExecutionStatus::ContinuedAsNew
     {

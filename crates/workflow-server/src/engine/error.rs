@@ -35,6 +35,15 @@ pub(crate) enum EngineError {
     /// A run out of memory could not be read back from the store.
     #[error("a run could not be read from the store: {0}")]
     Read(#[from] StoreError),
+    /// A limit on what may be in flight at once is reached; retry later.
+    #[error("{0}")]
+    ResourceExhausted(String),
+    /// The request asks for something this server does not allow.
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// The request cannot be answered now and should be retried.
+    #[error("{0}")]
+    Unavailable(String),
     /// A query was dropped before any worker answered it.
     #[error("the query was dropped")]
     QueryDropped,

@@ -105,6 +105,10 @@ pub fn event_type(attributes: &Attributes) -> EventType {
         }
         A::UpsertWorkflowSearchAttributesEventAttributes(_) => E::UpsertWorkflowSearchAttributes,
         A::WorkflowPropertiesModifiedEventAttributes(_) => E::WorkflowPropertiesModified,
+        A::WorkflowExecutionUpdateAcceptedEventAttributes(_) => E::WorkflowExecutionUpdateAccepted,
+        A::WorkflowExecutionUpdateCompletedEventAttributes(_) => {
+            E::WorkflowExecutionUpdateCompleted
+        }
         _ => E::Unspecified,
     }
 }

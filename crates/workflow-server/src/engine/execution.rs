@@ -18,6 +18,7 @@ use super::context::Context;
 use super::event_log::EventLog;
 use super::events::normal_queue;
 use super::record::{RunKey, RunState, WorkflowTaskState, duration, stamp};
+use super::update_registry::Registry;
 use crate::store::{BatchNumber, RunWrite, StoreError, StoredRun};
 
 /// Temporal's default workflow task timeout.
@@ -45,6 +46,21 @@ pub struct Execution {
     pub(crate) written: BatchNumber,
     /// The visibility entry last written, so an unchanged one is not written again.
     pub(crate) indexed: Option<crate::visibility::Entry>,
+    /// Updates in flight (memory only: an update is durable once accepted).
+    pub(crate) updates: Registry,
+    /// The events of a speculative workflow task, held out of history until the task is
+    /// kept (see `Speculative`).
+    pub(crate) speculative: Option<Speculative>,
+}
+
+/// A workflow task scheduled only to carry updates. Its scheduled and started events go to
+/// the worker but not into history: when the worker answers with nothing but rejections,
+/// the task is discarded and leaves no trace, as Temporal's speculative tasks do. Anything
+/// else written to the run first writes these events, in their place.
+#[derive(Debug)]
+pub(crate) struct Speculative {
+    pub(crate) scheduled: HistoryEvent,
+    pub(crate) started: Option<HistoryEvent>,
 }
 
 impl Deref for Execution {
@@ -74,6 +90,8 @@ impl Execution {
             waiting_queries: Vec::new(),
             written: 0,
             indexed: None,
+            updates: Registry::default(),
+            speculative: None,
         }
     }
 
@@ -120,6 +138,7 @@ impl Execution {
         attributes: Attributes,
         time: SystemTime,
     ) -> i64 {
+        self.keep_speculative();
         let id = self.history.len() as i64 + 1;
         if let Attributes::ChildWorkflowExecutionStartedEventAttributes(a) = &attributes
             && let Some(child) = self.state.children.get_mut(&a.initiated_event_id)
@@ -133,6 +152,29 @@ impl Execution {
         self.changed.send_replace(id);
         context.dirty.insert(self.key());
         id
+    }
+
+    /// Writes a speculative task's events into history: the task is a normal one now.
+    pub(crate) fn keep_speculative(&mut self) {
+        let Some(task) = self.speculative.take() else {
+            return;
+        };
+        for event in std::iter::once(task.scheduled).chain(task.started) {
+            self.state.last_task_id = event.task_id;
+            self.history.push(&event);
+            self.changed.send_replace(event.event_id);
+        }
+    }
+
+    /// The events a workflow task's poller gets after `from`: history, then a speculative
+    /// task's own events.
+    pub(crate) fn task_events(&self, from: usize) -> Vec<HistoryEvent> {
+        let mut events = self.history.decode(from..self.history.len());
+        if let Some(task) = &self.speculative {
+            events.push(task.scheduled.clone());
+            events.extend(task.started.clone());
+        }
+        events
     }
 
     /// Whether a worker holds this run's workflow task.
@@ -215,11 +257,21 @@ impl Execution {
             .map(|(id, bytes)| (id, bytes.to_vec()))
             .collect();
         self.persisted = self.history.len();
+        // A speculative task is not stored: after a restart it never existed.
+        let state = if self.speculative.is_some() {
+            RunState {
+                workflow_task: None,
+                ..self.state.clone()
+            }
+            .encode_to_vec()
+        } else {
+            self.state.encode_to_vec()
+        };
         RunWrite {
             namespace: self.namespace.clone(),
             run_id: self.run_id.clone(),
             workflow_id: self.workflow_id.clone(),
-            state: self.state.encode_to_vec(),
+            state,
             events,
             current: current && first_write,
         }
@@ -236,6 +288,21 @@ pub(crate) fn schedule_workflow_task_after(
     context: &mut Context,
     attempt: i32,
     not_before: Option<SystemTime>,
+) {
+    schedule(run, context, attempt, not_before, false);
+}
+
+/// Schedules a workflow task that only carries updates (see `Speculative`).
+pub(crate) fn schedule_speculative_task(run: &mut Execution, context: &mut Context) {
+    schedule(run, context, 1, None, true);
+}
+
+fn schedule(
+    run: &mut Execution,
+    context: &mut Context,
+    attempt: i32,
+    not_before: Option<SystemTime>,
+    speculative: bool,
 ) {
     if run.workflow_task.is_some() || !run.is_running() || run.first_task_at.is_some() {
         return;
@@ -256,14 +323,24 @@ pub(crate) fn schedule_workflow_task_after(
         ),
         None => (run.task_queue.clone(), normal_queue(&run.task_queue), None),
     };
-    let scheduled_event_id = run.append(
-        context,
+    let scheduled =
         Attributes::WorkflowTaskScheduledEventAttributes(h::WorkflowTaskScheduledEventAttributes {
             task_queue: Some(task_queue),
             start_to_close_timeout: run.task_timeout,
             attempt,
-        }),
-    );
+        });
+    let scheduled_event_id = if speculative {
+        let id = run.history.len() as i64 + 1;
+        let event = context.events.event(id, now, scheduled);
+        run.speculative = Some(Speculative {
+            scheduled: event,
+            started: None,
+        });
+        context.dirty.insert(run.key());
+        id
+    } else {
+        run.append(context, scheduled)
+    };
     run.workflow_task = Some(WorkflowTaskState {
         scheduled_event_id,
         attempt,

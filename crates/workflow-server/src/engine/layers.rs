@@ -33,6 +33,8 @@ const SOURCES: &[(&str, usize, &str)] = &[
     ("state", 1, include_str!("state.rs")),
     ("successors", 1, include_str!("successors.rs")),
     ("tokens", 1, include_str!("tokens.rs")),
+    ("update_registry", 1, include_str!("update_registry.rs")),
+    ("updates", 1, include_str!("updates.rs")),
     ("workflow_tasks", 1, include_str!("workflow_tasks.rs")),
 ];
 

@@ -16,24 +16,25 @@
 //! 1. `record`, `event_log`, `events`, `cron`, `retry`: stored records, a run's encoded
 //!    events, event building, cron and retry policy math
 //! 2. `tokens`, `error`: task tokens, the engine's error
-//! 3. `pending_queries`, `context`: queries awaiting answers; what a change works in
-//!    (clock, queues, deadline index, effects)
+//! 3. `pending_queries`, `update_registry`, `context`: queries awaiting answers; updates
+//!    in flight; what a change works in (clock, queues, deadline index, effects)
 //! 4. `execution`: one run and its primitives (append, deliver, schedule a workflow task)
 //! 5. `state`: every run, under the engine lock
 //! 6. `deadlines`: when each run next needs attention
 //! 7. `queries`: where a query waits for its answer
 //! 8. `activities`: activity tasks
-//! 9. `close`: a run ends (close, terminate, cancel request)
-//! 10. `signals`: signals to a run
-//! 11. `start`: a run begins (admission by the id policies, creation)
-//! 12. `successors`: continue-as-new, completion, failure and timeout with their retry and
+//! 9. `updates`: workflow updates admitted, sent, accepted, rejected, completed, waited on
+//! 10. `close`: a run ends (close, terminate, cancel request)
+//! 11. `signals`: signals to a run
+//! 12. `start`: a run begins (admission by the id policies, creation)
+//! 13. `successors`: continue-as-new, completion, failure and timeout with their retry and
 //!     cron successors
-//! 13. `commands`: a workflow task's commands checked and carried out
-//! 14. `workflow_tasks`: workflow tasks handed out, completed, failed, timed out
-//! 15. `effects`: the interpreter of the effects changes have on other runs
-//! 16. `deadline_loop`: carries out what comes due
-//! 17. `history`: history reads and long polls
-//! 18. this module: `Engine`, its transaction helper, open and close, reads
+//! 14. `commands`: a workflow task's commands checked and carried out
+//! 15. `workflow_tasks`: workflow tasks handed out, completed, failed, timed out
+//! 16. `effects`: the interpreter of the effects changes have on other runs
+//! 17. `deadline_loop`: carries out what comes due
+//! 18. `history`: history reads and long polls
+//! 19. this module: `Engine`, its transaction helper, open and close, reads
 
 mod activities;
 mod close;
@@ -57,6 +58,8 @@ mod start;
 mod state;
 mod successors;
 mod tokens;
+mod update_registry;
+mod updates;
 mod workflow_tasks;
 
 #[cfg(test)]

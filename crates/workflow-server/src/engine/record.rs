@@ -103,6 +103,20 @@ pub struct RunState {
     /// reading the events of closed runs.
     #[prost(int64, tag = "33")]
     pub last_task_id: i64,
+    /// Updates accepted (and completed), by update id: where their events are, so a
+    /// repeated update id is answered from history, as Temporal keeps it.
+    #[prost(btree_map = "string, message", tag = "34")]
+    pub updates: BTreeMap<String, UpdateRecord>,
+}
+
+/// Where an accepted update's events are.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct UpdateRecord {
+    #[prost(int64, tag = "1")]
+    pub accepted_event_id: i64,
+    /// 0 until the update completes.
+    #[prost(int64, tag = "2")]
+    pub completed_event_id: i64,
 }
 
 /// A workflow task scheduled, and started once a poller took it.

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use temporalio_protos::temporal::api::command::v1::command::Attributes as C;
 use temporalio_protos::temporal::api::common::v1::{WorkflowExecution, WorkflowType};
 use temporalio_protos::temporal::api::enums::v1::{TimeoutType, WorkflowTaskFailedCause};
 use temporalio_protos::temporal::api::failure::v1::Failure;
@@ -17,13 +18,13 @@ use super::context::Context;
 use super::error::EngineError;
 use super::events::normal_queue;
 use super::execution::{
-    DEFAULT_TASK_TIMEOUT, Execution, offer_workflow_task, schedule_workflow_task,
-    schedule_workflow_task_after,
+    DEFAULT_TASK_TIMEOUT, Execution, offer_workflow_task, schedule_speculative_task,
+    schedule_workflow_task, schedule_workflow_task_after,
 };
 use super::record::{RunKey, StickyState, WorkflowTaskState, duration, stamp};
 use super::state::State;
 use super::tokens::{TaskKind, TaskToken};
-use super::{activities, commands, queries};
+use super::{activities, commands, queries, updates};
 use crate::matching::{self, PollKind};
 
 /// Longest wait before a failing workflow task is offered again.
@@ -131,15 +132,26 @@ fn start_workflow_task(
 ) -> ws::PollWorkflowTaskQueueResponse {
     let task = run.workflow_task.clone().expect("checked by the caller");
     let now = context.clock.now();
-    let started = run.append(
-        context,
+    let started_event =
         Attributes::WorkflowTaskStartedEventAttributes(h::WorkflowTaskStartedEventAttributes {
             scheduled_event_id: task.scheduled_event_id,
             identity: identity.to_string(),
             request_id: uuid::Uuid::new_v4().to_string(),
             ..Default::default()
-        }),
-    );
+        });
+    // A speculative task's started event stays beside history, as its scheduled one does.
+    let started = if run.speculative.is_some() {
+        let id = run.history.len() as i64 + 2;
+        let event = context.events.event(id, now, started_event);
+        if let Some(speculative) = run.speculative.as_mut() {
+            speculative.started = Some(event);
+        }
+        context.dirty.insert(run.key());
+        id
+    } else {
+        run.append(context, started_event)
+    };
+    let messages = updates::messages_for_task(run, started);
     let timeout = duration(&run.task_timeout).unwrap_or(DEFAULT_TASK_TIMEOUT);
     run.workflow_task = Some(WorkflowTaskState {
         started_event_id: started,
@@ -182,8 +194,9 @@ fn start_workflow_task(
         started_event_id: started,
         attempt: task.attempt,
         history: Some(History {
-            events: run.history.decode(from..run.history.len()),
+            events: run.task_events(from),
         }),
+        messages,
         workflow_execution_task_queue: Some(normal_queue(&run.state.task_queue)),
         scheduled_time: task.scheduled_time,
         started_time: stamp(now),
@@ -432,6 +445,9 @@ fn complete_locked(
         }
         return Ok(ws::RespondWorkflowTaskCompletedResponse::default());
     }
+    if discardable(run, &request) {
+        return Ok(discard_speculative(run, context, &request));
+    }
     let completed = run.append(
         context,
         Attributes::WorkflowTaskCompletedEventAttributes(h::WorkflowTaskCompletedEventAttributes {
@@ -445,17 +461,21 @@ fn complete_locked(
     );
     run.workflow_task = None;
     run.previous_started_event_id = task.started_event_id;
-    run.sticky = request
-        .sticky_attributes
-        .as_ref()
-        .and_then(|s| s.worker_task_queue.as_ref().map(|q| (q, s)))
-        .filter(|(q, _)| !q.name.is_empty())
-        .map(|(q, s)| StickyState {
-            queue: q.name.clone(),
-            schedule_to_start: s.schedule_to_start_timeout,
-        });
+    run.sticky = sticky_of(&request);
     let mut eager = Vec::new();
+    let mut answered = Vec::new();
     for command in request.commands {
+        // A protocol message command places the message's events among the commands'.
+        if let Some(C::ProtocolMessageCommandAttributes(a)) = &command.attributes {
+            let (run, context) = state.run_mut(&key).expect("present");
+            if let Some(message) = request.messages.iter().find(|m| m.id == a.message_id)
+                && run.is_running()
+            {
+                updates::apply(run, context, message);
+                answered.push(message.id.clone());
+            }
+            continue;
+        }
         commands::apply(
             state,
             &key,
@@ -467,10 +487,19 @@ fn complete_locked(
     }
     let (run, context) = state.run_mut(&key).expect("present");
     if run.is_running() {
+        // Messages no command placed come after the commands, in the order sent.
+        for message in &request.messages {
+            if !answered.contains(&message.id) {
+                updates::apply(run, context, message);
+            }
+        }
+        updates::reject_unanswered(run);
         let new_events = !run.buffered.is_empty();
         run.flush_buffered(context);
         if new_events || request.force_create_new_workflow_task {
             schedule_workflow_task(run, context, 1);
+        } else if run.updates.has_unsent() {
+            schedule_speculative_task(run, context);
         }
     }
     queries::after_task(run, context);
@@ -478,4 +507,54 @@ fn complete_locked(
         activity_tasks: eager,
         ..Default::default()
     })
+}
+
+/// The sticky queue a completed task's worker asks for, if any.
+fn sticky_of(request: &ws::RespondWorkflowTaskCompletedRequest) -> Option<StickyState> {
+    request
+        .sticky_attributes
+        .as_ref()
+        .and_then(|s| s.worker_task_queue.as_ref().map(|q| (q, s)))
+        .filter(|(q, _)| !q.name.is_empty())
+        .map(|(q, s)| StickyState {
+            queue: q.name.clone(),
+            schedule_to_start: s.schedule_to_start_timeout,
+        })
+}
+
+/// Whether a completion leaves no trace: a speculative task answered with nothing but
+/// update rejections, while nothing else happened to the run.
+fn discardable(run: &Execution, request: &ws::RespondWorkflowTaskCompletedRequest) -> bool {
+    run.speculative.is_some()
+        && request.commands.is_empty()
+        && !request.force_create_new_workflow_task
+        && run.buffered.is_empty()
+        && request
+            .messages
+            .iter()
+            .all(|m| updates::Answer::decode(m).is_ok_and(|a| a.is_rejection()))
+}
+
+/// Drops a speculative task and its events; the worker resets its history to the last
+/// task it completed.
+fn discard_speculative(
+    run: &mut Execution,
+    context: &mut Context,
+    request: &ws::RespondWorkflowTaskCompletedRequest,
+) -> ws::RespondWorkflowTaskCompletedResponse {
+    run.speculative = None;
+    run.workflow_task = None;
+    run.sticky = sticky_of(request);
+    for message in &request.messages {
+        updates::apply(run, context, message);
+    }
+    updates::reject_unanswered(run);
+    if run.updates.has_unsent() {
+        schedule_speculative_task(run, context);
+    }
+    queries::after_task(run, context);
+    ws::RespondWorkflowTaskCompletedResponse {
+        reset_history_event_id: run.previous_started_event_id,
+        ..Default::default()
+    }
 }

@@ -2,9 +2,8 @@
 //! workflow (an activity running, a timer pending), started again on the same SQLite file,
 //! and the workflow completes. Also: time skipping.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
@@ -17,7 +16,7 @@ use workflow_core::workflow::future::join;
 use workflow_server::ServerOptions;
 use workflow_worker::Worker;
 
-use crate::support::ServerWithWorker;
+use crate::support::{ServerWithWorker, free_port, spawn_server};
 
 /// `true` once the test lets the activity finish.
 fn gate() -> &'static watch::Sender<bool> {
@@ -57,30 +56,6 @@ impl Survivor {
         slept?;
         Ok(stepped?)
     }
-}
-
-fn spawn_server(port: u16, db: &Path) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_workflow-server"))
-        .args([
-            "start-dev",
-            "--port",
-            &port.to_string(),
-            "--log-level",
-            "warn",
-            "--headless",
-        ])
-        .arg("--db-filename")
-        .arg(db)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the binary");
-    // The first line says it listens.
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.contains("listening"), "{line}");
-    child
 }
 
 fn kinds(history: &[HistoryEvent]) -> Vec<EventType> {
@@ -153,14 +128,6 @@ async fn a_killed_server_restarts_from_its_file_and_the_workflow_completes() {
     running.await.unwrap().unwrap();
     second.kill().unwrap();
     second.wait().unwrap();
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[tokio::test]

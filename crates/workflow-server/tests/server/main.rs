@@ -17,6 +17,7 @@ mod run_cache;
 mod signals;
 mod timers;
 mod tls;
+mod updates;
 mod visibility;
 mod web_api;
 mod web_browser;

@@ -16,6 +16,7 @@ use temporalio_protos::temporal::api::enums::v1::EventType;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use workflow_client::Error;
 
+use crate::support::free_port;
 use crate::web::{self, Setup};
 
 /// One HTTP request; answers the status, the content type and the body.
@@ -320,14 +321,6 @@ async fn start_dev(args: &[&str]) -> (tokio::process::Child, Option<String>) {
         lines.next_line().await.unwrap()
     };
     (child, ui)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

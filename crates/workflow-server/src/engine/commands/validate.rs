@@ -17,6 +17,7 @@ use crate::engine::cron::CronSchedule;
 use crate::engine::error::EngineError;
 use crate::engine::execution::Execution;
 use crate::engine::record::duration;
+use crate::engine::updates;
 use crate::limits::{
     MAX_HISTORY_EVENTS, MAX_PAYLOAD_SIZE, MAX_PENDING_ACTIVITIES, MAX_PENDING_CANCEL_REQUESTS,
     MAX_PENDING_CHILD_WORKFLOWS, MAX_PENDING_SIGNALS, check_duration, check_length,
@@ -262,7 +263,7 @@ fn check_pending(pending: usize, limit: usize, what: &str, cause: Cause) -> Resu
 /// type and the attributes must agree, ids and names fit the limits, durations are valid
 /// (and cut, in place, to the longest Temporal allows), payloads fit, the run's pending
 /// work and history stay within the limits. `messages` are the completion's protocol
-/// messages (workflow updates), which this server never asked for.
+/// messages: each must answer an update the run holds.
 pub(crate) fn validate(
     run: &Execution,
     commands: &mut [Command],
@@ -515,7 +516,7 @@ pub(crate) fn validate(
             C::ProtocolMessageCommandAttributes(a) => {
                 let what = "ProtocolMessageCommandAttributes";
                 check_name(&a.message_id, &format!("{what}.message_id"), true, cause)?;
-                let Some(message) = messages.iter().find(|m| m.id == a.message_id) else {
+                if !messages.iter().any(|m| m.id == a.message_id) {
                     return Err(bad(
                         cause,
                         format!(
@@ -523,8 +524,7 @@ pub(crate) fn validate(
                             a.message_id
                         ),
                     ));
-                };
-                return Err(update_not_found(message));
+                }
             }
             C::ScheduleNexusOperationCommandAttributes(a) => {
                 // No Nexus endpoints exist on this server, so every one is unknown.
@@ -542,10 +542,8 @@ pub(crate) fn validate(
             }
         }
     }
-    // Messages no command referenced are read after the commands, as Temporal does.
-    if let Some(message) = messages.first() {
-        return Err(update_not_found(message));
-    }
+    updates::check(run, messages)
+        .map_err(|message| bad(Cause::BadUpdateWorkflowExecutionMessage, message))?;
     // The task's completion, its commands' events and the events waiting for it.
     let events = run.history.len() + run.buffered.len() + 1 + commands.len();
     if events > MAX_HISTORY_EVENTS {
@@ -559,18 +557,6 @@ pub(crate) fn validate(
         });
     }
     Ok(())
-}
-
-/// A message of the update protocol: this server accepts no workflow updates, so it holds
-/// none a message could answer.
-fn update_not_found(message: &Message) -> BadCommand {
-    bad(
-        Cause::BadUpdateWorkflowExecutionMessage,
-        format!(
-            "update {} wasn't found on the server (message {}): this server does not support workflow updates",
-            message.protocol_instance_id, message.id
-        ),
-    )
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod signals;
 mod start;
 mod successors;
 mod timers;
+mod updates;
 mod workflow_tasks;
 
 use std::time::{Duration, SystemTime};

@@ -112,7 +112,7 @@ fn a_closing_command_must_come_last() {
 }
 
 #[test]
-fn types_this_server_lacks_are_refused_naming_what_is_missing() {
+fn a_protocol_message_command_must_name_a_message_of_the_completion() {
     let mut update = [command(
         CommandType::ProtocolMessage,
         C::ProtocolMessageCommandAttributes(cmd::ProtocolMessageCommandAttributes {
@@ -129,6 +129,10 @@ fn types_this_server_lacks_are_refused_naming_what_is_missing() {
         "{}",
         bad.message
     );
+}
+
+#[test]
+fn types_this_server_lacks_are_refused_naming_what_is_missing() {
     let mut nexus = [command(
         CommandType::ScheduleNexusOperation,
         C::ScheduleNexusOperationCommandAttributes(cmd::ScheduleNexusOperationCommandAttributes {
