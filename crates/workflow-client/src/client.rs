@@ -32,7 +32,7 @@ const MAX_DECODING_MESSAGE_SIZE: usize = 128 * 1024 * 1024;
 /// Temporal's limit for one gRPC request.
 const MAX_ENCODING_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
 /// The server answers a history long poll empty after about 20 s; this leaves it room.
-const LONG_POLL_TIMEOUT: Duration = Duration::from_secs(70);
+pub(crate) const LONG_POLL_TIMEOUT: Duration = Duration::from_secs(70);
 
 /// A connection to a Temporal-compatible server, bound to one namespace.
 ///
@@ -294,6 +294,20 @@ impl Client {
         WorkflowHandle::existing(self.clone(), workflow_id.into())
     }
 
+    /// A handle to an update sent to the latest run of `workflow_id`, by update id; `T` is
+    /// the update's output type.
+    pub fn get_update_handle<T: workflow_core::payload::PayloadValue>(
+        &self,
+        workflow_id: impl Into<String>,
+        update_id: impl Into<String>,
+    ) -> crate::UpdateHandle<T> {
+        let execution = temporalio_protos::temporal::api::common::v1::WorkflowExecution {
+            workflow_id: workflow_id.into(),
+            run_id: String::new(),
+        };
+        crate::UpdateHandle::new(self.clone(), execution, update_id.into())
+    }
+
     /// Lists workflow executions matching a visibility query (e.g.
     /// `WorkflowType = 'Greeting' AND ExecutionStatus = 'Running'`), page by page as needed.
     /// An empty query lists all.
@@ -475,7 +489,7 @@ where
 /// A long poll that ended without an answer, which the caller should simply poll again: our own
 /// deadline passed first, or the server gave the poll up (a Temporal server under load answers
 /// `CANCELLED` when its internal long-poll context ends; the run is still there).
-fn long_poll_expired(error: &Error) -> bool {
+pub(crate) fn long_poll_expired(error: &Error) -> bool {
     matches!(
         error,
         Error::Rpc {

@@ -83,6 +83,14 @@ pub enum Error {
         /// The failure, when the worker sent one.
         failure: Option<Box<Failure>>,
     },
+    /// The update was rejected (by its validator, or because the workflow has no such
+    /// update) or its handler failed; `failure` says why.
+    #[error("update failed: {failure}")]
+    UpdateFailed {
+        /// The rejection or the handler's failure.
+        #[source]
+        failure: Box<Failure>,
+    },
     /// The server refused the request as malformed.
     #[error("invalid argument: {message}")]
     InvalidArgument {

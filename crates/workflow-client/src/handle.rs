@@ -9,12 +9,15 @@ use temporalio_protos::temporal::api::history::v1::HistoryEvent;
 use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_protos::temporal::api::query::v1::WorkflowQuery;
 use temporalio_protos::temporal::api::workflowservice::v1 as ws;
-use workflow_core::definition::{QueryDefinition, SignalDefinition, WorkflowDefinition};
+use workflow_core::definition::{
+    QueryDefinition, SignalDefinition, UpdateDefinition, WorkflowDefinition,
+};
 use workflow_core::failure::{Failure, RetryState};
 use workflow_core::payload::{Payload, PayloadArgs, PayloadValue, null_payload};
 
 use crate::client::payloads;
 use crate::info::{WorkflowDescription, WorkflowExecutionStatus};
+use crate::update::{self, UpdateHandle, UpdateOptions, WaitStage};
 use crate::{Client, Error};
 
 /// The type parameter of a handle that knows no workflow definition: results are read with
@@ -108,6 +111,70 @@ impl<W: WorkflowDefinition> WorkflowHandle<W> {
         input: Q::Input,
     ) -> Result<Q::Output, Error> {
         self.query_by_name(query.name(), input).await
+    }
+
+    /// Sends an update of this workflow and waits for its result.
+    ///
+    /// ```no_run
+    /// # use workflow_client::{Client, Error};
+    /// # use workflow_core::prelude::*;
+    /// # type Cart = WorkflowRef<(), u32>;
+    /// # const CART: Cart = WorkflowRef::new("Cart");
+    /// const ADD_ITEM: UpdateRef<Cart, String, u32> = UpdateRef::new("add_item");
+    /// # async fn run(client: Client) -> Result<(), Error> {
+    /// let cart = client.get_workflow_handle_for(CART, "cart-1");
+    /// let total: u32 = cart.execute_update(ADD_ITEM, "tea".to_string()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn execute_update<U: UpdateDefinition<Workflow = W>>(
+        &self,
+        update: U,
+        input: U::Input,
+    ) -> Result<U::Output, Error> {
+        self.start_update_with(update, input, UpdateOptions::new())
+            .await?
+            .result()
+            .await
+    }
+
+    /// Sends an update of this workflow and waits until it reaches `stage`; the handle
+    /// waits for the result.
+    pub async fn start_update<U: UpdateDefinition<Workflow = W>>(
+        &self,
+        update: U,
+        input: U::Input,
+        stage: WaitStage,
+    ) -> Result<UpdateHandle<U::Output>, Error> {
+        self.start_update_with(update, input, UpdateOptions::new().wait_for(stage))
+            .await
+    }
+
+    /// Sends an update with `options` (its id, for deduplication, and the stage to wait for).
+    pub async fn start_update_with<U: UpdateDefinition<Workflow = W>>(
+        &self,
+        update: U,
+        input: U::Input,
+        options: UpdateOptions,
+    ) -> Result<UpdateHandle<U::Output>, Error> {
+        let input = self.client.converter().to_payloads(&input)?;
+        update::send(
+            &self.client,
+            self.execution(),
+            self.first_execution_run_id.clone().unwrap_or_default(),
+            update.name(),
+            input,
+            options,
+        )
+        .await
+    }
+
+    /// A handle to an update already sent to this workflow, by its id.
+    pub fn get_update_handle<U: UpdateDefinition<Workflow = W>>(
+        &self,
+        _update: U,
+        update_id: impl Into<String>,
+    ) -> UpdateHandle<U::Output> {
+        UpdateHandle::new(self.client.clone(), self.execution(), update_id.into())
     }
 }
 

@@ -31,6 +31,7 @@ mod error;
 mod handle;
 mod info;
 mod options;
+mod update;
 
 pub use activity::{AsyncActivityHandle, HeartbeatResponse};
 pub use client::{Client, Headers, WorkflowService};
@@ -39,6 +40,7 @@ pub use handle::{Untyped, WorkflowHandle};
 pub use info::{WorkflowDescription, WorkflowExecutionInfo, WorkflowExecutionStatus};
 pub use options::{ClientOptions, RpcRetryOptions, TlsOptions};
 pub use temporalio_protos::temporal::api::enums::v1::QueryRejectCondition;
+pub use update::{UpdateHandle, UpdateOptions, WaitStage};
 
 /// The README's Rust snippets compile as doc tests.
 #[cfg(doctest)]

@@ -7,12 +7,14 @@
 //! type name and give it Rust types:
 //!
 //! ```
-//! use workflow_core::definition::{WorkflowDefinition, WorkflowRef, SignalRef, QueryRef};
+//! use workflow_core::definition::{QueryRef, SignalRef, UpdateRef, WorkflowDefinition, WorkflowRef};
 //!
-//! // A Python workflow `Accumulator` with a signal `add_item(str)` and a query `items()`.
+//! // A Python workflow `Accumulator` with a signal `add_item(str)`, a query `items()` and
+//! // an update `remove(str) -> int`.
 //! const ACCUMULATOR: WorkflowRef<(), Vec<String>> = WorkflowRef::new("Accumulator");
 //! const ADD_ITEM: SignalRef<WorkflowRef<(), Vec<String>>, String> = SignalRef::new("add_item");
 //! const ITEMS: QueryRef<WorkflowRef<(), Vec<String>>, (), Vec<String>> = QueryRef::new("items");
+//! const REMOVE: UpdateRef<WorkflowRef<(), Vec<String>>, String, i64> = UpdateRef::new("remove");
 //!
 //! assert_eq!(ACCUMULATOR.name(), "Accumulator");
 //! ```
@@ -64,6 +66,22 @@ pub trait QueryDefinition: Send + Sync + 'static {
     /// What the query returns.
     type Output: PayloadValue;
     /// The query name on the wire.
+    fn name(&self) -> &str;
+}
+
+/// An update of the workflow `Workflow`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an update definition",
+    note = "pass an `#[update]` method of the workflow, or an `UpdateRef`"
+)]
+pub trait UpdateDefinition: Send + Sync + 'static {
+    /// The workflow this update belongs to; sending it to another workflow does not compile.
+    type Workflow: WorkflowDefinition;
+    /// The update's arguments.
+    type Input: PayloadArgs;
+    /// What the update returns.
+    type Output: PayloadValue;
+    /// The update name on the wire.
     fn name(&self) -> &str;
 }
 
@@ -154,6 +172,33 @@ impl<W: WorkflowDefinition, I: PayloadArgs, O: PayloadValue> QueryDefinition for
     }
 }
 
+/// An update known by its name, for the workflow definition `W`.
+pub struct UpdateRef<W, I, O> {
+    name: &'static str,
+    _types: PhantomData<fn(W, I) -> O>,
+}
+
+impl<W, I, O> UpdateRef<W, I, O> {
+    /// Names an update.
+    pub const fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<W: WorkflowDefinition, I: PayloadArgs, O: PayloadValue> UpdateDefinition
+    for UpdateRef<W, I, O>
+{
+    type Workflow = W;
+    type Input = I;
+    type Output = O;
+    fn name(&self) -> &str {
+        self.name
+    }
+}
+
 /// An activity known by its type name, with Rust types for its input and output.
 pub struct ActivityRef<I, O> {
     name: &'static str,
@@ -197,4 +242,5 @@ macro_rules! impl_ref_common {
 impl_ref_common!(WorkflowRef<I, O>);
 impl_ref_common!(SignalRef<W, I>);
 impl_ref_common!(QueryRef<W, I, O>);
+impl_ref_common!(UpdateRef<W, I, O>);
 impl_ref_common!(ActivityRef<I, O>);

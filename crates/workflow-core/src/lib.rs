@@ -35,7 +35,7 @@ pub mod prelude {
     pub use crate::activity::{Activity, ActivityContext, ActivityError, ActivityInfo};
     pub use crate::definition::{
         ActivityDefinition, ActivityRef, QueryDefinition, QueryRef, SignalDefinition, SignalRef,
-        WorkflowDefinition, WorkflowRef,
+        UpdateDefinition, UpdateRef, WorkflowDefinition, WorkflowRef,
     };
     pub use crate::failure::{Failure, FailureInfo};
     pub use crate::options::{

@@ -10,6 +10,7 @@ mod activities;
 mod activity;
 mod attrs;
 mod determinism;
+mod updates;
 mod workflow;
 
 use proc_macro::TokenStream;
@@ -17,11 +18,13 @@ use syn::parse_macro_input;
 
 /// Declares a workflow: on its struct (with an optional `name = "TypeName"`, by default the
 /// struct's name) and on its impl block, whose methods are marked `#[run]` (exactly one),
-/// `#[signal]`, `#[query]` and optionally `#[init]`.
+/// `#[signal]`, `#[query]`, `#[update]` (with an optional `#[validator(update_name)]`) and
+/// optionally `#[init]`.
 ///
-/// The run method's name becomes its typed stub (`MyWorkflow::run`), and so do the signal
-/// and query methods' names: `client.execute_workflow(MyWorkflow::run, input, options)`,
-/// `handle.signal(MyWorkflow::add, item)`. Each stub has the visibility of its method.
+/// The run method's name becomes its typed stub (`MyWorkflow::run`), and so do the signal,
+/// query and update methods' names: `client.execute_workflow(MyWorkflow::run, input,
+/// options)`, `handle.signal(MyWorkflow::add, item)`, `handle.execute_update(MyWorkflow::add_item,
+/// item)`. Each stub has the visibility of its method.
 ///
 /// The methods are checked for calls that break replay (the machine's clock, sleeping,
 /// spawning, randomness, fresh ids, files, network, environment, processes, `select!`

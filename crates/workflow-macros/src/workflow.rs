@@ -1,4 +1,5 @@
-//! `#[workflow]` on a struct (its name) and on its impl block (run, signals, queries).
+//! `#[workflow]` on a struct (its name) and on its impl block (run, signals, queries,
+//! updates).
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -8,6 +9,7 @@ use syn::{Error, FnArg, ImplItem, ImplItemFn, ItemImpl, ItemStruct, ReturnType, 
 use crate::activity::{destructure, input_type, is_type_named, result_ok_type};
 use crate::attrs::{Args, Errors};
 use crate::determinism;
+use crate::updates;
 
 pub fn expand_struct(args: Args, item: ItemStruct) -> TokenStream {
     let _ = args.krate;
@@ -39,6 +41,8 @@ enum Role {
     Run,
     Signal(Args),
     Query(Args),
+    Update(Args),
+    Validator(syn::Ident),
     Init,
 }
 
@@ -52,16 +56,28 @@ fn take_role(method: &mut ImplItemFn, errors: &mut Errors) -> Option<Role> {
             Some(Role::Run)
         } else if path.is_ident("init") {
             Some(Role::Init)
-        } else if path.is_ident("signal") || path.is_ident("query") {
+        } else if path.is_ident("signal") || path.is_ident("query") || path.is_ident("update") {
             let args = match &attr.meta {
                 syn::Meta::Path(_) => Ok(Args::default()),
                 _ => attr.parse_args::<Args>(),
             };
             match args {
                 Ok(args) if path.is_ident("signal") => Some(Role::Signal(args)),
+                Ok(args) if path.is_ident("update") => Some(Role::Update(args)),
                 Ok(args) => Some(Role::Query(args)),
                 Err(e) => {
                     errors.push(e);
+                    None
+                }
+            }
+        } else if path.is_ident("validator") {
+            match attr.parse_args::<syn::Ident>() {
+                Ok(target) => Some(Role::Validator(target)),
+                Err(_) => {
+                    errors.push(Error::new_spanned(
+                        &attr,
+                        "name the update this validates: `#[validator(add_item)]`",
+                    ));
                     None
                 }
             }
@@ -72,7 +88,7 @@ fn take_role(method: &mut ImplItemFn, errors: &mut Errors) -> Option<Role> {
         if role.is_some() {
             errors.push(Error::new_spanned(
                 &attr,
-                "a method has at most one of `#[run]`, `#[signal]`, `#[query]`, `#[init]`",
+                "a method has at most one of `#[run]`, `#[signal]`, `#[query]`, `#[update]`, `#[validator]`, `#[init]`",
             ));
         } else {
             role = found;
@@ -150,6 +166,8 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
     let mut init: Option<syn::Ident> = None;
     let mut signals = Vec::new();
     let mut queries = Vec::new();
+    let mut update_handlers = Vec::new();
+    let mut validators = Vec::new();
     // Findings of the determinism checks leave the workflow's shape intact, so the full
     // expansion is still emitted beside them.
     let mut nondeterminism = Vec::new();
@@ -252,6 +270,17 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
                     output: None,
                 });
             }
+            Role::Update(args) => {
+                update_handlers.extend(updates::check_update(
+                    method,
+                    args,
+                    &struct_ident,
+                    &mut errors,
+                ));
+            }
+            Role::Validator(target) => {
+                validators.extend(updates::check_validator(method, target, &mut errors));
+            }
             Role::Query(args) => {
                 if let Some(a) = &sig.asyncness {
                     errors.push(Error::new_spanned(
@@ -294,6 +323,7 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
             }
         }
     }
+    updates::attach_validators(&mut update_handlers, validators, &mut errors);
     if run.is_none() {
         errors.push(Error::new_spanned(
             &item.self_ty,
@@ -339,6 +369,7 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
             if *ident == run_ident
                 || signals.iter().any(|s| s.method == *ident)
                 || queries.iter().any(|q| q.method == *ident)
+                || update_handlers.iter().any(|u| u.method == *ident)
             {
                 method.sig.ident = hidden(ident);
                 method.attrs.push(syn::parse_quote!(#[doc(hidden)]));
@@ -436,6 +467,13 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
             }
         });
     }
+    let updates::Expansion {
+        stubs: update_stubs,
+        markers: update_markers,
+        validate_arms,
+        handle_arms,
+    } = updates::expand(&krate, &self_ty, &update_handlers, hidden);
+    let update_names = update_handlers.iter().map(|u| &u.wire_name);
     let signal_names = signals.iter().map(|s| &s.wire_name);
     let query_names = queries.iter().map(|q| &q.wire_name);
     let input_decl = quote_spanned!(run_inputs.first().map_or(run_ident.span(), |t| t.span())=> type Input = #run_input;);
@@ -448,9 +486,11 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
         impl #self_ty {
             #run_stub
             #(#stubs)*
+            #(#update_stubs)*
         }
 
         #(#markers)*
+        #(#update_markers)*
 
         #krate::__private::inventory::submit! {
             #krate::__private::registry::Registration::workflow::<#self_ty>(
@@ -465,6 +505,7 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
             const NAME: &'static str = <#self_ty>::__WORKFLOW_NAME;
             const SIGNALS: &'static [&'static str] = &[#(#signal_names),*];
             const QUERIES: &'static [&'static str] = &[#(#query_names),*];
+            const UPDATES: &'static [&'static str] = &[#(#update_names),*];
             #input_decl
             #output_decl
 
@@ -505,6 +546,30 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
             > {
                 match query.name.as_str() {
                     #(#query_arms)*
+                    _ => ::core::result::Result::Err(#krate::__private::workflow::HandlerError::Unknown),
+                }
+            }
+
+            fn validate_update(
+                &self,
+                update: &#krate::__private::workflow::Invocation,
+            ) -> ::core::result::Result<(), #krate::__private::workflow::HandlerError> {
+                match update.name.as_str() {
+                    #(#validate_arms)*
+                    _ => ::core::result::Result::Err(#krate::__private::workflow::HandlerError::Unknown),
+                }
+            }
+
+            fn handle_update(
+                ctx: #krate::__private::workflow::WorkflowContext<Self>,
+                update: &#krate::__private::workflow::Invocation,
+            ) -> ::core::result::Result<
+                #krate::__private::workflow::UpdateFuture,
+                #krate::__private::workflow::HandlerError,
+            > {
+                let _ = &ctx;
+                match update.name.as_str() {
+                    #(#handle_arms)*
                     _ => ::core::result::Result::Err(#krate::__private::workflow::HandlerError::Unknown),
                 }
             }

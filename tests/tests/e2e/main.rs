@@ -15,3 +15,4 @@ mod workflow_basics;
 mod workflow_cache;
 mod workflow_cancellation;
 mod workflow_features;
+mod workflow_updates;

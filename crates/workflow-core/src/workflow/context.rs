@@ -73,6 +73,25 @@ impl<W: 'static> WorkflowContext<W> {
         }
     }
 
+    pub(crate) fn state_cell(&self) -> &Rc<RefCell<W>> {
+        &self.state
+    }
+
+    /// Waits until no update handler is running: await it before the run method returns
+    /// (or continues as new), so accepted updates finish first.
+    ///
+    /// ```no_run
+    /// # use workflow_core::prelude::*;
+    /// # async fn run(ctx: WorkflowContext<()>) {
+    /// ctx.all_handlers_finished().await;
+    /// # }
+    /// ```
+    pub fn all_handlers_finished(&self) -> HandlersFinished {
+        HandlersFinished {
+            shared: self.shared.clone(),
+        }
+    }
+
     /// Facts about this run.
     pub fn info(&self) -> &WorkflowInfo {
         &self.info
@@ -616,6 +635,32 @@ impl<W> Future for Condition<W> {
                 .borrow_mut()
                 .condition_waiters
                 .push(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+}
+
+/// Resolves once no update handler is running; see
+/// [`WorkflowContext::all_handlers_finished`].
+#[must_use = "does nothing unless awaited"]
+pub struct HandlersFinished {
+    shared: Rc<RefCell<Shared>>,
+}
+
+impl fmt::Debug for HandlersFinished {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HandlersFinished").finish_non_exhaustive()
+    }
+}
+
+impl Future for HandlersFinished {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut shared = self.shared.borrow_mut();
+        if shared.running_updates == 0 {
+            Poll::Ready(())
+        } else {
+            shared.condition_waiters.push(cx.waker().clone());
             Poll::Pending
         }
     }

@@ -63,7 +63,7 @@ use std::marker::PhantomData;
 
 pub use context::{
     ActivityHandle, ChildWorkflowHandle, ChildWorkflowStart, Condition, ExternalWorkflowHandle,
-    Timer, WorkflowCancelled, WorkflowContext, WorkflowLogger,
+    HandlersFinished, Timer, WorkflowCancelled, WorkflowContext, WorkflowLogger,
 };
 pub use error::{WorkflowError, WorkflowResult};
 pub use info::{ParentInfo, WorkflowInfo};
@@ -91,6 +91,8 @@ pub trait Workflow: Sized + 'static {
     const SIGNALS: &'static [&'static str] = &[];
     /// Query names the workflow answers, for error messages.
     const QUERIES: &'static [&'static str] = &[];
+    /// The names of the workflow's updates.
+    const UPDATES: &'static [&'static str] = &[];
     /// The run method's arguments.
     type Input: PayloadArgs;
     /// The run method's result.
@@ -116,6 +118,49 @@ pub trait Workflow: Sized + 'static {
         let _ = query;
         Err(HandlerError::Unknown)
     }
+
+    /// Runs the validator of the named update (or only decodes its input, when it has
+    /// none): an error rejects the update before it is accepted.
+    fn validate_update(&self, update: &Invocation) -> Result<(), HandlerError> {
+        let _ = update;
+        Err(HandlerError::Unknown)
+    }
+
+    /// Starts the handler of an accepted update.
+    fn handle_update(
+        ctx: WorkflowContext<Self>,
+        update: &Invocation,
+    ) -> Result<UpdateFuture, HandlerError> {
+        let _ = (ctx, update);
+        Err(HandlerError::Unknown)
+    }
+}
+
+/// A running update handler: its result, or the failure that is its outcome.
+pub type UpdateFuture = std::pin::Pin<Box<dyn Future<Output = Result<Payload, Failure>>>>;
+
+/// An update handler's outcome from what it returned (generated code calls this).
+#[doc(hidden)]
+pub fn update_outcome<T: PayloadValue>(result: WorkflowResult<T>) -> Result<Payload, Failure> {
+    match result {
+        Ok(value) => value
+            .to_payload()
+            .map_err(|e| Failure::application("PayloadError", e.to_string())),
+        Err(WorkflowError::Failed(failure)) => Err(*failure),
+        Err(WorkflowError::ContinueAsNew(_)) => Err(Failure::application(
+            "ContinueAsNewInUpdate",
+            "an update handler cannot continue the workflow as new; return from it and continue as new from the run method",
+        )),
+    }
+}
+
+/// A validator's refusal, as the rejection the caller gets (generated code calls this).
+#[doc(hidden)]
+pub fn update_rejected<E: std::fmt::Display>(error: E) -> HandlerError {
+    HandlerError::Failed(Box::new(Failure::application(
+        "UpdateRejected",
+        error.to_string(),
+    )))
 }
 
 /// A signal or query as received: its name and argument payloads.

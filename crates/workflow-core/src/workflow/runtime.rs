@@ -24,7 +24,7 @@ use temporalio_protos::temporal::api::history::v1::MarkerRecordedEventAttributes
 
 use super::error::{WorkflowError, is_cancellation};
 use super::info::WorkflowInfo;
-use super::{HandlerError, Invocation, Workflow, WorkflowContext};
+use super::{HandlerError, Invocation, UpdateFuture, Workflow, WorkflowContext};
 use crate::failure::{Failure, FailureInfo};
 use crate::payload::{PayloadArgs, PayloadConverter, PayloadError, PayloadValue};
 
@@ -196,6 +196,17 @@ pub enum Job {
         /// The reason given.
         reason: String,
     },
+    /// An update arrived (or, replaying, was accepted by this task).
+    Update {
+        /// The update id.
+        id: String,
+        /// The update name.
+        name: String,
+        /// The update's arguments.
+        input: Vec<Payload>,
+        /// Whether to run the validator: not when replaying an update history accepted.
+        run_validator: bool,
+    },
 }
 
 /// A command issued by workflow code; `seq` links it to the events that resolve it.
@@ -261,6 +272,25 @@ pub enum CommandRequest {
     CancelWorkflow(command::CancelWorkflowExecutionCommandAttributes),
     /// Continue as a new run.
     ContinueAsNew(command::ContinueAsNewWorkflowExecutionCommandAttributes),
+    /// Accept an update: its handler runs.
+    AcceptUpdate {
+        /// The update id.
+        id: String,
+    },
+    /// Reject an update (unknown, undecodable, or refused by its validator): no event.
+    RejectUpdate {
+        /// The update id.
+        id: String,
+        /// Why.
+        failure: Failure,
+    },
+    /// An accepted update's handler returned.
+    CompleteUpdate {
+        /// The update id.
+        id: String,
+        /// The handler's result, or its failure.
+        result: Result<Payload, Failure>,
+    },
 }
 
 impl CommandRequest {
@@ -514,6 +544,8 @@ pub(crate) struct Shared {
     pub patch_memo: HashMap<String, bool>,
     pub side_effects: HashMap<u32, Payload>,
     pub converter: PayloadConverter,
+    /// Update handlers accepted and still running.
+    pub running_updates: usize,
 }
 
 impl Shared {
@@ -541,6 +573,7 @@ impl Shared {
             patch_memo: HashMap::new(),
             side_effects: HashMap::new(),
             converter: PayloadConverter::default(),
+            running_updates: 0,
         }
     }
 
@@ -707,7 +740,8 @@ impl Shared {
         }
     }
 
-    fn apply(&mut self, job: Job) -> Option<(String, Vec<Payload>)> {
+    /// Applies a job; a signal or an update comes back for its handler.
+    fn apply(&mut self, job: Job) -> Option<Delivery> {
         match job {
             Job::NotifyPatch { id } => {
                 self.patches_in_history.insert(id);
@@ -753,7 +787,21 @@ impl Shared {
                     slot.resolve(result);
                 }
             }
-            Job::Signal { name, input } => return Some((name, input)),
+            Job::Signal { name, input } => {
+                return Some(Delivery::Signal(Invocation { name, input }));
+            }
+            Job::Update {
+                id,
+                name,
+                input,
+                run_validator,
+            } => {
+                return Some(Delivery::Update {
+                    id,
+                    invocation: Invocation { name, input },
+                    run_validator,
+                });
+            }
             Job::CancelWorkflow { reason } => {
                 if self.cancel_requested.is_none() {
                     self.cancel_requested = Some(reason);
@@ -782,6 +830,16 @@ impl Shared {
         }
         None
     }
+}
+
+/// A job for a handler of the workflow's code.
+enum Delivery {
+    Signal(Invocation),
+    Update {
+        id: String,
+        invocation: Invocation,
+        run_validator: bool,
+    },
 }
 
 pub(crate) fn cancelled_failure(message: &str) -> Failure {
@@ -927,16 +985,24 @@ enum RunOutcome {
 trait Handlers {
     fn signal(&self, invocation: &Invocation) -> Result<(), HandlerError>;
     fn query(&self, invocation: &Invocation) -> Result<Vec<Payload>, HandlerError>;
+    fn validate_update(&self, invocation: &Invocation) -> Result<(), HandlerError>;
+    fn start_update(&self, invocation: &Invocation) -> Result<UpdateFuture, HandlerError>;
 }
 
-struct StateHandlers<W>(Rc<RefCell<W>>);
+struct StateHandlers<W>(WorkflowContext<W>);
 
 impl<W: Workflow> Handlers for StateHandlers<W> {
     fn signal(&self, invocation: &Invocation) -> Result<(), HandlerError> {
-        self.0.borrow_mut().handle_signal(invocation)
+        self.0.state_cell().borrow_mut().handle_signal(invocation)
     }
     fn query(&self, invocation: &Invocation) -> Result<Vec<Payload>, HandlerError> {
-        self.0.borrow().handle_query(invocation)
+        self.0.state_cell().borrow().handle_query(invocation)
+    }
+    fn validate_update(&self, invocation: &Invocation) -> Result<(), HandlerError> {
+        self.0.state_cell().borrow().validate_update(invocation)
+    }
+    fn start_update(&self, invocation: &Invocation) -> Result<UpdateFuture, HandlerError> {
+        W::handle_update(self.0.clone(), invocation)
     }
 }
 
@@ -945,10 +1011,13 @@ pub struct WorkflowInstance {
     shared: Rc<RefCell<Shared>>,
     root: Option<Pin<Box<dyn Future<Output = RunOutcome>>>>,
     handlers: Box<dyn Handlers>,
+    /// Accepted updates whose handlers run, by update id, in the order accepted.
+    updates: Vec<(String, UpdateFuture)>,
     woken: Arc<RunWaker>,
     info: Rc<WorkflowInfo>,
     signals: &'static [&'static str],
     queries: &'static [&'static str],
+    update_names: &'static [&'static str],
     poisoned: bool,
 }
 
@@ -974,7 +1043,8 @@ impl WorkflowInstance {
             start.randomness_seed,
         )));
         let state = Rc::new(RefCell::new(W::new(&info, &input)));
-        let ctx = WorkflowContext::new(shared.clone(), state.clone(), info.clone());
+        let ctx = WorkflowContext::new(shared.clone(), state, info.clone());
+        let handlers = StateHandlers(ctx.clone());
         let root = Box::pin(async move {
             match W::run(ctx, input).await {
                 Ok(output) => RunOutcome::Completed(output.to_payload()),
@@ -984,11 +1054,13 @@ impl WorkflowInstance {
         Ok(Self {
             shared,
             root: Some(root),
-            handlers: Box::new(StateHandlers(state)),
+            handlers: Box::new(handlers),
+            updates: Vec::new(),
             woken: Arc::new(RunWaker::new()),
             info,
             signals: W::SIGNALS,
             queries: W::QUERIES,
+            update_names: W::UPDATES,
             poisoned: false,
         })
     }
@@ -1038,9 +1110,15 @@ impl WorkflowInstance {
 
     fn deliver(&mut self, jobs: Vec<Job>) -> Result<(), ActivationError> {
         for job in jobs {
-            let signal = self.shared.borrow_mut().apply(job);
-            if let Some((name, input)) = signal {
-                self.deliver_signal(name, input)?;
+            let delivery = self.shared.borrow_mut().apply(job);
+            match delivery {
+                Some(Delivery::Signal(invocation)) => self.deliver_signal(invocation)?,
+                Some(Delivery::Update {
+                    id,
+                    invocation,
+                    run_validator,
+                }) => self.deliver_update(id, invocation, run_validator),
+                None => {}
             }
         }
         self.run_until_blocked()
@@ -1060,8 +1138,7 @@ impl WorkflowInstance {
         }
     }
 
-    fn deliver_signal(&mut self, name: String, input: Vec<Payload>) -> Result<(), ActivationError> {
-        let invocation = Invocation { name, input };
+    fn deliver_signal(&mut self, invocation: Invocation) -> Result<(), ActivationError> {
         let result =
             std::panic::catch_unwind(AssertUnwindSafe(|| self.handlers.signal(&invocation)));
         match result {
@@ -1086,13 +1163,95 @@ impl WorkflowInstance {
         Ok(())
     }
 
+    /// Rejects an update the workflow has no handler for, or whose validator refuses it;
+    /// otherwise accepts it and starts its handler, which runs with the rest of the code.
+    fn deliver_update(&mut self, id: String, invocation: Invocation, run_validator: bool) {
+        let reject = |shared: &RefCell<Shared>, failure: Failure| {
+            shared
+                .borrow_mut()
+                .commands
+                .push(CommandRequest::RejectUpdate {
+                    id: id.clone(),
+                    failure,
+                });
+        };
+        if !self.update_names.contains(&invocation.name.as_str()) {
+            let failure = Failure::application(
+                "UpdateNotFound",
+                format!(
+                    "workflow type {} has no update {:?}; known updates: [{}]",
+                    self.info.workflow_type,
+                    invocation.name,
+                    self.update_names.join(", ")
+                ),
+            );
+            return reject(&self.shared, failure);
+        }
+        if run_validator {
+            let validated = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                self.handlers.validate_update(&invocation)
+            }));
+            let refused = match validated {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(handler_failure(e)),
+                Err(panic) => Some(Failure::application("Panic", panic_message(&panic))),
+            };
+            if let Some(failure) = refused {
+                return reject(&self.shared, failure);
+            }
+        }
+        let mut shared = self.shared.borrow_mut();
+        shared
+            .commands
+            .push(CommandRequest::AcceptUpdate { id: id.clone() });
+        match self.handlers.start_update(&invocation) {
+            Ok(handler) => {
+                shared.running_updates += 1;
+                self.updates.push((id, handler));
+                self.woken.woken.store(true, Ordering::Release);
+            }
+            Err(e) => shared.commands.push(CommandRequest::CompleteUpdate {
+                id,
+                result: Err(handler_failure(e)),
+            }),
+        }
+    }
+
+    /// Polls the running update handlers once; each that returned completes its update.
+    fn poll_updates(&mut self, cx: &mut Context<'_>) -> Result<(), ActivationError> {
+        let mut index = 0;
+        while index < self.updates.len() {
+            let handler = &mut self.updates[index].1;
+            match std::panic::catch_unwind(AssertUnwindSafe(|| handler.as_mut().poll(cx))) {
+                Ok(Poll::Pending) => index += 1,
+                Ok(Poll::Ready(result)) => {
+                    let (id, _) = self.updates.remove(index);
+                    let mut shared = self.shared.borrow_mut();
+                    shared.running_updates -= 1;
+                    shared.state_changed = true;
+                    shared
+                        .commands
+                        .push(CommandRequest::CompleteUpdate { id, result });
+                }
+                Err(panic) => {
+                    self.poisoned = true;
+                    return Err(ActivationError::Panic(panic_message(&panic)));
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn run_until_blocked(&mut self) -> Result<(), ActivationError> {
         let waker = Waker::from(self.woken.clone());
         let mut cx = Context::from_waker(&waker);
         loop {
-            if self.woken.woken.swap(false, Ordering::AcqRel)
-                && let Some(root) = self.root.as_mut()
-            {
+            let woken = self.woken.woken.swap(false, Ordering::AcqRel);
+            // Handlers first: an update that returns as the run does completes before it.
+            if woken && self.root.is_some() {
+                self.poll_updates(&mut cx)?;
+            }
+            if woken && let Some(root) = self.root.as_mut() {
                 {
                     match std::panic::catch_unwind(AssertUnwindSafe(|| root.as_mut().poll(&mut cx)))
                     {
@@ -1123,6 +1282,17 @@ impl WorkflowInstance {
     }
 
     fn finish(&mut self, outcome: RunOutcome) -> Result<(), ActivationError> {
+        if !self.updates.is_empty() {
+            let running: Vec<&str> = self.updates.iter().map(|(id, _)| id.as_str()).collect();
+            tracing::warn!(
+                workflow_id = %self.info.workflow_id,
+                run_id = %self.info.run_id,
+                updates = ?running,
+                "the workflow finished while update handlers were still running; await \
+                 `ctx.all_handlers_finished()` before returning"
+            );
+            self.updates.clear();
+        }
         let mut shared = self.shared.borrow_mut();
         let command = match outcome {
             RunOutcome::Completed(Ok(result)) => CommandRequest::CompleteWorkflow(
@@ -1185,6 +1355,15 @@ impl WorkflowInstance {
             Ok(Err(HandlerError::Failed(f))) => Err(*f),
             Err(panic) => Err(Failure::application("Panic", panic_message(&panic))),
         }
+    }
+}
+
+/// The failure a handler's error reports.
+fn handler_failure(error: HandlerError) -> Failure {
+    match error {
+        HandlerError::Failed(failure) => *failure,
+        HandlerError::Payload(e) => Failure::application("PayloadError", e.to_string()),
+        HandlerError::Unknown => Failure::application("UpdateNotFound", error.to_string()),
     }
 }
 

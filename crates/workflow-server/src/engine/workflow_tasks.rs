@@ -523,9 +523,18 @@ fn sticky_of(request: &ws::RespondWorkflowTaskCompletedRequest) -> Option<Sticky
 }
 
 /// Whether a completion leaves no trace: a speculative task answered with nothing but
-/// update rejections, while nothing else happened to the run.
+/// update rejections, while nothing else happened to the run. As Temporal does, a task
+/// that carried events newer than the last completed task is kept, unless the worker says
+/// it can take those events again.
 fn discardable(run: &Execution, request: &ws::RespondWorkflowTaskCompletedRequest) -> bool {
+    let takes_events_again = request
+        .capabilities
+        .as_ref()
+        .is_some_and(|c| c.discard_speculative_workflow_task_with_events);
+    // The history ends with the last completed task's completion event.
+    let no_new_events = run.history.len() as i64 <= run.previous_started_event_id + 1;
     run.speculative.is_some()
+        && (no_new_events || takes_events_again)
         && request.commands.is_empty()
         && !request.force_create_new_workflow_task
         && run.buffered.is_empty()

@@ -13,6 +13,7 @@ use temporalio_protos::temporal::api::command::v1::Command;
 use temporalio_protos::temporal::api::common::v1::Payloads;
 use temporalio_protos::temporal::api::enums::v1::{QueryResultType, WorkflowTaskFailedCause};
 use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
+use temporalio_protos::temporal::api::protocol::v1::Message;
 use temporalio_protos::temporal::api::query::v1::WorkflowQueryResult;
 use temporalio_protos::temporal::api::workflowservice::v1::PollWorkflowTaskQueueResponse;
 use tokio::sync::oneshot;
@@ -20,7 +21,7 @@ use workflow_core::failure::Failure;
 use workflow_core::payload::Payload;
 use workflow_core::workflow::runtime::WorkflowFactory;
 
-use super::machine::{RunIdentity, RunMachine, TaskError};
+use super::machine::{RunIdentity, RunMachine, TaskError, is_rejection};
 use super::watchdog::{ActivationWatch, Watchdog};
 use crate::probe::WorkerProbe;
 
@@ -30,6 +31,8 @@ pub(crate) enum Outcome {
     /// Complete the task with these commands and query answers.
     Complete {
         commands: Vec<Command>,
+        /// Protocol messages: the answers to updates.
+        messages: Vec<Message>,
         query_results: HashMap<String, WorkflowQueryResult>,
     },
     /// Fail the task; the workflow stays open.
@@ -361,7 +364,11 @@ impl Shard {
                 }
             }
         };
-        let commands = match machine.apply(events, task.started_event_id) {
+        let commands = match machine.apply_with_messages(
+            events,
+            task.started_event_id,
+            &task.messages,
+        ) {
             Ok(Some(commands)) => commands,
             Ok(None) => {
                 return failed(
@@ -387,19 +394,23 @@ impl Shard {
                 );
             }
         };
-        let commands = match commands
-            .into_iter()
-            .map(|c| machine.to_proto(c))
-            .collect::<Result<Vec<_>, _>>()
-        {
-            Ok(commands) => commands,
-            Err(e) => {
-                return failed(
-                    WorkflowTaskFailedCause::WorkflowWorkerUnhandledFailure,
-                    e.to_string(),
-                );
+        let mut wire_commands = Vec::new();
+        let mut messages = Vec::new();
+        for command in commands {
+            match machine.wire(command) {
+                Ok(wire) => {
+                    wire_commands.extend(wire.command);
+                    messages.extend(wire.message);
+                }
+                Err(e) => {
+                    return failed(
+                        WorkflowTaskFailedCause::WorkflowWorkerUnhandledFailure,
+                        e.to_string(),
+                    );
+                }
             }
-        };
+        }
+        let commands = wire_commands;
         let mut query_results = HashMap::new();
         if let Some(instance) = machine.instance() {
             for (id, query) in &task.queries {
@@ -414,11 +425,16 @@ impl Shard {
                 );
             }
         }
-        if !machine.closed && self.capacity > 0 {
+        // A completion that only rejects updates makes the server discard the task, and
+        // history goes back to before it: the run is replayed next time, not cached ahead.
+        let discarded =
+            commands.is_empty() && !messages.is_empty() && messages.iter().all(is_rejection);
+        if !machine.closed && !discarded && self.capacity > 0 {
             self.cache(identity.run_id, machine);
         }
         Outcome::Complete {
             commands,
+            messages,
             query_results,
         }
     }

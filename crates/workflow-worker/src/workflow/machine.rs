@@ -9,6 +9,7 @@ use temporalio_protos::temporal::api::command::v1::{self as command, Command};
 use temporalio_protos::temporal::api::common::v1::Payload;
 use temporalio_protos::temporal::api::enums::v1::{CommandType, TimeoutType};
 use temporalio_protos::temporal::api::history::v1::{HistoryEvent, history_event::Attributes};
+use temporalio_protos::temporal::api::protocol::v1::Message;
 use workflow_core::failure::{ActivityFailure, ChildWorkflowFailure, Failure, FailureInfo};
 use workflow_core::options::{duration_from_proto, time_from_proto};
 use workflow_core::workflow::runtime::{
@@ -18,6 +19,10 @@ use workflow_core::workflow::runtime::{
 use workflow_core::workflow::{ParentInfo, WorkflowInfo};
 
 use super::watchdog::ActivationWatch;
+
+mod updates;
+
+pub use updates::is_rejection;
 
 /// Why a workflow task cannot be completed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -56,6 +61,8 @@ pub struct RunMachine {
     child_by_event: HashMap<i64, u32>,
     signal_by_event: HashMap<i64, u32>,
     cancel_by_event: HashMap<i64, u32>,
+    /// Update requests the code has not answered yet, by update id.
+    update_requests: HashMap<String, updates::Request>,
     /// The run's code has issued a command that closes it.
     pub closed: bool,
     /// The last activation ran new work, so its commands are not in history yet.
@@ -78,6 +85,7 @@ impl RunMachine {
             child_by_event: HashMap::new(),
             signal_by_event: HashMap::new(),
             cancel_by_event: HashMap::new(),
+            update_requests: HashMap::new(),
             closed: false,
             unsent_tail: false,
             watch: None,
@@ -102,6 +110,17 @@ impl RunMachine {
         events: &[HistoryEvent],
         current_started_id: i64,
     ) -> Result<Option<Vec<CommandRequest>>, TaskError> {
+        self.apply_with_messages(events, current_started_id, &[])
+    }
+
+    /// `apply`, with the protocol messages (update requests) of the task numbered
+    /// `current_started_id`: delivered after its events.
+    pub fn apply_with_messages(
+        &mut self,
+        events: &[HistoryEvent],
+        current_started_id: i64,
+        messages: &[Message],
+    ) -> Result<Option<Vec<CommandRequest>>, TaskError> {
         let mut jobs = Vec::new();
         let mut output = None;
         let new: Vec<&HistoryEvent> = events
@@ -123,19 +142,28 @@ impl RunMachine {
                     let next = new.get(i + 1).and_then(|e| e.attributes.as_ref());
                     match next {
                         Some(Attributes::WorkflowTaskCompletedEventAttributes(_)) => {
-                            let commands = new[i + 2..]
-                                .iter()
-                                .take_while(|e| is_command_event(e))
-                                .copied();
-                            let mut replay_jobs = recorded_marker_jobs(commands);
+                            let commands = || {
+                                new[i + 2..]
+                                    .iter()
+                                    .take_while(|e| is_command_event(e))
+                                    .copied()
+                            };
+                            let mut replay_jobs = recorded_marker_jobs(commands());
                             replay_jobs.append(&mut jobs);
+                            replay_jobs.extend(updates::replayed_jobs(commands()));
                             let issued = self.activate(event, true, replay_jobs)?;
-                            self.pending.extend(issued);
+                            self.pending.extend(issued.into_iter().filter(leaves_event));
                             self.unsent_tail = false;
                         }
                         None if event.event_id == current_started_id => {
-                            let issued = self.activate(event, false, std::mem::take(&mut jobs))?;
-                            self.pending.extend(issued.iter().cloned());
+                            let mut current = std::mem::take(&mut jobs);
+                            current.extend(updates::request_jobs(
+                                messages,
+                                &mut self.update_requests,
+                            )?);
+                            let issued = self.activate(event, false, current)?;
+                            self.pending
+                                .extend(issued.iter().filter(|c| leaves_event(c)).cloned());
                             self.unsent_tail = true;
                             output = Some(issued);
                         }
@@ -369,6 +397,14 @@ impl RunMachine {
                 CommandRequest::ContinueAsNew(_),
                 Attributes::WorkflowExecutionContinuedAsNewEventAttributes(_),
             ) => true,
+            (
+                CommandRequest::AcceptUpdate { id },
+                Attributes::WorkflowExecutionUpdateAcceptedEventAttributes(e),
+            ) => *id == e.protocol_instance_id,
+            (
+                CommandRequest::CompleteUpdate { id, .. },
+                Attributes::WorkflowExecutionUpdateCompletedEventAttributes(e),
+            ) => e.meta.as_ref().is_some_and(|m| m.update_id == *id),
             _ => false,
         }
     }
@@ -660,10 +696,26 @@ impl RunMachine {
         }
     }
 
-    /// The proto form of a command, resolving the event ids the code cannot know.
-    pub fn to_proto(&self, command: CommandRequest) -> Result<Command, TaskError> {
+    /// The wire form of a command, resolving the event ids the code cannot know: a command,
+    /// a protocol message (an update's answer), or both.
+    pub fn wire(&mut self, command: CommandRequest) -> Result<Wire, TaskError> {
         use command::command::Attributes as C;
         let (kind, attributes) = match command {
+            CommandRequest::AcceptUpdate { id } => {
+                let (command, message) = updates::accept(&self.update_requests, &id)?;
+                return Ok(Wire::both(command, message));
+            }
+            CommandRequest::RejectUpdate { id, failure } => {
+                let message = updates::reject(&mut self.update_requests, &id, failure)?;
+                return Ok(Wire {
+                    command: None,
+                    message: Some(message),
+                });
+            }
+            CommandRequest::CompleteUpdate { id, result } => {
+                let (command, message) = updates::complete(&mut self.update_requests, &id, result);
+                return Ok(Wire::both(command, message));
+            }
             CommandRequest::ScheduleActivity { attributes, .. } => (
                 CommandType::ScheduleActivityTask,
                 C::ScheduleActivityTaskCommandAttributes(attributes),
@@ -724,12 +776,36 @@ impl RunMachine {
                 C::ContinueAsNewWorkflowExecutionCommandAttributes(a),
             ),
         };
-        Ok(Command {
-            command_type: kind as i32,
-            attributes: Some(attributes),
-            ..Default::default()
+        Ok(Wire {
+            command: Some(Command {
+                command_type: kind as i32,
+                attributes: Some(attributes),
+                ..Default::default()
+            }),
+            message: None,
         })
     }
+}
+
+/// What one command of the code sends: a command, a protocol message, or both.
+#[derive(Debug)]
+pub struct Wire {
+    pub command: Option<Command>,
+    pub message: Option<Message>,
+}
+
+impl Wire {
+    fn both(command: Command, message: Message) -> Self {
+        Self {
+            command: Some(command),
+            message: Some(message),
+        }
+    }
+}
+
+/// Whether history will show a command: all do but an update's rejection.
+fn leaves_event(command: &CommandRequest) -> bool {
+    !matches!(command, CommandRequest::RejectUpdate { .. })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -823,6 +899,8 @@ fn is_command_attributes(a: &Attributes) -> bool {
             | Attributes::WorkflowExecutionFailedEventAttributes(_)
             | Attributes::WorkflowExecutionCanceledEventAttributes(_)
             | Attributes::WorkflowExecutionContinuedAsNewEventAttributes(_)
+            | Attributes::WorkflowExecutionUpdateAcceptedEventAttributes(_)
+            | Attributes::WorkflowExecutionUpdateCompletedEventAttributes(_)
     )
 }
 
@@ -895,6 +973,9 @@ fn describe_command(command: &CommandRequest) -> String {
         CommandRequest::FailWorkflow(_) => "FailWorkflowExecution".into(),
         CommandRequest::CancelWorkflow(_) => "CancelWorkflowExecution".into(),
         CommandRequest::ContinueAsNew(_) => "ContinueAsNewWorkflowExecution".into(),
+        CommandRequest::AcceptUpdate { id } => format!("AcceptUpdate(update_id={id})"),
+        CommandRequest::RejectUpdate { id, .. } => format!("RejectUpdate(update_id={id})"),
+        CommandRequest::CompleteUpdate { id, .. } => format!("CompleteUpdate(update_id={id})"),
     }
 }
 

@@ -219,9 +219,14 @@ impl WorkflowWorker {
         // A failed task already left the cache; a completion the server refused (the run
         // closed meanwhile, or new events made the commands stale) leaves the cached run
         // ahead of history.
-        if let Err(error) = self.respond(token, outcome).await {
-            tracing::warn!(workflow_id = %execution.workflow_id, run_id = %execution.run_id, %error, "answering a workflow task failed; dropping the run from the cache");
-            self.executors.evict(&execution.run_id);
+        match self.respond(token, outcome).await {
+            Ok(false) => {}
+            // The next task's history goes back to before the discarded one.
+            Ok(true) => self.executors.evict(&execution.run_id),
+            Err(error) => {
+                tracing::warn!(workflow_id = %execution.workflow_id, run_id = %execution.run_id, %error, "answering a workflow task failed; dropping the run from the cache");
+                self.executors.evict(&execution.run_id);
+            }
         }
     }
 
@@ -327,21 +332,29 @@ impl WorkflowWorker {
         Ok(())
     }
 
-    async fn respond(&self, task_token: Vec<u8>, outcome: Outcome) -> Result<(), Error> {
+    /// Answers a task; `Ok(true)` when the server discarded the completed task (a
+    /// speculative one that only rejected updates), so the cached run is ahead of history.
+    async fn respond(&self, task_token: Vec<u8>, outcome: Outcome) -> Result<bool, Error> {
         let namespace = self.client.namespace().to_string();
         let identity = self.identity.clone();
         match outcome {
             Outcome::Complete {
                 mut commands,
+                messages,
                 query_results,
             } => {
                 let permits = self.request_eager_activities(&mut commands);
                 let request = ws::RespondWorkflowTaskCompletedRequest {
                     task_token,
                     commands,
+                    messages,
                     identity,
                     namespace,
                     query_results,
+                    // A discarded task's run is replayed, so its events may come again.
+                    capabilities: Some(ws::respond_workflow_task_completed_request::Capabilities {
+                        discard_speculative_workflow_task_with_events: true,
+                    }),
                     sticky_attributes: self.sticky_queue.as_ref().map(|_| {
                         StickyExecutionAttributes {
                             worker_task_queue: Some(self.queue(true)),
@@ -364,7 +377,7 @@ impl WorkflowWorker {
                         crate::worker::start(activities, task, permit);
                     }
                 }
-                Ok(())
+                Ok(response.reset_history_event_id != 0)
             }
             Outcome::Fail { cause, message } => {
                 let request = ws::RespondWorkflowTaskFailedRequest {
@@ -385,7 +398,7 @@ impl WorkflowWorker {
                         async move { service.respond_workflow_task_failed(request).await }
                     })
                     .await
-                    .map(drop)
+                    .map(|_| false)
             }
             Outcome::QueryAnswer(answer) => {
                 let result = executor::query_result(answer);
@@ -407,7 +420,7 @@ impl WorkflowWorker {
                         async move { service.respond_query_task_completed(request).await }
                     })
                     .await
-                    .map(drop)
+                    .map(|_| false)
             }
             Outcome::NeedFullHistory(_) => Err(Error::Config(
                 "the run's history was still partial after fetching it all".into(),

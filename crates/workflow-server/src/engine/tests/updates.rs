@@ -276,3 +276,31 @@ async fn a_message_for_an_update_the_run_does_not_hold_fails_the_task() {
     assert!(refused.to_string().contains("wasn't found"), "{refused}");
     assert!(h.events("w").contains(&"WorkflowTaskFailed".to_string()));
 }
+
+#[tokio::test]
+async fn a_speculative_task_over_new_events_is_kept_unless_the_worker_takes_them_again() {
+    let h = Harness::new();
+    h.start("w").await;
+    // The last task's commands leave an event after its completion.
+    h.step(vec![timer("t", 60)]).await;
+    let (rejected, ()) = tokio::join!(
+        update_within(&h, "w", "u1", Duration::from_secs(30)),
+        async {
+            let task = h.poll().await;
+            let done = answer(&h, &task, vec![], vec![rejection("u1", "no")])
+                .await
+                .unwrap();
+            assert_eq!(done.reset_history_event_id, 0, "the task is kept");
+        }
+    );
+    assert_eq!(failure_message(&rejected.unwrap()), "no");
+    let events = h.events("w");
+    assert_eq!(
+        events[events.len() - 3..],
+        [
+            "WorkflowTaskScheduled",
+            "WorkflowTaskStarted",
+            "WorkflowTaskCompleted"
+        ]
+    );
+}

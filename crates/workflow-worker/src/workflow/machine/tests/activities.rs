@@ -108,7 +108,7 @@ fn a_cancelled_activity_is_requested_to_cancel_and_reports_the_cancellation() {
         ["RequestCancelActivityTask(activity seq=1)"]
     );
     // The command names the activity by the event that scheduled it.
-    let proto = run.to_proto(commands[0].clone()).unwrap();
+    let proto = run.wire(commands[0].clone()).unwrap().command.unwrap();
     let Some(
         temporalio_protos::temporal::api::command::v1::command::Attributes::RequestCancelActivityTaskCommandAttributes(a),
     ) = proto.attributes
