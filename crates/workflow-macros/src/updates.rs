@@ -255,10 +255,10 @@ pub fn expand(
                 let validator = &v.method;
                 // Each argument is passed where the validator's parameter is, so a type
                 // that does not match the update's points there.
-                let refs = names
-                    .iter()
-                    .zip(&v.params)
-                    .map(|(name, ty)| quote_spanned!(ty.span()=> &#name));
+                let refs = names.iter().zip(&v.params).map(|(name, ty)| {
+                    let name = format_ident!("{}", name, span = ty.span());
+                    quote_spanned!(ty.span()=> &#name)
+                });
                 quote! {
                     self.#validator(#(#refs),*)
                         .map_err(#krate::__private::workflow::update_rejected)

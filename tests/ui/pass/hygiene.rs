@@ -38,6 +38,28 @@ impl Hygienic {
     pub fn seen(&self) -> std::vec::Vec<std::string::String> {
         std::clone::Clone::clone(&self.seen)
     }
+
+    #[update]
+    pub async fn remember(
+        ctx: wf::workflow::WorkflowContext<Self>,
+        text: std::string::String,
+        times: u32,
+    ) -> wf::workflow::WorkflowResult<usize> {
+        std::result::Result::Ok(ctx.state_mut(|state| {
+            for _ in 0..times {
+                state.seen.push(std::clone::Clone::clone(&text));
+            }
+            state.seen.len()
+        }))
+    }
+
+    #[validator(remember)]
+    pub fn check(&self, text: &str, _times: &u32) -> std::result::Result<(), std::string::String> {
+        if text.is_empty() {
+            return std::result::Result::Err(std::string::ToString::to_string("empty"));
+        }
+        std::result::Result::Ok(())
+    }
 }
 
 fn main() {}
