@@ -334,6 +334,57 @@ impl HistoryBuilder {
         )
     }
 
+    // Updates.
+
+    /// The acceptance of update `id` (`name` with `args`), as a worker's task recorded it.
+    pub(crate) fn update_accepted(&mut self, id: &str, name: &str, args: Vec<Payload>) -> i64 {
+        use temporalio_protos::temporal::api::update::v1 as u;
+        self.add(
+            EventType::WorkflowExecutionUpdateAccepted,
+            A::WorkflowExecutionUpdateAcceptedEventAttributes(
+                h::WorkflowExecutionUpdateAcceptedEventAttributes {
+                    protocol_instance_id: id.into(),
+                    accepted_request_message_id: format!("{id}/request"),
+                    accepted_request_sequencing_event_id: 0,
+                    accepted_request: Some(u::Request {
+                        meta: Some(u::Meta {
+                            update_id: id.into(),
+                            identity: "test-client".into(),
+                        }),
+                        input: Some(u::Input {
+                            name: name.into(),
+                            args: Some(Payloads { payloads: args }),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    }),
+                },
+            ),
+        )
+    }
+
+    /// The completion of update `id`, accepted at event `accepted`, with `result`.
+    pub(crate) fn update_completed(&mut self, id: &str, accepted: i64, result: Payload) -> i64 {
+        use temporalio_protos::temporal::api::update::v1 as u;
+        self.add(
+            EventType::WorkflowExecutionUpdateCompleted,
+            A::WorkflowExecutionUpdateCompletedEventAttributes(
+                h::WorkflowExecutionUpdateCompletedEventAttributes {
+                    meta: Some(u::Meta {
+                        update_id: id.into(),
+                        identity: String::new(),
+                    }),
+                    accepted_event_id: accepted,
+                    outcome: Some(u::Outcome {
+                        value: Some(u::outcome::Value::Success(Payloads {
+                            payloads: vec![result],
+                        })),
+                    }),
+                },
+            ),
+        )
+    }
+
     // Signals and cancellation of this run.
 
     pub(crate) fn signaled(&mut self, name: &str, input: Vec<Payload>) -> i64 {

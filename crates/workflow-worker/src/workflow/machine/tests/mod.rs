@@ -12,6 +12,7 @@ mod markers;
 mod replay;
 mod signals;
 mod timers;
+mod updates;
 mod watched;
 
 use temporalio_protos::temporal::api::common::v1::Payload;
