@@ -142,6 +142,16 @@ class AccumulatorWorkflow:
     def fail_query(self) -> str:
         raise ValueError("query exploded")
 
+    @workflow.update
+    async def add_and_count(self, item: str) -> int:
+        self._items.append(item)
+        return len(self._items)
+
+    @add_and_count.validator
+    def check_item(self, item: str) -> None:
+        if not item:
+            raise ValueError("an empty item")
+
 
 @workflow.defn(name="FailingWorkflow")
 class FailingWorkflow:

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use workflow_client::Client;
-use workflow_core::definition::{QueryRef, SignalRef, WorkflowRef};
+use workflow_core::definition::{QueryRef, SignalRef, UpdateRef, WorkflowRef};
 use workflow_core::options::WorkflowOptions;
 use workflow_core::payload::{Args, RawPayload};
 
@@ -127,6 +127,7 @@ pub const ITEMS: QueryRef<Accumulator, (), Vec<String>> = QueryRef::new("items")
 pub const COUNT_WITH_PREFIX: QueryRef<Accumulator, String, usize> =
     QueryRef::new("count_with_prefix");
 pub const FAIL_QUERY: QueryRef<Accumulator, (), String> = QueryRef::new("fail_query");
+pub const ADD_AND_COUNT: UpdateRef<Accumulator, String, usize> = UpdateRef::new("add_and_count");
 pub const FAILING: WorkflowRef<String, String> = WorkflowRef::new("FailingWorkflow");
 pub const WAIT_FOREVER: WorkflowRef<(), ()> = WorkflowRef::new("WaitForeverWorkflow");
 pub const CONTINUE_AS_NEW: WorkflowRef<u32, String> = WorkflowRef::new("ContinueAsNewWorkflow");

@@ -143,3 +143,26 @@ async fn signalling_a_missing_workflow_is_not_found() {
         .unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_rust_client_updates_a_python_workflow_and_its_validator_rejects() {
+    let client = client().await;
+    let handle = client
+        .start_workflow(ACCUMULATOR, (), options("acc-update"))
+        .await
+        .unwrap();
+    let count = handle
+        .execute_update(ADD_AND_COUNT, "plum".to_string())
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+    match handle.execute_update(ADD_AND_COUNT, String::new()).await {
+        Err(Error::UpdateFailed { failure }) => {
+            assert!(failure.message.contains("an empty item"), "{failure:?}")
+        }
+        other => panic!("expected the validator to reject, got {other:?}"),
+    }
+    assert_eq!(handle.query(ITEMS, ()).await.unwrap(), ["plum"]);
+    handle.signal(FINISH, ()).await.unwrap();
+    assert_eq!(handle.result().await.unwrap().count, 1);
+}

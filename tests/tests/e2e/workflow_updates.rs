@@ -192,6 +192,48 @@ async fn updates_run_async_handlers_validate_and_deduplicate() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_python_client_updates_a_rust_workflow() {
+    let queue = unique_id("updates-python");
+    let client = client().await;
+    let running = worker(&client, &queue, WorkerOptions::default());
+    let cart = client
+        .start_workflow(
+            Cart::run,
+            (),
+            WorkflowOptions::new(unique_id("cart"), &queue),
+        )
+        .await
+        .unwrap();
+    let mut command = std::process::Command::new(python());
+    command
+        .arg(python_dir().join("update_rust_workflow.py"))
+        .arg(address())
+        .arg(cart.workflow_id());
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .expect("run update_rust_workflow.py");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().last().unwrap_or_else(|| {
+        panic!(
+            "the script printed nothing: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let answer: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(answer["total"], 4, "{answer}");
+    assert!(
+        answer["rejection"]
+            .as_str()
+            .is_some_and(|r| r.contains("needs a name")),
+        "{answer}"
+    );
+    cart.signal(Cart::check_out, ()).await.unwrap();
+    assert_eq!(cart.result().await.unwrap(), 4);
+    stop_worker(running).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn updates_replay_from_history_with_the_cache_off() {
     cart_updates(
         &unique_id("updates-nocache"),
