@@ -77,6 +77,7 @@ start_temporal_server() {
     "$VENV/bin/temporal" server start-dev --headless --ip 127.0.0.1 --port "$port" \
         --log-level warn \
         --search-attribute CustomKeyword=Keyword --search-attribute CustomInt=Int \
+        --dynamic-config-value frontend.enableExecuteMultiOperation=true \
         >"$LOG_DIR/temporal-server.log" 2>&1 &
     PIDS+=("$!")
     wait_for 60 "the Temporal dev server" "$LOG_DIR/temporal-server.log" \

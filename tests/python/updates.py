@@ -2,7 +2,8 @@
 validator's rejection leaves no trace in the history, an accepted update returns its
 result, async handlers run activities, update ids deduplicate, `start_update` waits for
 acceptance only, unknown names are rejected, handlers finish before the run completes, and
-a closed workflow still answers an update it completed. Prints one line per check and
+a closed workflow still answers an update it completed, and update-with-start starts a
+workflow or updates the running one by its conflict policy. Prints one line per check and
 `UPDATES OK` at the end.
 
 Usage: updates.py ADDRESS
@@ -17,9 +18,12 @@ from datetime import timedelta
 from temporalio import activity, workflow
 from temporalio.client import (
     Client,
+    WithStartWorkflowOperation,
     WorkflowUpdateFailedError,
     WorkflowUpdateStage,
 )
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
@@ -149,6 +153,36 @@ async def main(address: str) -> None:
             check("a closed run refuses a new update", False, "accepted")
         except RPCError as err:
             check("a closed run refuses a new update", err.status == RPCStatusCode.NOT_FOUND, err)
+
+        def start_operation(policy: WorkflowIDConflictPolicy) -> WithStartWorkflowOperation:
+            return WithStartWorkflowOperation(
+                Cart.run, id=f"cart-uws-{unique}", id_conflict_policy=policy, task_queue=TASK_QUEUE
+            )
+
+        started = start_operation(WorkflowIDConflictPolicy.USE_EXISTING)
+        total = await client.execute_update_with_start_workflow(
+            Cart.add_item, "melon", start_workflow_operation=started
+        )
+        check("update-with-start starts the workflow", total == 5, total)
+        first_run = (await started.workflow_handle()).result_run_id
+        existing = start_operation(WorkflowIDConflictPolicy.USE_EXISTING)
+        total = await client.execute_update_with_start_workflow(
+            Cart.add_item, "lime", start_workflow_operation=existing
+        )
+        same_run = (await existing.workflow_handle()).result_run_id == first_run
+        check("update-with-start updates the running workflow", (total, same_run) == (9, True), total)
+        try:
+            await client.execute_update_with_start_workflow(
+                Cart.add_item,
+                "fig",
+                start_workflow_operation=start_operation(WorkflowIDConflictPolicy.FAIL),
+            )
+            check("update-with-start refuses a running id by policy", False, "started")
+        except WorkflowAlreadyStartedError as err:
+            check("update-with-start refuses a running id by policy", True, err)
+        handle = await started.workflow_handle()
+        await handle.signal(Cart.check_out)
+        check("the update-with-start run completes", await handle.result() == 9, "")
     print("UPDATES OK", flush=True)
 
 

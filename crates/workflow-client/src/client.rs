@@ -14,7 +14,7 @@ use tonic::codec::CompressionEncoding;
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
-use workflow_core::definition::{SignalDefinition, WorkflowDefinition};
+use workflow_core::definition::{SignalDefinition, UpdateDefinition, WorkflowDefinition};
 use workflow_core::options::{WorkflowOptions, duration_to_proto};
 use workflow_core::payload::{Payload, PayloadArgs, PayloadConverter};
 
@@ -198,6 +198,83 @@ impl Client {
         let payloads = self.inner.converter.to_payloads(&input)?;
         let run_id = self.start_raw(workflow.name(), payloads, &options).await?;
         Ok(WorkflowHandle::started(self.clone(), options.id, run_id))
+    }
+
+    /// Update-with-start: starts the workflow (or, with
+    /// `WorkflowIdConflictPolicy::UseExisting`, takes its running run) and sends it the
+    /// update in one request; waits for the update's result.
+    ///
+    /// ```no_run
+    /// # use workflow_client::{Client, Error, UpdateOptions};
+    /// # use workflow_core::prelude::*;
+    /// # type Cart = WorkflowRef<(), u64>;
+    /// # const CART: Cart = WorkflowRef::new("Cart");
+    /// # const ADD_ITEM: UpdateRef<Cart, String, u64> = UpdateRef::new("add_item");
+    /// # async fn shop(client: Client) -> Result<(), Error> {
+    /// let options = WorkflowOptions::new("cart-9", "shop")
+    ///     .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting);
+    /// let (cart, total) = client
+    ///     .execute_update_with_start(CART, (), options, ADD_ITEM, "tea".to_string())
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn execute_update_with_start<W, U>(
+        &self,
+        workflow: W,
+        input: W::Input,
+        options: WorkflowOptions,
+        update: U,
+        update_input: U::Input,
+    ) -> Result<(WorkflowHandle<W>, U::Output), Error>
+    where
+        W: WorkflowDefinition,
+        U: UpdateDefinition<Workflow = W>,
+    {
+        let (handle, pending) = self
+            .start_update_with_start(
+                workflow,
+                input,
+                options,
+                update,
+                update_input,
+                crate::UpdateOptions::new(),
+            )
+            .await?;
+        let output = pending.result().await?;
+        Ok((handle, output))
+    }
+
+    /// Update-with-start, waiting for the update's stage `update_options` asks for; the
+    /// update handle waits for its result.
+    pub async fn start_update_with_start<W, U>(
+        &self,
+        workflow: W,
+        input: W::Input,
+        options: WorkflowOptions,
+        update: U,
+        update_input: U::Input,
+        update_options: crate::UpdateOptions,
+    ) -> Result<(WorkflowHandle<W>, crate::UpdateHandle<U::Output>), Error>
+    where
+        W: WorkflowDefinition,
+        U: UpdateDefinition<Workflow = W>,
+    {
+        let payloads = self.inner.converter.to_payloads(&input)?;
+        let start = self.start_request(workflow.name(), payloads, &options)?;
+        let update_input = self.inner.converter.to_payloads(&update_input)?;
+        let (run_id, pending) = crate::update::send_with_start(
+            self,
+            start,
+            update.name(),
+            update_input,
+            update_options,
+        )
+        .await
+        .map_err(|e| e.for_workflow(&options.id))?;
+        Ok((
+            WorkflowHandle::started(self.clone(), options.id, run_id),
+            pending,
+        ))
     }
 
     /// Starts a workflow and waits for its result.

@@ -3,7 +3,7 @@
 use prost::Message;
 use temporalio_protos::google::rpc::Status as RpcStatus;
 use temporalio_protos::temporal::api::errordetails::v1::{
-    QueryFailedFailure, WorkflowExecutionAlreadyStartedFailure,
+    MultiOperationExecutionFailure, QueryFailedFailure, WorkflowExecutionAlreadyStartedFailure,
 };
 use workflow_core::failure::{Failure, RetryState};
 use workflow_core::payload::{Payload, PayloadError};
@@ -124,6 +124,23 @@ pub enum Error {
 impl Error {
     /// Maps a gRPC status to the error it stands for.
     pub(crate) fn from_status(status: tonic::Status, target: &str) -> Self {
+        // A multi-operation (update-with-start) failure: the failed operation's own status
+        // says what went wrong.
+        if let Some(multi) = detail::<MultiOperationExecutionFailure>(&status)
+            && let Some(failed) = multi
+                .statuses
+                .into_iter()
+                .find(|s| s.code != tonic::Code::Aborted as i32)
+        {
+            let code = tonic::Code::from(failed.code);
+            let rpc = RpcStatus {
+                code: failed.code,
+                message: failed.message.clone(),
+                details: failed.details,
+            };
+            let own = tonic::Status::with_details(code, failed.message, rpc.encode_to_vec().into());
+            return Self::from_status(own, target);
+        }
         let message = status.message().to_owned();
         match status.code() {
             tonic::Code::AlreadyExists => {

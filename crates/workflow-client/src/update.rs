@@ -172,16 +172,15 @@ impl<T: PayloadValue> UpdateHandle<T> {
     }
 }
 
-/// Sends an update and waits until it reaches `options.wait_for`, asking again (with the
-/// same id) when the server's wait runs out first.
-pub(crate) async fn send<T: PayloadValue>(
+/// An update request for `execution`, with its id.
+fn update_request(
     client: &Client,
     execution: WorkflowExecution,
     first_execution_run_id: String,
     name: &str,
     input: Vec<workflow_core::payload::Payload>,
     options: UpdateOptions,
-) -> Result<UpdateHandle<T>, Error> {
+) -> (String, ws::UpdateWorkflowExecutionRequest) {
     let id = options
         .id
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
@@ -206,6 +205,51 @@ pub(crate) async fn send<T: PayloadValue>(
             ..Default::default()
         }),
     };
+    (id, request)
+}
+
+/// Whether an update response answers a caller waiting for `wanted`.
+fn reached(response: &ws::UpdateWorkflowExecutionResponse, wanted: i32) -> bool {
+    response.outcome.is_some() || response.stage >= wanted
+}
+
+fn handle_of<T: PayloadValue>(
+    client: &Client,
+    execution: WorkflowExecution,
+    id: String,
+    response: ws::UpdateWorkflowExecutionResponse,
+) -> UpdateHandle<T> {
+    let execution = response
+        .update_ref
+        .and_then(|r| r.workflow_execution)
+        .unwrap_or(execution);
+    let mut handle = UpdateHandle::new(client.clone(), execution, id);
+    handle.known = response.outcome;
+    handle
+}
+
+/// Sends an update and waits until it reaches `options.wait_for`, asking again (with the
+/// same id) when the server's wait runs out first.
+pub(crate) async fn send<T: PayloadValue>(
+    client: &Client,
+    execution: WorkflowExecution,
+    first_execution_run_id: String,
+    name: &str,
+    input: Vec<workflow_core::payload::Payload>,
+    options: UpdateOptions,
+) -> Result<UpdateHandle<T>, Error> {
+    let (id, request) = update_request(
+        client,
+        execution.clone(),
+        first_execution_run_id,
+        name,
+        input,
+        options,
+    );
+    let wanted = request
+        .wait_policy
+        .as_ref()
+        .map_or(0, |p| p.lifecycle_stage);
     loop {
         let response = client
             .call(|mut s| {
@@ -219,15 +263,84 @@ pub(crate) async fn send<T: PayloadValue>(
             Err(error) if long_poll_expired(&error) => continue,
             Err(error) => return Err(error),
         };
-        let reached = response.stage();
-        if response.outcome.is_some() || reached as i32 >= wanted as i32 {
-            let execution = response
-                .update_ref
-                .and_then(|r| r.workflow_execution)
-                .unwrap_or(execution);
-            let mut handle = UpdateHandle::new(client.clone(), execution, id);
-            handle.known = response.outcome;
-            return Ok(handle);
+        if reached(&response, wanted) {
+            return Ok(handle_of(client, execution, id, response));
         }
     }
+}
+
+/// Update-with-start: the start and the update in one request; answers the run started
+/// (or taken) and the update's handle once the update reaches `options.wait_for`.
+pub(crate) async fn send_with_start<T: PayloadValue>(
+    client: &Client,
+    start: ws::StartWorkflowExecutionRequest,
+    name: &str,
+    input: Vec<workflow_core::payload::Payload>,
+    options: UpdateOptions,
+) -> Result<(String, UpdateHandle<T>), Error> {
+    use ws::execute_multi_operation_request::{Operation, operation};
+    use ws::execute_multi_operation_response::response::Response;
+    let execution = WorkflowExecution {
+        workflow_id: start.workflow_id.clone(),
+        run_id: String::new(),
+    };
+    let (id, update) = update_request(
+        client,
+        execution.clone(),
+        String::new(),
+        name,
+        input,
+        options,
+    );
+    let wanted = update.wait_policy.as_ref().map_or(0, |p| p.lifecycle_stage);
+    let request = ws::ExecuteMultiOperationRequest {
+        namespace: client.namespace().to_owned(),
+        operations: vec![
+            Operation {
+                operation: Some(operation::Operation::StartWorkflow(start)),
+            },
+            Operation {
+                operation: Some(operation::Operation::UpdateWorkflow(update.clone())),
+            },
+        ],
+        ..Default::default()
+    };
+    let response = client
+        .call(|mut s| {
+            let mut request = tonic::Request::new(request.clone());
+            request.set_timeout(LONG_POLL_TIMEOUT);
+            async move { s.execute_multi_operation(request).await }
+        })
+        .await?;
+    let mut run_id = String::new();
+    let mut updated = None;
+    for answer in response.responses {
+        match answer.response {
+            Some(Response::StartWorkflow(started)) => run_id = started.run_id,
+            Some(Response::UpdateWorkflow(response)) => updated = Some(response),
+            None => {}
+        }
+    }
+    let Some(mut updated) = updated else {
+        return Err(Error::Rpc {
+            code: tonic::Code::Internal,
+            message: "the server answered update-with-start without the update".into(),
+        });
+    };
+    // The workflow exists now: what is left of the wait is a plain update call.
+    while !reached(&updated, wanted) {
+        let result = client
+            .call(|mut s| {
+                let mut request = tonic::Request::new(update.clone());
+                request.set_timeout(LONG_POLL_TIMEOUT);
+                async move { s.update_workflow_execution(request).await }
+            })
+            .await;
+        match result {
+            Ok(response) => updated = response,
+            Err(error) if long_poll_expired(&error) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok((run_id, handle_of(client, execution, id, updated)))
 }

@@ -480,29 +480,53 @@ impl WorkflowService for Frontend {
         let budget = poll_budget(&request);
         let request = request.into_inner();
         self.check_namespace(&request.namespace)?;
-        let update = request.request.as_ref();
-        let meta = update.and_then(|r| r.meta.as_ref());
-        let input = update.and_then(|r| r.input.as_ref());
-        check_payloads(
-            &input.and_then(|i| i.args.clone()),
-            "UpdateWorkflowExecutionRequest.request.input.args",
-        )?;
-        check_request_lengths(&[
-            (
-                meta.map_or("", |m| m.update_id.as_str()),
-                "UpdateWorkflowExecutionRequest.request.meta.update_id",
-            ),
-            (
-                meta.map_or("", |m| m.identity.as_str()),
-                "UpdateWorkflowExecutionRequest.request.meta.identity",
-            ),
-            (
-                input.map_or("", |i| i.name.as_str()),
-                "UpdateWorkflowExecutionRequest.request.input.name",
-            ),
-        ])?;
+        check_update(&request)?;
         let response = self.engine.update_workflow(request, budget).await?;
         Ok(Response::new(response))
+    }
+
+    async fn execute_multi_operation(
+        &self,
+        request: Request<ws::ExecuteMultiOperationRequest>,
+    ) -> Result<Response<ws::ExecuteMultiOperationResponse>, Status> {
+        use ws::execute_multi_operation_request::operation::Operation;
+        use ws::execute_multi_operation_response::{Response as OperationResponse, response};
+        let budget = poll_budget(&request);
+        let request = request.into_inner();
+        self.check_namespace(&request.namespace)?;
+        let shape = || status::invalid_argument("Operations have to be exactly [Start, Update].");
+        let [first, second] = <[_; 2]>::try_from(request.operations).map_err(|_| shape())?;
+        let (
+            Some(Operation::StartWorkflow(mut start)),
+            Some(Operation::UpdateWorkflow(mut update)),
+        ) = (first.operation, second.operation)
+        else {
+            return Err(shape());
+        };
+        let failed = |index: usize, error: Status| status::multi_operation_failed(index, 2, error);
+        check_start_of_update(&request.namespace, &mut start).map_err(|e| failed(0, e))?;
+        check_update_of_start(&request.namespace, &start, &mut update).map_err(|e| failed(1, e))?;
+        let (started, updated) = self
+            .engine
+            .update_with_start(start, update, budget)
+            .await
+            .map_err(|e| failed(e.index, e.error.into()))?;
+        Ok(Response::new(ws::ExecuteMultiOperationResponse {
+            responses: vec![
+                OperationResponse {
+                    response: Some(response::Response::StartWorkflow(
+                        ws::StartWorkflowExecutionResponse {
+                            run_id: started.run_id,
+                            started: started.started,
+                            ..Default::default()
+                        },
+                    )),
+                },
+                OperationResponse {
+                    response: Some(response::Response::UpdateWorkflow(updated)),
+                },
+            ],
+        }))
     }
 
     async fn poll_workflow_execution_update(
@@ -902,4 +926,94 @@ impl WorkflowService for Frontend {
             ..Default::default()
         }))
     }
+}
+
+/// The sizes and lengths of an update request.
+fn check_update(request: &ws::UpdateWorkflowExecutionRequest) -> Result<(), Status> {
+    let update = request.request.as_ref();
+    let meta = update.and_then(|r| r.meta.as_ref());
+    let input = update.and_then(|r| r.input.as_ref());
+    check_payloads(
+        &input.and_then(|i| i.args.clone()),
+        "UpdateWorkflowExecutionRequest.request.input.args",
+    )?;
+    check_request_lengths(&[
+        (
+            meta.map_or("", |m| m.update_id.as_str()),
+            "UpdateWorkflowExecutionRequest.request.meta.update_id",
+        ),
+        (
+            meta.map_or("", |m| m.identity.as_str()),
+            "UpdateWorkflowExecutionRequest.request.meta.identity",
+        ),
+        (
+            input.map_or("", |i| i.name.as_str()),
+            "UpdateWorkflowExecutionRequest.request.input.name",
+        ),
+    ])
+}
+
+/// The start of an update-with-start: what Temporal does not allow there.
+fn check_start_of_update(
+    namespace: &str,
+    start: &mut ws::StartWorkflowExecutionRequest,
+) -> Result<(), Status> {
+    if start.namespace.is_empty() {
+        start.namespace = namespace.to_string();
+    } else if start.namespace != namespace {
+        return Err(status::invalid_argument(
+            "Operation namespace did not match request's namespace.",
+        ));
+    }
+    check_payloads(&start.input, "StartWorkflowExecutionRequest.input")?;
+    if !start.cron_schedule.is_empty() {
+        return Err(status::invalid_argument("CronSchedule is not allowed."));
+    }
+    if start.request_eager_execution {
+        return Err(status::invalid_argument(
+            "RequestEagerExecution is not supported.",
+        ));
+    }
+    if start
+        .workflow_start_delay
+        .as_ref()
+        .is_some_and(|d| d.seconds > 0 || d.nanos > 0)
+    {
+        return Err(status::invalid_argument(
+            "WorkflowStartDelay is not supported.",
+        ));
+    }
+    Ok(())
+}
+
+/// The update of an update-with-start: the started workflow's, on its latest run.
+fn check_update_of_start(
+    namespace: &str,
+    start: &ws::StartWorkflowExecutionRequest,
+    update: &mut ws::UpdateWorkflowExecutionRequest,
+) -> Result<(), Status> {
+    if update.namespace.is_empty() {
+        update.namespace = namespace.to_string();
+    } else if update.namespace != namespace {
+        return Err(status::invalid_argument(
+            "Operation namespace did not match request's namespace.",
+        ));
+    }
+    let execution = update.workflow_execution.get_or_insert_default();
+    if execution.workflow_id.is_empty() {
+        execution.workflow_id = start.workflow_id.clone();
+    } else if execution.workflow_id != start.workflow_id {
+        return Err(status::invalid_argument(
+            "WorkflowId is not consistent with previous operation(s).",
+        ));
+    }
+    if !execution.run_id.is_empty() {
+        return Err(status::invalid_argument("RunId is not allowed."));
+    }
+    if !update.first_execution_run_id.is_empty() {
+        return Err(status::invalid_argument(
+            "FirstExecutionRunId is not allowed.",
+        ));
+    }
+    check_update(update)
 }

@@ -60,6 +60,42 @@ pub fn workflow_already_started(workflow_id: &str, run_id: &str, request_id: &st
     )
 }
 
+/// A multi-operation request (update-with-start) failed at operation `index` with
+/// `error`: as Temporal answers it, the failed operation keeps its own status and details,
+/// the others are aborted, and the SDK unpacks them.
+pub fn multi_operation_failed(index: usize, count: usize, error: Status) -> Status {
+    let own = RpcStatus::decode(error.details()).unwrap_or_default();
+    let statuses = (0..count)
+        .map(|i| {
+            if i == index {
+                details::multi_operation_execution_failure::OperationStatus {
+                    code: error.code() as i32,
+                    message: error.message().to_string(),
+                    details: own.details.clone(),
+                }
+            } else {
+                details::multi_operation_execution_failure::OperationStatus {
+                    code: Code::Aborted as i32,
+                    message: "Operation was aborted.".into(),
+                    details: vec![prost_types::Any {
+                        type_url: format!(
+                            "type.googleapis.com/{}",
+                            <temporalio_protos::temporal::api::failure::v1::MultiOperationExecutionAborted as prost::Name>::full_name()
+                        ),
+                        value: temporalio_protos::temporal::api::failure::v1::MultiOperationExecutionAborted {}.encode_to_vec(),
+                    }],
+                }
+            }
+        })
+        .collect();
+    // The code is the failed operation's, as Temporal's server answers.
+    with_detail(
+        error.code(),
+        "Update-with-Start could not be executed.".into(),
+        details::MultiOperationExecutionFailure { statuses },
+    )
+}
+
 /// The execution (or task) does not exist.
 pub fn not_found(message: impl Into<String>) -> Status {
     with_detail(
@@ -178,5 +214,28 @@ mod tests {
             assert_eq!(status.code(), code, "{message}");
             assert_eq!(status.message(), message);
         }
+    }
+
+    #[test]
+    fn a_failed_update_with_start_keeps_the_failed_operations_status_and_aborts_the_other() {
+        let started = workflow_already_started("cart", "run-1", "req-1");
+        let status = multi_operation_failed(0, 2, started);
+        assert_eq!(status.code(), Code::AlreadyExists);
+        let failure: details::MultiOperationExecutionFailure = detail(&status);
+        let [start, update] = &failure.statuses[..] else {
+            panic!("two statuses: {failure:?}")
+        };
+        assert_eq!(start.code, Code::AlreadyExists as i32);
+        let own = details::WorkflowExecutionAlreadyStartedFailure::decode(
+            start.details[0].value.as_slice(),
+        )
+        .unwrap();
+        assert_eq!(own.run_id, "run-1");
+        assert_eq!(update.code, Code::Aborted as i32);
+        assert!(
+            update.details[0]
+                .type_url
+                .ends_with("MultiOperationExecutionAborted")
+        );
     }
 }

@@ -35,6 +35,10 @@ async fn the_python_sdks_updates_behave_as_on_temporal() {
         "the run completes",
         "a closed run answers a completed update",
         "a closed run refuses a new update",
+        "update-with-start starts the workflow",
+        "update-with-start updates the running workflow",
+        "update-with-start refuses a running id by policy",
+        "the update-with-start run completes",
     ] {
         assert!(
             stdout.contains(&format!("ok: {check}:")),

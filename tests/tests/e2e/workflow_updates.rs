@@ -241,3 +241,56 @@ async fn updates_replay_from_history_with_the_cache_off() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_with_start_starts_the_workflow_or_updates_the_running_one() {
+    let queue = unique_id("update-with-start");
+    let client = client().await;
+    let running = worker(&client, &queue, WorkerOptions::default());
+    let id = unique_id("cart-uws");
+    let options = |policy| WorkflowOptions::new(&id, &queue).id_conflict_policy(policy);
+    let (cart, total) = client
+        .execute_update_with_start(
+            Cart::run,
+            (),
+            options(WorkflowIdConflictPolicy::UseExisting),
+            Cart::add_item,
+            "melon".to_string(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(total, 5);
+    let (again, total) = client
+        .execute_update_with_start(
+            Cart::run,
+            (),
+            options(WorkflowIdConflictPolicy::UseExisting),
+            Cart::add_item,
+            "lime".to_string(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(total, 9);
+    assert_eq!(
+        again.describe().await.unwrap().info.run_id,
+        cart.describe().await.unwrap().info.run_id,
+        "the running run was updated"
+    );
+    let refused = client
+        .execute_update_with_start(
+            Cart::run,
+            (),
+            options(WorkflowIdConflictPolicy::Fail),
+            Cart::add_item,
+            "fig".to_string(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, Error::AlreadyStarted { .. }),
+        "{refused:?}"
+    );
+    cart.signal(Cart::check_out, ()).await.unwrap();
+    assert_eq!(cart.result().await.unwrap(), 9);
+    stop_worker(running).await;
+}

@@ -23,12 +23,20 @@ use super::execution::{DEFAULT_TASK_TIMEOUT, Execution, schedule_workflow_task};
 use super::record::{ParentState, RunState, duration, proto_duration, stamp};
 use super::signals::signaled;
 use super::state::State;
+use super::updates;
 use crate::limits::{MAX_ID_LENGTH, check_duration, check_length};
 
 /// What `start` did.
 pub struct Started {
     pub run_id: String,
     pub started: bool,
+}
+
+/// Why one operation of a multi-operation request failed: its index, and the error.
+#[derive(Debug)]
+pub(crate) struct MultiOperationError {
+    pub index: usize,
+    pub error: EngineError,
 }
 
 /// A run about to be created.
@@ -431,6 +439,49 @@ impl Engine {
             )
         })
         .await
+    }
+
+    /// Update-with-start: starts the workflow (or, by its conflict policy, takes the
+    /// running run) and sends it the update, in one change; waits up to `budget` for the
+    /// update's stage.
+    pub async fn update_with_start(
+        &self,
+        start: ws::StartWorkflowExecutionRequest,
+        update: ws::UpdateWorkflowExecutionRequest,
+        budget: std::time::Duration,
+    ) -> Result<(Started, ws::UpdateWorkflowExecutionResponse), MultiOperationError> {
+        let on_start = |error| MultiOperationError { index: 0, error };
+        let on_update = |error| MultiOperationError { index: 1, error };
+        let new = NewRun::from_start(&start).map_err(on_start)?;
+        let asked = updates::Asked::from_request(&update).map_err(on_update)?;
+        let changed = self
+            .transact(|state| {
+                let namespace = new.namespace.clone();
+                let started = match admit_or_create(
+                    state,
+                    new,
+                    start.workflow_id_reuse_policy(),
+                    start.workflow_id_conflict_policy(),
+                ) {
+                    Ok(started) => started,
+                    Err(error) => return Ok(Err(on_start(error))),
+                };
+                let key = (namespace, started.run_id.clone());
+                let (run, context) = state.run_mut(&key).expect("started or running");
+                Ok(
+                    updates::find_or_admit(run, context, asked.update.clone(), &asked.id)
+                        .map(|(reference, found)| (started, reference, found))
+                        .map_err(on_update),
+                )
+            })
+            .await
+            .map_err(on_start)?;
+        let (started, reference, found) = changed?;
+        let response = asked
+            .respond(reference, found, budget)
+            .await
+            .map_err(on_update)?;
+        Ok((started, response))
     }
 
     /// Signals the running run of a workflow id, or starts one with the signal.

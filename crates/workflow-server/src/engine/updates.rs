@@ -430,16 +430,19 @@ fn wait_stage(policy: Option<&u::WaitPolicy>) -> Result<Stage, EngineError> {
     }
 }
 
-impl Engine {
-    /// Sends an update to a running workflow (or finds the one with its update id) and
-    /// waits up to `budget` for the stage the request asks for.
-    pub async fn update_workflow(
-        &self,
-        request: ws::UpdateWorkflowExecutionRequest,
-        budget: Duration,
-    ) -> Result<ws::UpdateWorkflowExecutionResponse, EngineError> {
+/// An update request, checked: the update (with its id) and the stage the caller waits for.
+pub(crate) struct Asked {
+    pub(crate) id: String,
+    pub(crate) update: Request,
+    stage: Stage,
+}
+
+impl Asked {
+    pub(crate) fn from_request(
+        request: &ws::UpdateWorkflowExecutionRequest,
+    ) -> Result<Self, EngineError> {
         let stage = wait_stage(request.wait_policy.as_ref())?;
-        let mut update = request.request.unwrap_or_default();
+        let mut update = request.request.clone().unwrap_or_default();
         let Some(meta) = update.meta.as_mut() else {
             return Err(EngineError::invalid("Update meta is not set on request."));
         };
@@ -453,6 +456,52 @@ impl Engine {
         if input.name.is_empty() {
             return Err(EngineError::invalid("Update name is not set on request."));
         }
+        Ok(Self { id, update, stage })
+    }
+
+    /// Waits up to `budget` for the stage asked for, and answers with what was reached.
+    pub(crate) async fn respond(
+        self,
+        reference: u::UpdateRef,
+        found: Found,
+        budget: Duration,
+    ) -> Result<ws::UpdateWorkflowExecutionResponse, EngineError> {
+        let (stage, outcome) = wait(found, self.stage, budget).await.answer()?;
+        Ok(ws::UpdateWorkflowExecutionResponse {
+            update_ref: Some(reference),
+            outcome,
+            stage: stage as i32,
+            ..Default::default()
+        })
+    }
+}
+
+/// The update `id` on `run` if it has one, or `update` admitted as a new one.
+pub(crate) fn find_or_admit(
+    run: &mut Execution,
+    context: &mut Context,
+    update: Request,
+    id: &str,
+) -> Result<(u::UpdateRef, Found), EngineError> {
+    let reference = reference(run, id);
+    if let Some(found) = find(run, id) {
+        return Ok((reference, found));
+    }
+    if !run.is_running() {
+        return Err(EngineError::already_closed());
+    }
+    Ok((reference, Found::Waiting(admit(run, context, update)?)))
+}
+
+impl Engine {
+    /// Sends an update to a running workflow (or finds the one with its update id) and
+    /// waits up to `budget` for the stage the request asks for.
+    pub async fn update_workflow(
+        &self,
+        request: ws::UpdateWorkflowExecutionRequest,
+        budget: Duration,
+    ) -> Result<ws::UpdateWorkflowExecutionResponse, EngineError> {
+        let asked = Asked::from_request(&request)?;
         let execution = request.workflow_execution.unwrap_or_default();
         let namespace = request.namespace;
         let first_run = request.first_execution_run_id;
@@ -466,23 +515,10 @@ impl Engine {
                         execution.workflow_id
                     )));
                 }
-                let reference = reference(run, &id);
-                if let Some(found) = find(run, &id) {
-                    return Ok((reference, found));
-                }
-                if !run.is_running() {
-                    return Err(EngineError::already_closed());
-                }
-                Ok((reference, Found::Waiting(admit(run, context, update)?)))
+                find_or_admit(run, context, asked.update.clone(), &asked.id)
             })
             .await?;
-        let (stage, outcome) = wait(found, stage, budget).await.answer()?;
-        Ok(ws::UpdateWorkflowExecutionResponse {
-            update_ref: Some(reference),
-            outcome,
-            stage: stage as i32,
-            ..Default::default()
-        })
+        asked.respond(reference, found, budget).await
     }
 
     /// Waits up to `budget` for an update to reach the stage asked for; without a wait
