@@ -1122,6 +1122,7 @@ async function detailPage(namespace, workflowId, runId, view = {}) {
 
   const actions = h("div", { class: "actions" },
     h("button", { type: "button", id: "signal", disabled: !running, onclick: () => signalDialog(namespace, shown) }, "Signal"),
+    h("button", { type: "button", id: "update", disabled: !running, onclick: () => updateDialog(namespace, shown) }, "Update"),
     h("button", { type: "button", id: "cancel", disabled: !running, onclick: () => cancelDialog(namespace, shown) }, "Cancel"),
     h("button", { type: "button", id: "terminate", class: "danger", disabled: !running, onclick: () => terminateDialog(namespace, shown) }, "Terminate"));
 
@@ -1224,6 +1225,30 @@ function signalDialog(namespace, shown) {
         body.input = [value];
       }
       await api(apiPath(namespace, shown.workflowId, `/signal/${encodeURIComponent(name.value.trim())}`), body);
+    },
+  });
+}
+
+// An update waits for the workflow's answer: a rejection or a failed handler stays in the
+// dialog as its error; a result shows in the history once the page reloads.
+function updateDialog(namespace, shown) {
+  const name = h("input", { id: "update-name", required: true, placeholder: "name", "aria-label": "Update name" });
+  const input = h("textarea", { id: "update-input", rows: 4, placeholder: '{"any": "JSON value"}', "aria-label": "Update input (JSON)" });
+  confirmDialog({
+    title: { text: "Send an update", ...shown },
+    confirmLabel: "Send update",
+    fields: [h("label", {}, "Update name", name), h("label", {}, "Input (JSON, optional)", input)],
+    act: async () => {
+      if (!name.value.trim()) throw new Error("Give the update a name.");
+      const body = { workflowExecution: shown, request: { input: {} } };
+      if (input.value.trim()) {
+        let value;
+        try { value = JSON.parse(input.value); } catch (e) { throw new Error(`The input is not JSON: ${e.message}`); }
+        body.request.input.args = [value];
+      }
+      const answer = await api(apiPath(namespace, shown.workflowId, `/update/${encodeURIComponent(name.value.trim())}`), body);
+      const failure = answer.outcome && answer.outcome.failure;
+      if (failure) throw new Error(`The workflow refused the update: ${failure.message}`);
     },
   });
 }

@@ -14,6 +14,7 @@ use temporalio_protos::temporal::api::workflowservice::v1::{
     GetSystemInfoRequest, GetWorkflowExecutionHistoryRequest, ListNamespacesRequest,
     ListWorkflowExecutionsRequest, QueryWorkflowRequest, RequestCancelWorkflowExecutionRequest,
     SignalWorkflowExecutionRequest, TerminateWorkflowExecutionRequest,
+    UpdateWorkflowExecutionRequest,
 };
 
 use crate::Ui;
@@ -24,7 +25,7 @@ use crate::json::{from_json, set_path, to_json};
 /// it would otherwise hang the page.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Who made a signal, cancel or terminate request, as the history records it.
+/// Who made a signal, update, cancel or terminate request, as the history records it.
 const IDENTITY: &str = "web-ui";
 
 type Reply = Result<Json<Value>, ApiError>;
@@ -47,6 +48,7 @@ pub(crate) fn routes() -> Router<Ui> {
         .route(workflow, get(describe_workflow))
         .route(&format!("{workflow}/history"), get(history))
         .route(&format!("{workflow}/signal/{{name}}"), post(signal))
+        .route(&format!("{workflow}/update/{{name}}"), post(update))
         .route(&format!("{workflow}/cancel"), post(cancel))
         .route(&format!("{workflow}/terminate"), post(terminate))
         .route(&format!("{workflow}/query/{{name}}"), post(query))
@@ -178,6 +180,31 @@ async fn signal(
     )?;
     default_identity(&mut request.get_mut().identity);
     reply(ui.client().signal_workflow_execution(request)).await
+}
+
+async fn update(
+    State(ui): State<Ui>,
+    Path((namespace, workflow_id, name)): Path<(String, String, String)>,
+    params: Params,
+    Json(body): Json<Value>,
+) -> Reply {
+    let mut request = request::<UpdateWorkflowExecutionRequest>(
+        Some(body),
+        params,
+        &[
+            ("namespace", &namespace),
+            ("workflowExecution.workflowId", &workflow_id),
+            ("request.input.name", &name),
+        ],
+    )?;
+    let meta = request
+        .get_mut()
+        .request
+        .get_or_insert_default()
+        .meta
+        .get_or_insert_default();
+    default_identity(&mut meta.identity);
+    reply(ui.client().update_workflow_execution(request)).await
 }
 
 async fn cancel(

@@ -7,7 +7,7 @@
 //! and pending work marked; zoom; keyboard navigation), input, result or failure with its
 //! cause chain, pending activities, children and timers, the history as events, grouped
 //! per activity, timer and child, and as raw JSON, and the call stack when the worker
-//! answers `__stack_trace`. From there a user can signal, cancel or terminate that run,
+//! answers `__stack_trace`. From there a user can signal, update, cancel or terminate that run,
 //! after confirming. The chart is SVG drawn by the page's own script; the pages follow the
 //! system's light or dark theme.
 //!

@@ -315,6 +315,45 @@ async fn a_signal_sent_from_the_page_reaches_the_workflow_shown_after_confirming
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_sent_from_the_page_is_answered_and_a_rejection_stays_in_the_dialog() {
+    use temporalio_protos::temporal::api::enums::v1::EventType;
+    let setup = Setup::start().await;
+    let handle = setup.waiter("browser-update").await;
+    let run_id = handle.run_id().unwrap().to_owned();
+    let session = Session::start().await;
+    let page = format!("{}/namespaces/default/workflows/browser-update", setup.ui);
+    session.open(&page).await;
+    session.text_of("#run-id", &run_id).await;
+
+    // The validator's refusal is shown where the update was asked for; nothing is written.
+    session.click("#update").await;
+    session.text_of("#confirm-run-id", &run_id).await;
+    session.type_into("#update-name", "note").await;
+    session.type_into("#update-input", "\"\"").await;
+    session.click("#confirm-ok").await;
+    session.text_of("#confirm-error", "an empty note").await;
+    session.screenshot("update-refused").await;
+    session.click("#confirm-cancel").await;
+
+    session.click("#update").await;
+    session.type_into("#update-name", "note").await;
+    session
+        .type_into("#update-input", "\"remember the milk\"")
+        .await;
+    session.click("#confirm-ok").await;
+    // The page reloads once the workflow answered; its timeline shows the update.
+    session
+        .text_of("#timeline", "WorkflowExecutionUpdateCompleted")
+        .await;
+    let history = handle.fetch_history().await.unwrap();
+    let count = |kind: EventType| history.iter().filter(|e| e.event_type() == kind).count();
+    assert_eq!(count(EventType::WorkflowExecutionUpdateAccepted), 1);
+    assert_eq!(count(EventType::WorkflowExecutionUpdateCompleted), 1);
+    session.close().await;
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_of_a_running_workflow_follows_it_until_it_closes() {
     let setup = Setup::start().await;
     let handle = setup.waiter("browser-follow").await;

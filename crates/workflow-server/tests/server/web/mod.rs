@@ -140,11 +140,12 @@ impl YourWorkflow {
     }
 }
 
-/// Runs until the `finish` signal, and answers what it carried.
+/// Runs until the `finish` signal, and answers what it carried; takes notes by update.
 #[workflow(name = "Waiter")]
 #[derive(Default)]
 pub struct Waiter {
     got: Option<String>,
+    notes: Vec<String>,
 }
 
 #[workflow]
@@ -161,6 +162,23 @@ impl Waiter {
     #[signal]
     pub fn finish(&mut self, value: String) {
         self.got = Some(value);
+    }
+
+    /// Keeps a note; answers how many there are.
+    #[update]
+    pub async fn note(ctx: WorkflowContext<Self>, text: String) -> WorkflowResult<usize> {
+        Ok(ctx.state_mut(|s| {
+            s.notes.push(text);
+            s.notes.len()
+        }))
+    }
+
+    #[validator(note)]
+    pub fn check_note(&self, text: &str) -> Result<(), String> {
+        if text.is_empty() {
+            return Err("an empty note".into());
+        }
+        Ok(())
     }
 }
 
