@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use temporalio_protos::temporal::api::enums::v1::{HistoryEventFilterType, TaskQueueType};
+use temporalio_protos::temporal::api::enums::v1::{
+    HistoryEventFilterType, TaskQueueType, UpdateWorkflowExecutionLifecycleStage as Stage,
+};
 use temporalio_protos::temporal::api::history::v1::History;
 use temporalio_protos::temporal::api::query::v1::QueryRejected;
 use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
@@ -105,6 +107,53 @@ fn poll_budget<T>(request: &Request<T>) -> Duration {
         .map(|d| d.saturating_sub(Duration::from_millis(500)))
         .unwrap_or(MAX_HISTORY_POLL)
         .min(MAX_HISTORY_POLL)
+}
+
+/// How long an update call waits, as Temporal's server decides: a caller's deadline
+/// shorter than the long-poll cap is waited out and answered as exceeded; otherwise the
+/// call answers at the cap with the stage reached, and the caller asks again.
+struct UpdateWait {
+    budget: Duration,
+    callers_deadline: bool,
+}
+
+impl UpdateWait {
+    fn of<T>(request: &Request<T>) -> Self {
+        let deadline = request
+            .metadata()
+            .get("grpc-timeout")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_grpc_timeout);
+        match deadline {
+            Some(deadline) if deadline < MAX_HISTORY_POLL => Self {
+                budget: deadline,
+                callers_deadline: true,
+            },
+            _ => Self {
+                budget: MAX_HISTORY_POLL,
+                callers_deadline: false,
+            },
+        }
+    }
+
+    /// The caller's deadline passed before the stage it waits for.
+    fn check(&self, reached: i32, wanted: Stage) -> Result<(), Status> {
+        if self.callers_deadline && reached < wanted as i32 {
+            return Err(Status::deadline_exceeded("context deadline exceeded"));
+        }
+        Ok(())
+    }
+}
+
+/// The stage a wait policy asks for, `default` without one.
+fn wanted_stage(
+    policy: Option<&temporalio_protos::temporal::api::update::v1::WaitPolicy>,
+    default: Stage,
+) -> Stage {
+    match policy.map(|p| p.lifecycle_stage()) {
+        None | Some(Stage::Unspecified) => default,
+        Some(stage) => stage,
+    }
 }
 
 /// Parses the `grpc-timeout` header (`<digits><unit>`).
@@ -477,11 +526,13 @@ impl WorkflowService for Frontend {
         &self,
         request: Request<ws::UpdateWorkflowExecutionRequest>,
     ) -> Result<Response<ws::UpdateWorkflowExecutionResponse>, Status> {
-        let budget = poll_budget(&request);
+        let wait = UpdateWait::of(&request);
         let request = request.into_inner();
         self.check_namespace(&request.namespace)?;
         check_update(&request)?;
-        let response = self.engine.update_workflow(request, budget).await?;
+        let wanted = wanted_stage(request.wait_policy.as_ref(), Stage::Completed);
+        let response = self.engine.update_workflow(request, wait.budget).await?;
+        wait.check(response.stage, wanted)?;
         Ok(Response::new(response))
     }
 
@@ -533,10 +584,13 @@ impl WorkflowService for Frontend {
         &self,
         request: Request<ws::PollWorkflowExecutionUpdateRequest>,
     ) -> Result<Response<ws::PollWorkflowExecutionUpdateResponse>, Status> {
-        let budget = poll_budget(&request);
+        let wait = UpdateWait::of(&request);
         let request = request.into_inner();
         self.check_namespace(&request.namespace)?;
-        let response = self.engine.poll_update(request, budget).await?;
+        // Without a wait policy the poll does not wait.
+        let wanted = wanted_stage(request.wait_policy.as_ref(), Stage::Unspecified);
+        let response = self.engine.poll_update(request, wait.budget).await?;
+        wait.check(response.stage, wanted)?;
         Ok(Response::new(response))
     }
 
@@ -1016,4 +1070,40 @@ fn check_update_of_start(
         ));
     }
     check_update(update)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_deadline(timeout: &str) -> Request<()> {
+        let mut request = Request::new(());
+        request
+            .metadata_mut()
+            .insert("grpc-timeout", timeout.parse().unwrap());
+        request
+    }
+
+    #[test]
+    fn an_update_call_with_a_short_deadline_waits_it_out_and_is_answered_as_exceeded() {
+        let wait = UpdateWait::of(&with_deadline("1S"));
+        assert_eq!(wait.budget, Duration::from_secs(1));
+        let exceeded = wait
+            .check(Stage::Accepted as i32, Stage::Completed)
+            .unwrap_err();
+        assert_eq!(exceeded.code(), tonic::Code::DeadlineExceeded);
+        assert!(
+            wait.check(Stage::Completed as i32, Stage::Completed)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn an_update_call_without_a_short_deadline_answers_at_the_cap_with_the_stage_reached() {
+        for request in [Request::new(()), with_deadline("70S")] {
+            let wait = UpdateWait::of(&request);
+            assert_eq!(wait.budget, MAX_HISTORY_POLL);
+            assert!(wait.check(Stage::Admitted as i32, Stage::Completed).is_ok());
+        }
+    }
 }
