@@ -1,5 +1,5 @@
 """A Python client updates a Rust workflow: sends `add_item` updates (one the Rust validator
-rejects) to the `Cart` workflow run by the Rust worker, and prints one JSON line with what
+rejects) to the `Basket` workflow run by the Rust worker, and prints one JSON line with what
 came back.
 
 Usage: update_rust_workflow.py ADDRESS WORKFLOW_ID

@@ -41,27 +41,29 @@ fn typed_params(method: &ImplItemFn) -> Vec<Type> {
         .collect()
 }
 
-/// Checks an `#[update]` method: an `async fn` that takes `ctx: WorkflowContext<Self>`
-/// and its arguments, and returns `WorkflowResult<T>`, as the run method does.
-pub fn check_update(
+/// Checks an async handler (`what`: "an update handler", "an async signal handler"): an
+/// `async fn` that takes `ctx: WorkflowContext<Self>` and its arguments and returns
+/// `WorkflowResult<T>` (`returns`: which, and why), as the run method does. Answers its argument
+/// types and `T`.
+pub fn check_async_handler(
     method: &ImplItemFn,
-    args: Args,
-    workflow: &syn::Ident,
+    what: &str,
+    returns: (&str, &str),
     errors: &mut Errors,
-) -> Option<Update> {
+) -> Option<(Vec<Type>, Type)> {
     let sig = &method.sig;
     let mut ok = true;
     if sig.asyncness.is_none() {
         errors.push(Error::new(
             sig.fn_token.span(),
-            "an update handler must be an `async fn`: it takes `ctx: WorkflowContext<Self>` and may run activities, timers and children",
+            format!("{what} must be an `async fn`: it takes `ctx: WorkflowContext<Self>` and may run activities, timers and children"),
         ));
         ok = false;
     }
     if let Some(FnArg::Receiver(r)) = sig.inputs.first() {
         errors.push(Error::new_spanned(
             r,
-            "an update handler takes no `self`: it gets `ctx: WorkflowContext<Self>` and reaches the state with `ctx.state(..)` / `ctx.state_mut(..)`",
+            format!("{what} takes no `self`: it gets `ctx: WorkflowContext<Self>` and reaches the state with `ctx.state(..)` / `ctx.state_mut(..)`"),
         ));
         ok = false;
     }
@@ -76,7 +78,7 @@ pub fn check_update(
             inputs
                 .first()
                 .map_or(sig.paren_token.span.join(), |t| t.span()),
-            "an update handler takes `ctx: WorkflowContext<Self>` as its first parameter",
+            format!("{what} takes `ctx: WorkflowContext<Self>` as its first parameter"),
         ));
         ok = false;
     }
@@ -90,11 +92,31 @@ pub fn check_update(
                 ReturnType::Type(_, ty) => ty.span(),
                 ReturnType::Default => sig.paren_token.span.close(),
             },
-            "an update handler returns `WorkflowResult<T>`: its result, or the failure the caller gets",
+            format!("{what} returns `{}`: {}", returns.0, returns.1),
         ));
         return None;
     };
-    ok.then(|| Update {
+    ok.then_some((inputs, output))
+}
+
+/// Checks an `#[update]` method (see `check_async_handler`).
+pub fn check_update(
+    method: &ImplItemFn,
+    args: Args,
+    workflow: &syn::Ident,
+    errors: &mut Errors,
+) -> Option<Update> {
+    let (inputs, output) = check_async_handler(
+        method,
+        "an update handler",
+        (
+            "WorkflowResult<T>",
+            "its result, or the failure the caller gets",
+        ),
+        errors,
+    )?;
+    let sig = &method.sig;
+    Some(Update {
         vis: method.vis.clone(),
         method: sig.ident.clone(),
         wire_name: args

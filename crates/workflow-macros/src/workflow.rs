@@ -125,6 +125,8 @@ struct Handler {
     marker: syn::Ident,
     inputs: Vec<Type>,
     output: Option<Type>,
+    /// An `async` signal handler, which takes the context instead of `&mut self`.
+    asynchronous: bool,
 }
 
 pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
@@ -242,22 +244,42 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
                 init = Some(sig.ident.clone());
             }
             Role::Signal(args) => {
-                if let Some(a) = &sig.asyncness {
-                    errors.push(Error::new_spanned(a, "signal handlers are synchronous: they change the state, and the run method reacts with `ctx.wait_condition(..)`"));
-                }
-                match receiver(method) {
-                    Some(r) if r.reference.is_some() && r.mutability.is_some() => {}
-                    Some(r) => {
-                        errors.push(Error::new_spanned(r, "a signal handler takes `&mut self`"))
+                let asynchronous = sig.asyncness.is_some();
+                let inputs = if asynchronous {
+                    match updates::check_async_handler(
+                        method,
+                        "an async signal handler",
+                        (
+                            "WorkflowResult<()>",
+                            "signals cannot answer (an `#[update]` can)",
+                        ),
+                        &mut errors,
+                    ) {
+                        Some((inputs, output)) => {
+                            if !matches!(&output, Type::Tuple(t) if t.elems.is_empty()) {
+                                errors.push(Error::new_spanned(&output, "a signal handler returns nothing: signals cannot answer (return `WorkflowResult<()>`; use an `#[update]` to answer)"));
+                            }
+                            inputs
+                        }
+                        None => continue,
                     }
-                    None => errors.push(Error::new(
-                        sig.paren_token.span.join(),
-                        "a signal handler takes `&mut self`",
-                    )),
-                }
-                if let ReturnType::Type(_, ty) = &sig.output {
-                    errors.push(Error::new_spanned(ty, "a signal handler returns nothing: signals cannot answer (read state with a `#[query]`)"));
-                }
+                } else {
+                    match receiver(method) {
+                        Some(r) if r.reference.is_some() && r.mutability.is_some() => {}
+                        Some(r) => errors.push(Error::new_spanned(
+                            r,
+                            "a signal handler takes `&mut self` (or, when `async`, `ctx: WorkflowContext<Self>`)",
+                        )),
+                        None => errors.push(Error::new(
+                            sig.paren_token.span.join(),
+                            "a signal handler takes `&mut self` (or, when `async`, `ctx: WorkflowContext<Self>`)",
+                        )),
+                    }
+                    if let ReturnType::Type(_, ty) = &sig.output {
+                        errors.push(Error::new_spanned(ty, "a signal handler returns nothing: signals cannot answer (read state with a `#[query]`)"));
+                    }
+                    params(method)
+                };
                 signals.push(Handler {
                     vis: method.vis.clone(),
                     method: sig.ident.clone(),
@@ -266,8 +288,9 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
                         .map(|n| n.value())
                         .unwrap_or_else(|| sig.ident.to_string()),
                     marker: format_ident!("__{}_signal_{}", struct_ident, sig.ident),
-                    inputs: params(method),
+                    inputs,
                     output: None,
+                    asynchronous,
                 });
             }
             Role::Update(args) => {
@@ -319,6 +342,7 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
                     marker: format_ident!("__{}_query_{}", struct_ident, sig.ident),
                     inputs: params(method),
                     output,
+                    asynchronous: false,
                 });
             }
         }
@@ -404,6 +428,7 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
     let mut stubs = Vec::new();
     let mut markers = Vec::new();
     let mut signal_arms = Vec::new();
+    let mut async_signal_arms = Vec::new();
     for s in &signals {
         let (vis, method, marker, wire) = (&s.vis, &s.method, &s.marker, &s.wire_name);
         let input = input_type(&krate, &s.inputs);
@@ -425,6 +450,20 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
                 fn name(&self) -> &str { #wire }
             }
         });
+        if s.asynchronous {
+            async_signal_arms.push(quote! {
+                #wire => {
+                    let input: #input = signal.input()?;
+                    #bind
+                    ::core::result::Result::Ok(::std::boxed::Box::pin(async move {
+                        #krate::__private::workflow::update_outcome(
+                            Self::#hidden_method(ctx, #(#names),*).await,
+                        )
+                    }))
+                }
+            });
+            continue;
+        }
         signal_arms.push(quote! {
             #wire => {
                 let input: #input = signal.input()?;
@@ -550,6 +589,20 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
                 }
             }
 
+            fn handle_async_signal(
+                ctx: #krate::__private::workflow::WorkflowContext<Self>,
+                signal: &#krate::__private::workflow::Invocation,
+            ) -> ::core::result::Result<
+                #krate::__private::workflow::HandlerFuture,
+                #krate::__private::workflow::HandlerError,
+            > {
+                let _ = &ctx;
+                match signal.name.as_str() {
+                    #(#async_signal_arms)*
+                    _ => ::core::result::Result::Err(#krate::__private::workflow::HandlerError::Unknown),
+                }
+            }
+
             fn validate_update(
                 &self,
                 update: &#krate::__private::workflow::Invocation,
@@ -564,7 +617,7 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
                 ctx: #krate::__private::workflow::WorkflowContext<Self>,
                 update: &#krate::__private::workflow::Invocation,
             ) -> ::core::result::Result<
-                #krate::__private::workflow::UpdateFuture,
+                #krate::__private::workflow::HandlerFuture,
                 #krate::__private::workflow::HandlerError,
             > {
                 let _ = &ctx;

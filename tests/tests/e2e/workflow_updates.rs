@@ -16,14 +16,14 @@ async fn price_of(_ctx: ActivityContext, item: String) -> Result<u32, ActivityEr
 
 #[workflow]
 #[derive(Default)]
-struct Cart {
+struct Basket {
     items: Vec<String>,
     total: u32,
     checked_out: bool,
 }
 
 #[workflow]
-impl Cart {
+impl Basket {
     #[run]
     async fn run(ctx: WorkflowContext<Self>) -> WorkflowResult<u32> {
         ctx.wait_condition(|cart: &Self| cart.checked_out).await;
@@ -84,12 +84,12 @@ impl Cart {
     }
 }
 
-const NOT_AN_UPDATE: UpdateRef<WorkflowRun<Cart>, (), ()> = UpdateRef::new("no_such_update");
+const NOT_AN_UPDATE: UpdateRef<WorkflowRun<Basket>, (), ()> = UpdateRef::new("no_such_update");
 
 fn worker(client: &workflow_client::Client, queue: &str, options: WorkerOptions) -> RunningWorker {
     let worker = Worker::new(client.clone(), queue)
         .options(options)
-        .register_workflow::<Cart>()
+        .register_workflow::<Basket>()
         .register_activity(price_of);
     spawn_worker(worker)
 }
@@ -106,7 +106,7 @@ async fn cart_updates(queue: &str, options: WorkerOptions) {
     let running = worker(&client, queue, options);
     let cart = client
         .start_workflow(
-            Cart::run,
+            Basket::run,
             (),
             WorkflowOptions::new(unique_id("cart"), queue),
         )
@@ -114,14 +114,14 @@ async fn cart_updates(queue: &str, options: WorkerOptions) {
         .unwrap();
 
     let total = cart
-        .execute_update(Cart::add_item, "apple".to_string())
+        .execute_update(Basket::add_item, "apple".to_string())
         .await
         .unwrap();
     assert_eq!(total, 5);
 
     let before = cart.fetch_history().await.unwrap().len();
     let rejected = cart
-        .execute_update(Cart::add_item, String::new())
+        .execute_update(Basket::add_item, String::new())
         .await
         .unwrap_err();
     assert!(failure_message(rejected).contains("needs a name"));
@@ -133,29 +133,29 @@ async fn cart_updates(queue: &str, options: WorkerOptions) {
 
     let once = UpdateOptions::new().id("pear-once");
     let first = cart
-        .start_update_with(Cart::add_item, "pear".to_string(), once.clone())
+        .start_update_with(Basket::add_item, "pear".to_string(), once.clone())
         .await
         .unwrap()
         .result()
         .await
         .unwrap();
     let again = cart
-        .start_update_with(Cart::add_item, "pear".to_string(), once)
+        .start_update_with(Basket::add_item, "pear".to_string(), once)
         .await
         .unwrap()
         .result()
         .await
         .unwrap();
     assert_eq!((first, again), (9, 9), "an update id runs once");
-    assert_eq!(cart.query(Cart::count, ()).await.unwrap(), 2);
+    assert_eq!(cart.query(Basket::count, ()).await.unwrap(), 2);
 
     let accepted = cart
-        .start_update(Cart::add_item, "fig".to_string(), WaitStage::Accepted)
+        .start_update(Basket::add_item, "fig".to_string(), WaitStage::Accepted)
         .await
         .unwrap();
     assert_eq!(accepted.result().await.unwrap(), 12);
     let polled = cart
-        .get_update_handle(Cart::add_item, accepted.id())
+        .get_update_handle(Basket::add_item, accepted.id())
         .result()
         .await
         .unwrap();
@@ -168,18 +168,24 @@ async fn cart_updates(queue: &str, options: WorkerOptions) {
         "{message}"
     );
 
-    assert_eq!(cart.execute_update(Cart::remove_all, ()).await.unwrap(), 0);
-    let empty = cart.execute_update(Cart::remove_all, ()).await.unwrap_err();
+    assert_eq!(
+        cart.execute_update(Basket::remove_all, ()).await.unwrap(),
+        0
+    );
+    let empty = cart
+        .execute_update(Basket::remove_all, ())
+        .await
+        .unwrap_err();
     assert!(failure_message(empty).contains("the cart is empty"));
 
-    cart.signal(Cart::check_out, ()).await.unwrap();
+    cart.signal(Basket::check_out, ()).await.unwrap();
     assert_eq!(cart.result().await.unwrap(), 0);
     let history = cart.fetch_history().await.unwrap();
     let count = |kind: EventType| history.iter().filter(|e| e.event_type() == kind).count();
     assert_eq!(count(EventType::WorkflowExecutionUpdateAccepted), 5);
     assert_eq!(count(EventType::WorkflowExecutionUpdateCompleted), 5);
     let late = cart
-        .execute_update(Cart::add_item, "late".to_string())
+        .execute_update(Basket::add_item, "late".to_string())
         .await
         .unwrap_err();
     assert!(matches!(late, Error::NotFound { .. }), "{late:?}");
@@ -198,7 +204,7 @@ async fn a_python_client_updates_a_rust_workflow() {
     let running = worker(&client, &queue, WorkerOptions::default());
     let cart = client
         .start_workflow(
-            Cart::run,
+            Basket::run,
             (),
             WorkflowOptions::new(unique_id("cart"), &queue),
         )
@@ -228,7 +234,7 @@ async fn a_python_client_updates_a_rust_workflow() {
             .is_some_and(|r| r.contains("needs a name")),
         "{answer}"
     );
-    cart.signal(Cart::check_out, ()).await.unwrap();
+    cart.signal(Basket::check_out, ()).await.unwrap();
     assert_eq!(cart.result().await.unwrap(), 4);
     stop_worker(running).await;
 }
@@ -247,14 +253,14 @@ async fn update_with_start_starts_the_workflow_or_updates_the_running_one() {
     let queue = unique_id("update-with-start");
     let client = client().await;
     let running = worker(&client, &queue, WorkerOptions::default());
-    let id = unique_id("cart-uws");
+    let id = unique_id("basket-uws");
     let options = |policy| WorkflowOptions::new(&id, &queue).id_conflict_policy(policy);
     let (cart, total) = client
         .execute_update_with_start(
-            Cart::run,
+            Basket::run,
             (),
             options(WorkflowIdConflictPolicy::UseExisting),
-            Cart::add_item,
+            Basket::add_item,
             "melon".to_string(),
         )
         .await
@@ -262,10 +268,10 @@ async fn update_with_start_starts_the_workflow_or_updates_the_running_one() {
     assert_eq!(total, 5);
     let (again, total) = client
         .execute_update_with_start(
-            Cart::run,
+            Basket::run,
             (),
             options(WorkflowIdConflictPolicy::UseExisting),
-            Cart::add_item,
+            Basket::add_item,
             "lime".to_string(),
         )
         .await
@@ -278,10 +284,10 @@ async fn update_with_start_starts_the_workflow_or_updates_the_running_one() {
     );
     let refused = client
         .execute_update_with_start(
-            Cart::run,
+            Basket::run,
             (),
             options(WorkflowIdConflictPolicy::Fail),
-            Cart::add_item,
+            Basket::add_item,
             "fig".to_string(),
         )
         .await
@@ -290,7 +296,7 @@ async fn update_with_start_starts_the_workflow_or_updates_the_running_one() {
         matches!(refused, Error::AlreadyStarted { .. }),
         "{refused:?}"
     );
-    cart.signal(Cart::check_out, ()).await.unwrap();
+    cart.signal(Basket::check_out, ()).await.unwrap();
     assert_eq!(cart.result().await.unwrap(), 9);
     stop_worker(running).await;
 }

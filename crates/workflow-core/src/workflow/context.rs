@@ -77,8 +77,8 @@ impl<W: 'static> WorkflowContext<W> {
         &self.state
     }
 
-    /// Waits until no update handler is running: await it before the run method returns
-    /// (or continues as new), so accepted updates finish first.
+    /// Waits until no update or async signal handler is running: await it before the run
+    /// method returns (or continues as new), so accepted updates finish first.
     ///
     /// ```no_run
     /// # use workflow_core::prelude::*;
@@ -640,7 +640,7 @@ impl<W> Future for Condition<W> {
     }
 }
 
-/// Resolves once no update handler is running; see
+/// Resolves once no update or async signal handler is running; see
 /// [`WorkflowContext::all_handlers_finished`].
 #[must_use = "does nothing unless awaited"]
 pub struct HandlersFinished {
@@ -657,7 +657,7 @@ impl Future for HandlersFinished {
     type Output = ();
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let mut shared = self.shared.borrow_mut();
-        if shared.running_updates == 0 {
+        if shared.running_handlers == 0 {
             Poll::Ready(())
         } else {
             shared.condition_waiters.push(cx.waker().clone());

@@ -126,18 +126,27 @@ pub trait Workflow: Sized + 'static {
         Err(HandlerError::Unknown)
     }
 
+    /// Starts an `async` signal handler (`handle_signal` runs the synchronous ones).
+    fn handle_async_signal(
+        ctx: WorkflowContext<Self>,
+        signal: &Invocation,
+    ) -> Result<HandlerFuture, HandlerError> {
+        let _ = (ctx, signal);
+        Err(HandlerError::Unknown)
+    }
+
     /// Starts the handler of an accepted update.
     fn handle_update(
         ctx: WorkflowContext<Self>,
         update: &Invocation,
-    ) -> Result<UpdateFuture, HandlerError> {
+    ) -> Result<HandlerFuture, HandlerError> {
         let _ = (ctx, update);
         Err(HandlerError::Unknown)
     }
 }
 
-/// A running update handler: its result, or the failure that is its outcome.
-pub type UpdateFuture = std::pin::Pin<Box<dyn Future<Output = Result<Payload, Failure>>>>;
+/// A running async handler (an update's, or a signal's): its result, or its failure.
+pub type HandlerFuture = std::pin::Pin<Box<dyn Future<Output = Result<Payload, Failure>>>>;
 
 /// An update handler's outcome from what it returned (generated code calls this).
 #[doc(hidden)]

@@ -24,7 +24,7 @@ use temporalio_protos::temporal::api::history::v1::MarkerRecordedEventAttributes
 
 use super::error::{WorkflowError, is_cancellation};
 use super::info::WorkflowInfo;
-use super::{HandlerError, Invocation, UpdateFuture, Workflow, WorkflowContext};
+use super::{HandlerError, HandlerFuture, Invocation, Workflow, WorkflowContext};
 use crate::failure::{Failure, FailureInfo};
 use crate::payload::{PayloadArgs, PayloadConverter, PayloadError, PayloadValue};
 
@@ -545,7 +545,7 @@ pub(crate) struct Shared {
     pub side_effects: HashMap<u32, Payload>,
     pub converter: PayloadConverter,
     /// Update handlers accepted and still running.
-    pub running_updates: usize,
+    pub running_handlers: usize,
 }
 
 impl Shared {
@@ -573,7 +573,7 @@ impl Shared {
             patch_memo: HashMap::new(),
             side_effects: HashMap::new(),
             converter: PayloadConverter::default(),
-            running_updates: 0,
+            running_handlers: 0,
         }
     }
 
@@ -986,7 +986,8 @@ trait Handlers {
     fn signal(&self, invocation: &Invocation) -> Result<(), HandlerError>;
     fn query(&self, invocation: &Invocation) -> Result<Vec<Payload>, HandlerError>;
     fn validate_update(&self, invocation: &Invocation) -> Result<(), HandlerError>;
-    fn start_update(&self, invocation: &Invocation) -> Result<UpdateFuture, HandlerError>;
+    fn start_update(&self, invocation: &Invocation) -> Result<HandlerFuture, HandlerError>;
+    fn start_signal(&self, invocation: &Invocation) -> Result<HandlerFuture, HandlerError>;
 }
 
 struct StateHandlers<W>(WorkflowContext<W>);
@@ -1001,8 +1002,11 @@ impl<W: Workflow> Handlers for StateHandlers<W> {
     fn validate_update(&self, invocation: &Invocation) -> Result<(), HandlerError> {
         self.0.state_cell().borrow().validate_update(invocation)
     }
-    fn start_update(&self, invocation: &Invocation) -> Result<UpdateFuture, HandlerError> {
+    fn start_update(&self, invocation: &Invocation) -> Result<HandlerFuture, HandlerError> {
         W::handle_update(self.0.clone(), invocation)
+    }
+    fn start_signal(&self, invocation: &Invocation) -> Result<HandlerFuture, HandlerError> {
+        W::handle_async_signal(self.0.clone(), invocation)
     }
 }
 
@@ -1011,8 +1015,9 @@ pub struct WorkflowInstance {
     shared: Rc<RefCell<Shared>>,
     root: Option<Pin<Box<dyn Future<Output = RunOutcome>>>>,
     handlers: Box<dyn Handlers>,
-    /// Accepted updates whose handlers run, by update id, in the order accepted.
-    updates: Vec<(String, UpdateFuture)>,
+    /// Async handlers running, in the order started: an update's (with its id) or a
+    /// signal's.
+    running: Vec<(Option<String>, HandlerFuture)>,
     woken: Arc<RunWaker>,
     info: Rc<WorkflowInfo>,
     signals: &'static [&'static str],
@@ -1055,7 +1060,7 @@ impl WorkflowInstance {
             shared,
             root: Some(root),
             handlers: Box::new(handlers),
-            updates: Vec::new(),
+            running: Vec::new(),
             woken: Arc::new(RunWaker::new()),
             info,
             signals: W::SIGNALS,
@@ -1139,10 +1144,22 @@ impl WorkflowInstance {
     }
 
     fn deliver_signal(&mut self, invocation: Invocation) -> Result<(), ActivationError> {
-        let result =
-            std::panic::catch_unwind(AssertUnwindSafe(|| self.handlers.signal(&invocation)));
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            match self.handlers.signal(&invocation) {
+                // Not a synchronous handler: perhaps an async one, which runs with the code.
+                Err(HandlerError::Unknown) => self.handlers.start_signal(&invocation).map(Some),
+                other => other.map(|()| None),
+            }
+        }));
         match result {
-            Ok(Ok(())) => self.shared.borrow_mut().state_changed = true,
+            Ok(Ok(started)) => {
+                if let Some(handler) = started {
+                    self.shared.borrow_mut().running_handlers += 1;
+                    self.running.push((None, handler));
+                    self.woken.woken.store(true, Ordering::Release);
+                }
+                self.shared.borrow_mut().state_changed = true;
+            }
             Ok(Err(HandlerError::Unknown)) => tracing::warn!(
                 workflow_id = %self.info.workflow_id,
                 signal = %invocation.name,
@@ -1206,8 +1223,8 @@ impl WorkflowInstance {
             .push(CommandRequest::AcceptUpdate { id: id.clone() });
         match self.handlers.start_update(&invocation) {
             Ok(handler) => {
-                shared.running_updates += 1;
-                self.updates.push((id, handler));
+                shared.running_handlers += 1;
+                self.running.push((Some(id), handler));
                 self.woken.woken.store(true, Ordering::Release);
             }
             Err(e) => shared.commands.push(CommandRequest::CompleteUpdate {
@@ -1217,21 +1234,29 @@ impl WorkflowInstance {
         }
     }
 
-    /// Polls the running update handlers once; each that returned completes its update.
-    fn poll_updates(&mut self, cx: &mut Context<'_>) -> Result<(), ActivationError> {
+    /// Polls the running async handlers once; an update's that returned completes it.
+    fn poll_handlers(&mut self, cx: &mut Context<'_>) -> Result<(), ActivationError> {
         let mut index = 0;
-        while index < self.updates.len() {
-            let handler = &mut self.updates[index].1;
+        while index < self.running.len() {
+            let handler = &mut self.running[index].1;
             match std::panic::catch_unwind(AssertUnwindSafe(|| handler.as_mut().poll(cx))) {
                 Ok(Poll::Pending) => index += 1,
                 Ok(Poll::Ready(result)) => {
-                    let (id, _) = self.updates.remove(index);
+                    let (update, _) = self.running.remove(index);
                     let mut shared = self.shared.borrow_mut();
-                    shared.running_updates -= 1;
+                    shared.running_handlers -= 1;
                     shared.state_changed = true;
-                    shared
-                        .commands
-                        .push(CommandRequest::CompleteUpdate { id, result });
+                    match (update, result) {
+                        (Some(id), result) => shared
+                            .commands
+                            .push(CommandRequest::CompleteUpdate { id, result }),
+                        (None, Ok(_)) => {}
+                        (None, Err(failure)) => tracing::warn!(
+                            workflow_id = %self.info.workflow_id,
+                            error = %failure.message,
+                            "an async signal handler failed"
+                        ),
+                    }
                 }
                 Err(panic) => {
                     self.poisoned = true;
@@ -1249,7 +1274,7 @@ impl WorkflowInstance {
             let woken = self.woken.woken.swap(false, Ordering::AcqRel);
             // Handlers first: an update that returns as the run does completes before it.
             if woken && self.root.is_some() {
-                self.poll_updates(&mut cx)?;
+                self.poll_handlers(&mut cx)?;
             }
             if woken && let Some(root) = self.root.as_mut() {
                 {
@@ -1282,16 +1307,21 @@ impl WorkflowInstance {
     }
 
     fn finish(&mut self, outcome: RunOutcome) -> Result<(), ActivationError> {
-        if !self.updates.is_empty() {
-            let running: Vec<&str> = self.updates.iter().map(|(id, _)| id.as_str()).collect();
+        if !self.running.is_empty() {
+            let updates: Vec<&str> = self
+                .running
+                .iter()
+                .filter_map(|(id, _)| id.as_deref())
+                .collect();
             tracing::warn!(
                 workflow_id = %self.info.workflow_id,
                 run_id = %self.info.run_id,
-                updates = ?running,
-                "the workflow finished while update handlers were still running; await \
-                 `ctx.all_handlers_finished()` before returning"
+                handlers = self.running.len(),
+                ?updates,
+                "the workflow finished while signal or update handlers were still running; \
+                 await `ctx.all_handlers_finished()` before returning"
             );
-            self.updates.clear();
+            self.running.clear();
         }
         let mut shared = self.shared.borrow_mut();
         let command = match outcome {

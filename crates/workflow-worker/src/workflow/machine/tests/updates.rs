@@ -1,7 +1,7 @@
 //! Updates: a request message is validated, accepted and run; a rejection issues nothing
 //! history must show; replay delivers accepted updates again without their validators, on
 //! a cached run and from scratch; an accepted update the code no longer knows is
-//! non-determinism.
+//! non-determinism; async signal handlers run beside the code as update handlers do.
 
 use prost::Message as _;
 use temporalio_protos::temporal::api::common::v1::Payloads;
@@ -199,4 +199,50 @@ fn an_accepted_update_the_code_no_longer_knows_is_nondeterminism() {
         message.contains("WorkflowExecutionUpdateAccepted"),
         "{message}"
     );
+}
+
+/// Greets by async signal, a second after each arrives; done once one greeting is made.
+#[workflow]
+#[derive(Default)]
+struct Greeter {
+    greetings: Vec<String>,
+    asked: bool,
+}
+
+#[workflow]
+impl Greeter {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>) -> WorkflowResult<Vec<String>> {
+        ctx.wait_condition(|s: &Self| s.asked).await;
+        // The handler that set `asked` is still waiting on its timer.
+        ctx.all_handlers_finished().await;
+        Ok(ctx.state(|s| s.greetings.clone()))
+    }
+
+    #[signal]
+    async fn greet(ctx: WorkflowContext<Self>, name: String) -> WorkflowResult<()> {
+        ctx.state_mut(|s| s.asked = true);
+        ctx.sleep(Duration::from_secs(1)).await?;
+        ctx.state_mut(|s| s.greetings.push(format!("Hello, {name}!")));
+        Ok(())
+    }
+}
+
+#[test]
+fn an_async_signal_handler_runs_with_the_code_and_the_run_waits_for_it() {
+    let mut run = machine::<Greeter>();
+    let mut history = history::<Greeter>(payload(()));
+    history.signaled("greet", vec![text("Ada")]);
+    history.workflow_task();
+    let commands = run_task(&mut run, &history).unwrap();
+    assert_eq!(describe(&commands), ["StartTimer(timer_id=1)"]);
+    history.workflow_task_completed();
+    let timer = history.timer_started("1", Duration::from_secs(1));
+    history.timer_fired("1", timer);
+    history.workflow_task();
+    let commands = run_task(&mut run, &history).unwrap();
+    assert_eq!(completed_with::<Vec<String>>(&commands), ["Hello, Ada!"]);
+    // And the same from scratch.
+    let commands = run_task(&mut machine::<Greeter>(), &history).unwrap();
+    assert_eq!(completed_with::<Vec<String>>(&commands), ["Hello, Ada!"]);
 }
