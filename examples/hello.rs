@@ -9,7 +9,6 @@
 use examples::hello::{TASK_QUEUE, YourWorkflow, your_activity};
 use workflow_client::Client;
 use workflow_core::prelude::*;
-use workflow_server::{RunningServer, ServerOptions};
 use workflow_worker::Worker;
 
 #[tokio::main]
@@ -17,13 +16,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let name = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "your name".into());
-    let (address, embedded) = match std::env::var("TEMPORAL_ADDRESS") {
-        Ok(address) => (address, None),
-        Err(_) => {
-            let server = RunningServer::start(ServerOptions::new()).await?;
-            (server.target(), Some(server))
-        }
-    };
+    let (address, embedded) = examples::server().await?;
     let client = Client::connect(address).await?;
 
     let worker = Worker::new(client.clone(), TASK_QUEUE)

@@ -5,18 +5,11 @@
 use examples::shopping_cart::{Cart, TASK_QUEUE, price_of};
 use workflow_client::{Client, Error};
 use workflow_core::prelude::*;
-use workflow_server::{RunningServer, ServerOptions};
 use workflow_worker::Worker;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (address, embedded) = match std::env::var("TEMPORAL_ADDRESS") {
-        Ok(address) => (address, None),
-        Err(_) => {
-            let server = RunningServer::start(ServerOptions::new()).await?;
-            (server.target(), Some(server))
-        }
-    };
+    let (address, embedded) = examples::server().await?;
     let client = Client::connect(address).await?;
     let worker = Worker::new(client.clone(), TASK_QUEUE)
         .register_workflow::<Cart>()

@@ -246,10 +246,17 @@ pub(crate) async fn send<T: PayloadValue>(
         input,
         options,
     );
-    let wanted = request
-        .wait_policy
-        .as_ref()
-        .map_or(0, |p| p.lifecycle_stage);
+    let response = update_until_reached(client, &request).await?;
+    Ok(handle_of(client, execution, id, response))
+}
+
+/// Sends `request` until the update reaches the stage it asks for (the server answers
+/// earlier when its long-poll wait runs out; the same update id makes each call the same
+/// update).
+async fn update_until_reached(
+    client: &Client,
+    request: &ws::UpdateWorkflowExecutionRequest,
+) -> Result<ws::UpdateWorkflowExecutionResponse, Error> {
     loop {
         let response = client
             .call(|mut s| {
@@ -258,15 +265,20 @@ pub(crate) async fn send<T: PayloadValue>(
                 async move { s.update_workflow_execution(request).await }
             })
             .await;
-        let response = match response {
-            Ok(response) => response,
-            Err(error) if long_poll_expired(&error) => continue,
+        match response {
+            Ok(response) if reached(&response, wanted_stage(request)) => return Ok(response),
+            Ok(_) => {}
+            Err(error) if long_poll_expired(&error) => {}
             Err(error) => return Err(error),
-        };
-        if reached(&response, wanted) {
-            return Ok(handle_of(client, execution, id, response));
         }
     }
+}
+
+fn wanted_stage(request: &ws::UpdateWorkflowExecutionRequest) -> i32 {
+    request
+        .wait_policy
+        .as_ref()
+        .map_or(0, |p| p.lifecycle_stage)
 }
 
 /// Update-with-start: the start and the update in one request; answers the run started
@@ -292,7 +304,6 @@ pub(crate) async fn send_with_start<T: PayloadValue>(
         input,
         options,
     );
-    let wanted = update.wait_policy.as_ref().map_or(0, |p| p.lifecycle_stage);
     let request = ws::ExecuteMultiOperationRequest {
         namespace: client.namespace().to_owned(),
         operations: vec![
@@ -328,19 +339,8 @@ pub(crate) async fn send_with_start<T: PayloadValue>(
         });
     };
     // The workflow exists now: what is left of the wait is a plain update call.
-    while !reached(&updated, wanted) {
-        let result = client
-            .call(|mut s| {
-                let mut request = tonic::Request::new(update.clone());
-                request.set_timeout(LONG_POLL_TIMEOUT);
-                async move { s.update_workflow_execution(request).await }
-            })
-            .await;
-        match result {
-            Ok(response) => updated = response,
-            Err(error) if long_poll_expired(&error) => {}
-            Err(error) => return Err(error),
-        }
+    if !reached(&updated, wanted_stage(&update)) {
+        updated = update_until_reached(client, &update).await?;
     }
     Ok((run_id, handle_of(client, execution, id, updated)))
 }

@@ -8,6 +8,7 @@ use syn::{Error, FnArg, ImplItemFn, ReturnType, Type};
 
 use crate::activity::{destructure, input_type, is_type_named, result_ok_type};
 use crate::attrs::{Args, Errors};
+use crate::workflow::params;
 
 /// An `#[update]` method, checked.
 pub struct Update {
@@ -27,18 +28,6 @@ pub struct Validator {
     /// The referenced types of its parameters after `&self`.
     params: Vec<Type>,
     span: proc_macro2::Span,
-}
-
-fn typed_params(method: &ImplItemFn) -> Vec<Type> {
-    method
-        .sig
-        .inputs
-        .iter()
-        .filter_map(|a| match a {
-            FnArg::Typed(t) => Some((*t.ty).clone()),
-            FnArg::Receiver(_) => None,
-        })
-        .collect()
 }
 
 /// Checks an async handler (`what`: "an update handler", "an async signal handler"): an
@@ -67,7 +56,7 @@ pub fn check_async_handler(
         ));
         ok = false;
     }
-    let mut inputs = typed_params(method);
+    let mut inputs = params(method);
     if inputs
         .first()
         .is_some_and(|t| is_type_named(t, "WorkflowContext"))
@@ -163,10 +152,10 @@ pub fn check_validator(
             ok = false;
         }
     }
-    let mut params = Vec::new();
-    for ty in typed_params(method) {
+    let mut referenced = Vec::new();
+    for ty in params(method) {
         match ty {
-            Type::Reference(r) if r.mutability.is_none() => params.push((*r.elem).clone()),
+            Type::Reference(r) if r.mutability.is_none() => referenced.push((*r.elem).clone()),
             other => {
                 errors.push(Error::new_spanned(
                     &other,
@@ -186,7 +175,7 @@ pub fn check_validator(
     ok.then(|| Validator {
         target,
         method: sig.ident.clone(),
-        params,
+        params: referenced,
         span: sig.inputs.span(),
     })
 }
@@ -303,7 +292,7 @@ pub fn expand(
                 let input: #input = update.input()?;
                 #bind
                 ::core::result::Result::Ok(::std::boxed::Box::pin(async move {
-                    #krate::__private::workflow::update_outcome(
+                    #krate::__private::workflow::handler_outcome(
                         Self::#hidden_method(ctx, #(#names),*).await,
                     )
                 }))

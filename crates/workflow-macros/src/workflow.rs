@@ -98,8 +98,8 @@ fn take_role(method: &mut ImplItemFn, errors: &mut Errors) -> Option<Role> {
     role
 }
 
-/// The typed parameters after the receiver (and after `skip` leading ones).
-fn params(method: &ImplItemFn) -> Vec<Type> {
+/// The typed parameters after the receiver.
+pub(crate) fn params(method: &ImplItemFn) -> Vec<Type> {
     method
         .sig
         .inputs
@@ -456,7 +456,7 @@ pub fn expand_impl(args: Args, item: ItemImpl) -> TokenStream {
                     let input: #input = signal.input()?;
                     #bind
                     ::core::result::Result::Ok(::std::boxed::Box::pin(async move {
-                        #krate::__private::workflow::update_outcome(
+                        #krate::__private::workflow::handler_outcome(
                             Self::#hidden_method(ctx, #(#names),*).await,
                         )
                     }))

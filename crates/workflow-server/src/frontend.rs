@@ -98,12 +98,7 @@ fn task_poll_budget<T>(request: &Request<T>) -> Duration {
 
 /// How long to hold a long poll: just under the client's deadline, at most the maximum.
 fn poll_budget<T>(request: &Request<T>) -> Duration {
-    let client_deadline = request
-        .metadata()
-        .get("grpc-timeout")
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_grpc_timeout);
-    client_deadline
+    client_deadline(request)
         .map(|d| d.saturating_sub(Duration::from_millis(500)))
         .unwrap_or(MAX_HISTORY_POLL)
         .min(MAX_HISTORY_POLL)
@@ -119,12 +114,7 @@ struct UpdateWait {
 
 impl UpdateWait {
     fn of<T>(request: &Request<T>) -> Self {
-        let deadline = request
-            .metadata()
-            .get("grpc-timeout")
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_grpc_timeout);
-        match deadline {
+        match client_deadline(request) {
             Some(deadline) if deadline < MAX_HISTORY_POLL => Self {
                 budget: deadline,
                 callers_deadline: true,
@@ -154,6 +144,15 @@ fn wanted_stage(
         None | Some(Stage::Unspecified) => default,
         Some(stage) => stage,
     }
+}
+
+/// The caller's deadline, from its `grpc-timeout` header.
+fn client_deadline<T>(request: &Request<T>) -> Option<Duration> {
+    request
+        .metadata()
+        .get("grpc-timeout")
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_grpc_timeout)
 }
 
 /// Parses the `grpc-timeout` header (`<digits><unit>`).
@@ -287,14 +286,7 @@ impl WorkflowService for Frontend {
     ) -> Result<Response<ws::StartWorkflowExecutionResponse>, Status> {
         let request = request.into_inner();
         self.check_namespace(&request.namespace)?;
-        check_payloads(&request.input, "StartWorkflowExecutionRequest.input")?;
-        check_request_lengths(&[
-            (
-                &request.request_id,
-                "StartWorkflowExecutionRequest.request_id",
-            ),
-            (&request.identity, "StartWorkflowExecutionRequest.identity"),
-        ])?;
+        check_start(&request)?;
         let started = self.engine.start(request).await?;
         Ok(Response::new(ws::StartWorkflowExecutionResponse {
             run_id: started.run_id,
@@ -982,6 +974,18 @@ impl WorkflowService for Frontend {
     }
 }
 
+/// The sizes and lengths of a start request.
+fn check_start(request: &ws::StartWorkflowExecutionRequest) -> Result<(), Status> {
+    check_payloads(&request.input, "StartWorkflowExecutionRequest.input")?;
+    check_request_lengths(&[
+        (
+            &request.request_id,
+            "StartWorkflowExecutionRequest.request_id",
+        ),
+        (&request.identity, "StartWorkflowExecutionRequest.identity"),
+    ])
+}
+
 /// The sizes and lengths of an update request.
 fn check_update(request: &ws::UpdateWorkflowExecutionRequest) -> Result<(), Status> {
     let update = request.request.as_ref();
@@ -1019,7 +1023,7 @@ fn check_start_of_update(
             "Operation namespace did not match request's namespace.",
         ));
     }
-    check_payloads(&start.input, "StartWorkflowExecutionRequest.input")?;
+    check_start(start)?;
     if !start.cron_schedule.is_empty() {
         return Err(status::invalid_argument("CronSchedule is not allowed."));
     }

@@ -7,15 +7,20 @@ use tonic::{Code, Status};
 
 use crate::engine::EngineError;
 
+/// `detail` packed as a protobuf `Any`.
+fn any<M: Message + prost::Name>(detail: &M) -> prost_types::Any {
+    prost_types::Any {
+        type_url: format!("type.googleapis.com/{}", M::full_name()),
+        value: detail.encode_to_vec(),
+    }
+}
+
 /// A status whose details carry `detail` as Temporal's servers encode it.
 fn with_detail<M: Message + prost::Name>(code: Code, message: String, detail: M) -> Status {
     let rpc = RpcStatus {
         code: code as i32,
         message: message.clone(),
-        details: vec![prost_types::Any {
-            type_url: format!("type.googleapis.com/{}", M::full_name()),
-            value: detail.encode_to_vec(),
-        }],
+        details: vec![any(&detail)],
     };
     Status::with_details(code, message, rpc.encode_to_vec().into())
 }
@@ -77,13 +82,9 @@ pub fn multi_operation_failed(index: usize, count: usize, error: Status) -> Stat
                 details::multi_operation_execution_failure::OperationStatus {
                     code: Code::Aborted as i32,
                     message: "Operation was aborted.".into(),
-                    details: vec![prost_types::Any {
-                        type_url: format!(
-                            "type.googleapis.com/{}",
-                            <temporalio_protos::temporal::api::failure::v1::MultiOperationExecutionAborted as prost::Name>::full_name()
-                        ),
-                        value: temporalio_protos::temporal::api::failure::v1::MultiOperationExecutionAborted {}.encode_to_vec(),
-                    }],
+                    details: vec![any(
+                        &temporalio_protos::temporal::api::failure::v1::MultiOperationExecutionAborted {},
+                    )],
                 }
             }
         })

@@ -148,17 +148,17 @@ pub trait Workflow: Sized + 'static {
 /// A running async handler (an update's, or a signal's): its result, or its failure.
 pub type HandlerFuture = std::pin::Pin<Box<dyn Future<Output = Result<Payload, Failure>>>>;
 
-/// An update handler's outcome from what it returned (generated code calls this).
+/// An async handler's outcome from what it returned (generated code calls this).
 #[doc(hidden)]
-pub fn update_outcome<T: PayloadValue>(result: WorkflowResult<T>) -> Result<Payload, Failure> {
+pub fn handler_outcome<T: PayloadValue>(result: WorkflowResult<T>) -> Result<Payload, Failure> {
     match result {
         Ok(value) => value
             .to_payload()
             .map_err(|e| Failure::application("PayloadError", e.to_string())),
         Err(WorkflowError::Failed(failure)) => Err(*failure),
         Err(WorkflowError::ContinueAsNew(_)) => Err(Failure::application(
-            "ContinueAsNewInUpdate",
-            "an update handler cannot continue the workflow as new; return from it and continue as new from the run method",
+            "ContinueAsNewInHandler",
+            "a signal or update handler cannot continue the workflow as new; return from it and continue as new from the run method",
         )),
     }
 }
