@@ -21,6 +21,10 @@ export WORKFLOW_TEST_PYTHON_DIR="$REPO_ROOT/tests/python"
 export WORKFLOW_TEST_TEMPORAL_CLI="$VENV/bin/temporal"
 cargo test --workspace --all-targets --locked --no-fail-fast "$@"
 cargo test --workspace --doc --locked
+# What a user's worker builds, alone: the client with its default features (no TLS) and the
+# libraries without the serde impls the Web UI turns on for the wire types.
+cargo test --locked -p workflow-client --lib
+cargo check --locked -p workflow-core -p workflow-worker --lib
 stop_started
 
 # Conformance: the same end-to-end suite (one binary, `tests/tests/e2e`) on our server. The

@@ -4,16 +4,15 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::{Stream, TryStreamExt, stream};
+use crate::grpc::WorkflowServiceClient;
+use futures_util::{Stream, TryStreamExt, stream};
 use temporalio_protos::temporal::api::common::v1::{Header, Payloads, WorkflowType};
 use temporalio_protos::temporal::api::enums::v1::TaskQueueKind;
 use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
 use temporalio_protos::temporal::api::workflowservice::v1 as ws;
-use temporalio_protos::temporal::api::workflowservice::v1::workflow_service_client::WorkflowServiceClient;
-use tonic::codec::CompressionEncoding;
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+use tonic::transport::{Channel, Endpoint};
 use workflow_core::definition::{SignalDefinition, UpdateDefinition, WorkflowDefinition};
 use workflow_core::options::{WorkflowOptions, duration_to_proto};
 use workflow_core::payload::{Payload, PayloadArgs, PayloadConverter};
@@ -113,9 +112,7 @@ impl Client {
             .keep_alive_timeout(Duration::from_secs(15))
             .keep_alive_while_idle(true);
         if use_tls {
-            endpoint = endpoint
-                .tls_config(tls_config(&options)?)
-                .map_err(|e| Error::Config(format!("TLS: {}", error_chain(&e))))?;
+            endpoint = crate::tls::configure(endpoint, &options)?;
         }
         let connect = endpoint.connect();
         let channel = match tokio::time::timeout(options.connect_timeout, connect).await {
@@ -134,9 +131,10 @@ impl Client {
             }
         };
         let service = WorkflowServiceClient::with_interceptor(channel, headers(&options)?)
-            .accept_compressed(CompressionEncoding::Gzip)
             .max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE)
             .max_encoding_message_size(MAX_ENCODING_MESSAGE_SIZE);
+        #[cfg(feature = "gzip")]
+        let service = service.accept_compressed(tonic::codec::CompressionEncoding::Gzip);
         let converter = PayloadConverter::default().with_size_limit(options.payload_size_limit);
         let mut client = Self {
             inner: Arc::new(Inner {
@@ -587,28 +585,6 @@ fn is_transient(code: tonic::Code) -> bool {
     )
 }
 
-fn tls_config(options: &ClientOptions) -> Result<ClientTlsConfig, Error> {
-    let tls = options.tls.clone().unwrap_or_default();
-    let mut config = ClientTlsConfig::new();
-    config = match &tls.server_root_ca {
-        Some(ca) => config.ca_certificate(Certificate::from_pem(ca)),
-        None => config.with_webpki_roots(),
-    };
-    if let Some(domain) = &tls.domain {
-        config = config.domain_name(domain.clone());
-    }
-    match (&tls.client_cert, &tls.client_key) {
-        (Some(cert), Some(key)) => config = config.identity(Identity::from_pem(cert, key)),
-        (None, None) => {}
-        _ => {
-            return Err(Error::Config(
-                "mTLS needs both a client certificate and a client key".to_owned(),
-            ));
-        }
-    }
-    Ok(config)
-}
-
 fn headers(options: &ClientOptions) -> Result<Headers, Error> {
     let mut list = vec![
         ("temporal-namespace".to_owned(), options.namespace.clone()),
@@ -664,7 +640,7 @@ fn search_attributes(
 }
 
 /// An error with its sources, as one line (transport errors hide the useful part in them).
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -2,7 +2,7 @@
 
 use std::marker::PhantomData;
 
-use futures::{Stream, TryStreamExt, stream};
+use futures_util::{Stream, TryStreamExt, stream};
 use temporalio_protos::temporal::api::common::v1::{Header, WorkflowExecution};
 use temporalio_protos::temporal::api::enums::v1::{HistoryEventFilterType, QueryRejectCondition};
 use temporalio_protos::temporal::api::history::v1::HistoryEvent;

@@ -28,9 +28,11 @@
 mod activity;
 mod client;
 mod error;
+pub mod grpc;
 mod handle;
 mod info;
 mod options;
+mod tls;
 mod update;
 
 pub use activity::{AsyncActivityHandle, HeartbeatResponse};

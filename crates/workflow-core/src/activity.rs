@@ -66,7 +66,7 @@ pub trait DynActivity: Send + Sync {
         ctx: ActivityContext,
         input: Vec<Payload>,
         converter: crate::payload::PayloadConverter,
-    ) -> futures::future::BoxFuture<'static, Result<Payload, ActivityError>>;
+    ) -> futures_util::future::BoxFuture<'static, Result<Payload, ActivityError>>;
 }
 
 struct Erased<A>(Arc<A>);
@@ -81,7 +81,7 @@ impl<A: Activity> DynActivity for Erased<A> {
         ctx: ActivityContext,
         input: Vec<Payload>,
         converter: crate::payload::PayloadConverter,
-    ) -> futures::future::BoxFuture<'static, Result<Payload, ActivityError>> {
+    ) -> futures_util::future::BoxFuture<'static, Result<Payload, ActivityError>> {
         let activity = self.0.clone();
         Box::pin(async move {
             let input = converter.from_payloads::<A::Input>(&input).map_err(|e| {

@@ -58,7 +58,6 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::{activity, definition, payload, registry, workflow};
-    pub use futures;
     pub use inventory;
     pub use serde;
     pub use serde_json;

@@ -39,10 +39,10 @@ mod pages;
 
 use std::future::Future;
 
-use temporalio_protos::temporal::api::workflowservice::v1::workflow_service_client::WorkflowServiceClient;
 use tower::BoxError;
 use tower::ServiceExt;
 use tower::util::BoxCloneSyncService;
+use workflow_client::grpc::WorkflowServiceClient;
 
 pub use api::CALL_TIMEOUT;
 /// What [`Ui::serve_from`] takes connections from.

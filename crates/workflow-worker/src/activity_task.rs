@@ -4,7 +4,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::FutureExt;
+use futures_util::FutureExt;
 use temporalio_protos::temporal::api::workflowservice::v1 as ws;
 use tokio::sync::Notify;
 use workflow_client::{Client, Error};

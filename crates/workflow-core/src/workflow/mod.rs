@@ -263,7 +263,7 @@ impl<W: Workflow> WorkflowDefinition for WorkflowRun<W> {
 /// so the same history always picks the same winner; avoid `futures::select!`, which picks
 /// at random.
 pub mod future {
-    pub use futures::future::{
+    pub use futures_util::future::{
         Either, join, join_all, join3, join4, select, select_all, try_join, try_join_all, try_join3,
     };
 }

@@ -51,7 +51,7 @@ async fn a_client_connects_and_reads_the_system_info_over_gzip() {
 
 #[tokio::test]
 async fn answers_are_compressed_only_when_the_request_was() {
-    use ws::workflow_service_client::WorkflowServiceClient;
+    use workflow_client::grpc::WorkflowServiceClient;
 
     let server = RunningServer::start(ServerOptions::new()).await.unwrap();
     let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", server.target()))
@@ -115,9 +115,12 @@ async fn an_unknown_namespace_is_not_found_with_temporals_details() {
     };
     assert!(message.contains("nope"), "{message}");
     // The raw status carries NamespaceNotFoundFailure, as Temporal's server sends it.
-    let mut raw = temporalio_protos::temporal::api::workflowservice::v1::workflow_service_client::WorkflowServiceClient::connect(format!("http://{}", server.target()))
-        .await
-        .unwrap();
+    let mut raw = workflow_client::grpc::WorkflowServiceClient::connect(format!(
+        "http://{}",
+        server.target()
+    ))
+    .await
+    .unwrap();
     let status = raw
         .describe_namespace(ws::DescribeNamespaceRequest {
             namespace: "nope".into(),
@@ -280,7 +283,7 @@ async fn start_dev_serves_until_sigterm_and_exits_cleanly() {
 #[tokio::test]
 async fn long_polls_past_the_limit_are_refused_not_queued() {
     use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
-    use ws::workflow_service_client::WorkflowServiceClient;
+    use workflow_client::grpc::WorkflowServiceClient;
 
     let server = RunningServer::start(ServerOptions::new().max_open_polls(2))
         .await

@@ -13,10 +13,9 @@ use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_protos::temporal::api::protocol::v1::Message;
 use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
 use temporalio_protos::temporal::api::update::v1 as u;
-use temporalio_protos::temporal::api::workflowservice::v1::{
-    self as ws, workflow_service_client::WorkflowServiceClient,
-};
+use temporalio_protos::temporal::api::workflowservice::v1 as ws;
 use tonic::transport::Channel;
+use workflow_client::grpc::WorkflowServiceClient;
 
 use crate::support::{free_port, spawn_server};
 

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use futures::{StreamExt, TryStreamExt};
+use futures_util::{StreamExt, TryStreamExt};
 use prost::Message;
 use temporalio_protos::temporal::api::history::v1::{History, history_event::Attributes};
 use workflow_client::Client;
