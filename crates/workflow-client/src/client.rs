@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::grpc::WorkflowServiceClient;
+use futures_util::future::BoxFuture;
 use futures_util::{Stream, TryStreamExt, stream};
 use temporalio_protos::temporal::api::common::v1::{Header, Payloads, WorkflowType};
 use temporalio_protos::temporal::api::enums::v1::TaskQueueKind;
@@ -96,6 +97,16 @@ impl Client {
     /// Connects with the given options. Fails with [`Error::Connection`] when the server
     /// cannot be reached within the connect timeout.
     pub async fn connect_with(options: ClientOptions) -> Result<Self, Error> {
+        Self::connect_here(options).await
+    }
+
+    /// An async body is compiled where it is polled: boxed, the connection stack is compiled
+    /// once, with this crate, instead of in every program that connects.
+    fn connect_here(options: ClientOptions) -> BoxFuture<'static, Result<Self, Error>> {
+        Box::pin(Self::connect_channel(options))
+    }
+
+    async fn connect_channel(options: ClientOptions) -> Result<Self, Error> {
         let use_tls = options.tls.is_some() || options.api_key.is_some();
         let uri = if options.target.contains("://") {
             options.target.clone()
@@ -476,22 +487,25 @@ impl Client {
         })
     }
 
-    async fn start_raw(
-        &self,
-        workflow_type: &str,
+    /// Boxed, so the call is compiled with this crate rather than in each typed start.
+    fn start_raw<'a>(
+        &'a self,
+        workflow_type: &'a str,
         input: Vec<Payload>,
-        options: &WorkflowOptions,
-    ) -> Result<String, Error> {
-        let request = self.start_request(workflow_type, input, options)?;
-        let response = self
-            .call(|mut s| {
-                let request = request.clone();
-                async move { s.start_workflow_execution(request).await }
-            })
-            .await
-            .map_err(|e| e.for_workflow(&options.id))?;
-        tracing::debug!(workflow_id = %options.id, run_id = %response.run_id, workflow_type, "started workflow");
-        Ok(response.run_id)
+        options: &'a WorkflowOptions,
+    ) -> BoxFuture<'a, Result<String, Error>> {
+        Box::pin(async move {
+            let request = self.start_request(workflow_type, input, options)?;
+            let response = self
+                .call(|mut s| {
+                    let request = request.clone();
+                    async move { s.start_workflow_execution(request).await }
+                })
+                .await
+                .map_err(|e| e.for_workflow(&options.id))?;
+            tracing::debug!(workflow_id = %options.id, run_id = %response.run_id, workflow_type, "started workflow");
+            Ok(response.run_id)
+        })
     }
 
     /// Runs a raw gRPC call on [`workflow_service`](Self::workflow_service) with this client's

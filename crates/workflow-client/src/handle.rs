@@ -2,6 +2,7 @@
 
 use std::marker::PhantomData;
 
+use futures_util::future::BoxFuture;
 use futures_util::{Stream, TryStreamExt, stream};
 use temporalio_protos::temporal::api::common::v1::{Header, WorkflowExecution};
 use temporalio_protos::temporal::api::enums::v1::{HistoryEventFilterType, QueryRejectCondition};
@@ -248,87 +249,13 @@ impl<W> WorkflowHandle<W> {
         Ok(self.client.converter().from_payload(&first)?)
     }
 
-    async fn result_payloads(&self) -> Result<Vec<Payload>, Error> {
-        let mut run_id = self
+    fn result_payloads(&self) -> BoxFuture<'_, Result<Vec<Payload>, Error>> {
+        let run_id = self
             .result_run_id
             .clone()
             .or_else(|| self.run_id.clone())
             .unwrap_or_default();
-        let mut next_page_token = Vec::new();
-        loop {
-            let request = ws::GetWorkflowExecutionHistoryRequest {
-                namespace: self.client.namespace().to_owned(),
-                execution: Some(WorkflowExecution {
-                    workflow_id: self.workflow_id.clone(),
-                    run_id: run_id.clone(),
-                }),
-                next_page_token: std::mem::take(&mut next_page_token),
-                wait_new_event: true,
-                history_event_filter_type: HistoryEventFilterType::CloseEvent as i32,
-                skip_archival: true,
-                ..Default::default()
-            };
-            let response = self.client.poll_history(request).await?;
-            let close = response
-                .history
-                .and_then(|h| h.events.into_iter().next())
-                .and_then(|e| e.attributes);
-            let Some(close) = close else {
-                // The long poll timed out; the token resumes it.
-                next_page_token = response.next_page_token;
-                continue;
-            };
-            let next_run = match close {
-                Attributes::WorkflowExecutionCompletedEventAttributes(a) => {
-                    if a.new_execution_run_id.is_empty() {
-                        return Ok(a.result.map(|p| p.payloads).unwrap_or_default());
-                    }
-                    a.new_execution_run_id
-                }
-                Attributes::WorkflowExecutionFailedEventAttributes(a) => {
-                    if a.new_execution_run_id.is_empty() {
-                        let failure = a.failure.map(Failure::from_proto).unwrap_or_else(|| {
-                            Failure::application("", "workflow failed without a failure")
-                        });
-                        return Err(Error::WorkflowFailed {
-                            failure: Box::new(failure),
-                        });
-                    }
-                    a.new_execution_run_id
-                }
-                Attributes::WorkflowExecutionTimedOutEventAttributes(a) => {
-                    if a.new_execution_run_id.is_empty() {
-                        return Err(Error::TimedOut {
-                            retry_state: RetryState::try_from(a.retry_state)
-                                .unwrap_or(RetryState::Unspecified),
-                        });
-                    }
-                    a.new_execution_run_id
-                }
-                Attributes::WorkflowExecutionContinuedAsNewEventAttributes(a) => {
-                    a.new_execution_run_id
-                }
-                Attributes::WorkflowExecutionCanceledEventAttributes(a) => {
-                    return Err(Error::Cancelled {
-                        details: a.details.map(|p| p.payloads).unwrap_or_default(),
-                    });
-                }
-                Attributes::WorkflowExecutionTerminatedEventAttributes(a) => {
-                    return Err(Error::Terminated {
-                        reason: a.reason,
-                        identity: a.identity,
-                    });
-                }
-                other => {
-                    return Err(Error::Rpc {
-                        code: tonic::Code::Internal,
-                        message: format!("unexpected close event: {other:?}"),
-                    });
-                }
-            };
-            tracing::debug!(workflow_id = %self.workflow_id, %next_run, "following to the next run");
-            run_id = next_run;
-        }
+        follow_to_result(&self.client, &self.workflow_id, run_id)
     }
 
     /// Describes the execution: status, times, memo, search attributes, pending work.
@@ -498,4 +425,90 @@ impl<W> WorkflowHandle<W> {
             .map_ok(|events| stream::iter(events.into_iter().map(Ok)))
             .try_flatten()
     }
+}
+
+/// Follows the workflow's runs to the one that closes and returns its result. Boxed and free of
+/// the handle's type, so it is compiled once, with this crate.
+fn follow_to_result<'a>(
+    client: &'a Client,
+    workflow_id: &'a str,
+    mut run_id: String,
+) -> BoxFuture<'a, Result<Vec<Payload>, Error>> {
+    Box::pin(async move {
+        let mut next_page_token = Vec::new();
+        loop {
+            let request = ws::GetWorkflowExecutionHistoryRequest {
+                namespace: client.namespace().to_owned(),
+                execution: Some(WorkflowExecution {
+                    workflow_id: workflow_id.to_owned(),
+                    run_id: run_id.clone(),
+                }),
+                next_page_token: std::mem::take(&mut next_page_token),
+                wait_new_event: true,
+                history_event_filter_type: HistoryEventFilterType::CloseEvent as i32,
+                skip_archival: true,
+                ..Default::default()
+            };
+            let response = client.poll_history(request).await?;
+            let close = response
+                .history
+                .and_then(|h| h.events.into_iter().next())
+                .and_then(|e| e.attributes);
+            let Some(close) = close else {
+                // The long poll timed out; the token resumes it.
+                next_page_token = response.next_page_token;
+                continue;
+            };
+            let next_run = match close {
+                Attributes::WorkflowExecutionCompletedEventAttributes(a) => {
+                    if a.new_execution_run_id.is_empty() {
+                        return Ok(a.result.map(|p| p.payloads).unwrap_or_default());
+                    }
+                    a.new_execution_run_id
+                }
+                Attributes::WorkflowExecutionFailedEventAttributes(a) => {
+                    if a.new_execution_run_id.is_empty() {
+                        let failure = a.failure.map(Failure::from_proto).unwrap_or_else(|| {
+                            Failure::application("", "workflow failed without a failure")
+                        });
+                        return Err(Error::WorkflowFailed {
+                            failure: Box::new(failure),
+                        });
+                    }
+                    a.new_execution_run_id
+                }
+                Attributes::WorkflowExecutionTimedOutEventAttributes(a) => {
+                    if a.new_execution_run_id.is_empty() {
+                        return Err(Error::TimedOut {
+                            retry_state: RetryState::try_from(a.retry_state)
+                                .unwrap_or(RetryState::Unspecified),
+                        });
+                    }
+                    a.new_execution_run_id
+                }
+                Attributes::WorkflowExecutionContinuedAsNewEventAttributes(a) => {
+                    a.new_execution_run_id
+                }
+                Attributes::WorkflowExecutionCanceledEventAttributes(a) => {
+                    return Err(Error::Cancelled {
+                        details: a.details.map(|p| p.payloads).unwrap_or_default(),
+                    });
+                }
+                Attributes::WorkflowExecutionTerminatedEventAttributes(a) => {
+                    return Err(Error::Terminated {
+                        reason: a.reason,
+                        identity: a.identity,
+                    });
+                }
+                other => {
+                    return Err(Error::Rpc {
+                        code: tonic::Code::Internal,
+                        message: format!("unexpected close event: {other:?}"),
+                    });
+                }
+            };
+            tracing::debug!(workflow_id = %workflow_id, %next_run, "following to the next run");
+            run_id = next_run;
+        }
+    })
 }

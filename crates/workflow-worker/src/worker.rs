@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use futures_util::future::BoxFuture;
 use temporalio_protos::temporal::api::enums::v1::TaskQueueKind;
 use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
 use temporalio_protos::temporal::api::workflowservice::v1::{
@@ -167,6 +168,16 @@ impl Worker {
     /// Polls and runs tasks until shut down (or polling fails in a way retrying cannot fix),
     /// then drains running activities.
     pub async fn run(self) -> Result<(), WorkerError> {
+        self.run_here().await
+    }
+
+    /// An async body is compiled where it is polled: boxed here, the whole polling machinery
+    /// is compiled once, with this crate, instead of in every program that awaits `run`.
+    fn run_here(self) -> BoxFuture<'static, Result<(), WorkerError>> {
+        Box::pin(self.run_polling())
+    }
+
+    async fn run_polling(self) -> Result<(), WorkerError> {
         self.activities.validate()?;
         if let Some(name) = self.workflows.duplicate {
             return Err(WorkerError::DuplicateWorkflow {
