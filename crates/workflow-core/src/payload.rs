@@ -279,15 +279,27 @@ impl PayloadValue for Bytes {
 /// A protobuf message sent as `json/protobuf` with its `messageType`, as the other SDKs do.
 ///
 /// The message must have proto3-JSON `serde` impls (as `pbjson` generates); decoding also
-/// accepts `binary/protobuf`.
+/// accepts `binary/protobuf`. (The wire types of `temporalio-protos` have them with its
+/// `serde_serialize` feature.)
 ///
 /// ```
+/// use serde::{Deserialize, Serialize};
 /// use workflow_core::payload::{ProtoJson, PayloadValue};
-/// use workflow_core::protos::temporal::api::common::v1::WorkflowType;
 ///
-/// let payload = ProtoJson(WorkflowType { name: "Greeting".into() }).to_payload()?;
-/// assert_eq!(payload.metadata["messageType"], b"temporal.api.common.v1.WorkflowType");
-/// assert_eq!(payload.data, br#"{"name":"Greeting"}"#);
+/// #[derive(Clone, PartialEq, prost::Message, Serialize, Deserialize)]
+/// struct Greeting {
+///     #[prost(string, tag = "1")]
+///     name: String,
+/// }
+///
+/// impl prost::Name for Greeting {
+///     const NAME: &'static str = "Greeting";
+///     const PACKAGE: &'static str = "example.v1";
+/// }
+///
+/// let payload = ProtoJson(Greeting { name: "Ada".into() }).to_payload()?;
+/// assert_eq!(payload.metadata["messageType"], b"example.v1.Greeting");
+/// assert_eq!(payload.data, br#"{"name":"Ada"}"#);
 /// # Ok::<(), workflow_core::payload::PayloadError>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
