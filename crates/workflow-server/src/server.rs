@@ -1,6 +1,8 @@
 //! Starting and stopping the server, in-process or from the `start-dev` command.
 
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -368,6 +370,8 @@ struct WebUi {
     task: JoinHandle<std::io::Result<()>>,
 }
 
+type Boxed<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
 impl RunningServer {
     /// Starts a server; it listens before this returns, so clients may connect at once.
     ///
@@ -381,6 +385,17 @@ impl RunningServer {
     /// # Ok(()) }
     /// ```
     pub async fn start(options: ServerOptions) -> Result<Self, ServerError> {
+        Self::start_here(options).await
+    }
+
+    /// An async body is compiled where it is polled: boxed here, the whole server (every
+    /// task `start` spawns) is compiled once, with this crate, instead of in every program
+    /// that embeds it.
+    fn start_here(options: ServerOptions) -> Boxed<Result<Self, ServerError>> {
+        Box::pin(Self::start_serving(options))
+    }
+
+    async fn start_serving(options: ServerOptions) -> Result<Self, ServerError> {
         // Everything about TLS is checked before anything listens.
         let ui_tls = ui_tls(&options)?;
         let (listener, address) = bind(SocketAddr::new(options.ip, options.port)).await?;
@@ -557,6 +572,15 @@ impl RunningServer {
     /// Stops accepting requests and returns once running ones finish, or after
     /// [`SHUTDOWN_GRACE`] at most: open long polls would otherwise hold it for a minute.
     pub async fn shutdown(self) -> Result<(), ServerError> {
+        self.shutdown_here().await
+    }
+
+    /// Boxed for the reason `start` is.
+    fn shutdown_here(self) -> Boxed<Result<(), ServerError>> {
+        Box::pin(self.stop_serving())
+    }
+
+    async fn stop_serving(self) -> Result<(), ServerError> {
         let _ = self.stop.send(());
         self.deadlines.abort();
         self.retention.abort();
