@@ -54,7 +54,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     descriptors
         .file
         .retain(|f| f.name.as_deref() == Some(SERVICE_FILE));
-    for service in descriptors.file.iter_mut().flat_map(|f| f.service.iter_mut()) {
+    for service in descriptors
+        .file
+        .iter_mut()
+        .flat_map(|f| f.service.iter_mut())
+    {
         service
             .method
             .retain(|m| SERVED.contains(&m.name.as_deref().unwrap_or_default()));

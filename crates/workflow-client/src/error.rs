@@ -59,6 +59,8 @@ pub enum Error {
     Terminated {
         /// The reason given to terminate.
         reason: String,
+        /// The details given to terminate (empty when none were).
+        details: Vec<Payload>,
         /// Who terminated it.
         identity: String,
     },

@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 
 use futures_util::future::BoxFuture;
 use futures_util::{Stream, TryStreamExt, stream};
-use temporalio_protos::temporal::api::common::v1::{Header, WorkflowExecution};
+use temporalio_protos::temporal::api::common::v1::{Header, Payloads, WorkflowExecution};
 use temporalio_protos::temporal::api::enums::v1::{HistoryEventFilterType, QueryRejectCondition};
 use temporalio_protos::temporal::api::history::v1::HistoryEvent;
 use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
@@ -355,10 +355,34 @@ impl<W> WorkflowHandle<W> {
 
     /// Terminates the workflow at once; no workflow code runs.
     pub async fn terminate(&self, reason: impl Into<String>) -> Result<(), Error> {
+        self.terminate_raw(reason.into(), None).await
+    }
+
+    /// Terminates the workflow, recording `details` (encoded as arguments are) in its
+    /// terminated event; [`Error::Terminated`] carries them back to whoever waits for the
+    /// result.
+    ///
+    /// ```no_run
+    /// # async fn stop(handle: workflow_client::WorkflowHandle<workflow_client::Untyped>) -> Result<(), workflow_client::Error> {
+    /// handle.terminate_with_details("stuck", ("ticket 42".to_string(),)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn terminate_with_details<D: PayloadArgs>(
+        &self,
+        reason: impl Into<String>,
+        details: D,
+    ) -> Result<(), Error> {
+        let payloads = self.client.converter().to_payloads(&details)?;
+        self.terminate_raw(reason.into(), Some(Payloads { payloads }))
+            .await
+    }
+
+    async fn terminate_raw(&self, reason: String, details: Option<Payloads>) -> Result<(), Error> {
         let request = ws::TerminateWorkflowExecutionRequest {
             namespace: self.client.namespace().to_owned(),
             workflow_execution: Some(self.execution()),
-            reason: reason.into(),
+            reason,
+            details,
             identity: self.client.identity().to_owned(),
             first_execution_run_id: self.first_execution_run_id.clone().unwrap_or_default(),
             ..Default::default()
@@ -497,6 +521,7 @@ fn follow_to_result<'a>(
                 Attributes::WorkflowExecutionTerminatedEventAttributes(a) => {
                     return Err(Error::Terminated {
                         reason: a.reason,
+                        details: a.details.map(|p| p.payloads).unwrap_or_default(),
                         identity: a.identity,
                     });
                 }

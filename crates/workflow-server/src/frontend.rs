@@ -462,12 +462,17 @@ impl WorkflowService for Frontend {
     ) -> Result<Response<ws::TerminateWorkflowExecutionResponse>, Status> {
         let request = request.into_inner();
         self.check_namespace(&request.namespace)?;
+        check_payloads(
+            &request.details,
+            "TerminateWorkflowExecutionRequest.details",
+        )?;
         let execution = request.workflow_execution.unwrap_or_default();
         self.engine
             .terminate(
                 &request.namespace,
                 &execution,
                 &request.reason,
+                request.details,
                 &request.identity,
             )
             .await?;

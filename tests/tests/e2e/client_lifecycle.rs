@@ -7,6 +7,7 @@ use futures::StreamExt;
 use workflow_client::{ClientOptions, Error, RpcRetryOptions, WorkflowExecutionStatus};
 use workflow_core::failure::{Failure, FailureInfo, RetryState};
 use workflow_core::options::{SearchAttributeValue, SearchAttributes};
+use workflow_core::payload::PayloadArgs;
 use workflow_core::protos::temporal::api::history::v1::history_event::Attributes;
 use workflow_tests::*;
 
@@ -35,8 +36,13 @@ async fn terminating_a_workflow_reports_the_reason() {
         .unwrap();
     handle.terminate("no longer needed").await.unwrap();
     match handle.result().await.unwrap_err() {
-        Error::Terminated { reason, identity } => {
+        Error::Terminated {
+            reason,
+            details,
+            identity,
+        } => {
             assert_eq!(reason, "no longer needed");
+            assert!(details.is_empty(), "{details:?}");
             assert_eq!(identity, client.identity());
         }
         other => panic!("expected Terminated, got {other:?}"),
@@ -45,6 +51,38 @@ async fn terminating_a_workflow_reports_the_reason() {
         handle.describe().await.unwrap().status,
         WorkflowExecutionStatus::Terminated
     );
+}
+
+#[tokio::test]
+async fn a_termination_carries_its_details_to_the_result_and_the_history() {
+    let client = client().await;
+    let handle = client
+        .start_workflow(WAIT_FOREVER, (), options("terminate-details"))
+        .await
+        .unwrap();
+    handle
+        .terminate_with_details("stuck", ("ticket 42".to_string(), 7u32))
+        .await
+        .unwrap();
+    let Error::Terminated {
+        reason, details, ..
+    } = handle.result().await.unwrap_err()
+    else {
+        panic!("expected Terminated");
+    };
+    assert_eq!(reason, "stuck");
+    let (ticket, count) = <(String, u32)>::from_payloads(&details).unwrap();
+    assert_eq!((ticket.as_str(), count), ("ticket 42", 7));
+    let history = handle.fetch_history().await.unwrap();
+    let Some(Attributes::WorkflowExecutionTerminatedEventAttributes(terminated)) =
+        history.last().and_then(|e| e.attributes.clone())
+    else {
+        panic!(
+            "the last event is not the termination: {:?}",
+            history.last()
+        );
+    };
+    assert_eq!(terminated.details.map(|p| p.payloads), Some(details));
 }
 
 #[tokio::test]

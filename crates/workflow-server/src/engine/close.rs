@@ -1,7 +1,7 @@
 //! A run ends, or is asked to: the close itself (its close event, what it drops, what it
 //! tells its parent and children), termination and cancel requests.
 
-use temporalio_protos::temporal::api::common::v1::WorkflowExecution;
+use temporalio_protos::temporal::api::common::v1::{Payloads, WorkflowExecution};
 use temporalio_protos::temporal::api::enums::v1::{ParentClosePolicy, WorkflowExecutionStatus};
 use temporalio_protos::temporal::api::history::v1::{self as h, history_event::Attributes};
 
@@ -66,6 +66,7 @@ pub(crate) fn terminate_run(
     run: &mut Execution,
     context: &mut Context,
     reason: &str,
+    details: Option<Payloads>,
     identity: &str,
 ) {
     close_run(
@@ -75,8 +76,8 @@ pub(crate) fn terminate_run(
         Attributes::WorkflowExecutionTerminatedEventAttributes(
             h::WorkflowExecutionTerminatedEventAttributes {
                 reason: reason.to_string(),
+                details,
                 identity: identity.to_string(),
-                ..Default::default()
             },
         ),
     );
@@ -111,17 +112,18 @@ pub(crate) fn request_cancel(
 }
 
 impl Engine {
-    /// Terminates a running run.
+    /// Terminates a running run; its terminated event keeps the reason and the details.
     pub async fn terminate(
         &self,
         namespace: &str,
         execution: &WorkflowExecution,
         reason: &str,
+        details: Option<Payloads>,
         identity: &str,
     ) -> Result<(), EngineError> {
         self.transact(|state| {
             let (run, context) = state.running_mut(namespace, execution)?;
-            terminate_run(run, context, reason, identity);
+            terminate_run(run, context, reason, details, identity);
             Ok(())
         })
         .await

@@ -244,7 +244,7 @@ fn apply(state: &mut State, effect: Effect) {
         } => {
             on_running(state, &namespace, &child, |run, context| {
                 if terminate {
-                    terminate_run(run, context, "by parent close policy", "");
+                    terminate_run(run, context, "by parent close policy", None, "");
                 } else {
                     request_cancel(run, context, "by parent close policy", "", None);
                 }

@@ -257,6 +257,7 @@ pub(crate) fn admit(
                     run,
                     context,
                     "terminated by a start with TerminateExisting",
+                    None,
                     &new.identity,
                 );
                 Ok(Admission::Start)

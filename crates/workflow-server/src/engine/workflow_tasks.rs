@@ -405,7 +405,7 @@ fn refuse_commands(
     run.append(context, failed);
     run.workflow_task = None;
     run.flush_buffered(context);
-    terminate_run(run, context, &bad.message, "history-service");
+    terminate_run(run, context, &bad.message, None, "history-service");
 }
 
 fn complete_locked(

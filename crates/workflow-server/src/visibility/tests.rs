@@ -446,7 +446,7 @@ async fn the_engine_keeps_the_index_equal_to_its_runs_across_changes_retention_a
                     run_id: String::new(),
                 };
                 engine
-                    .terminate("default", &execution, "test", "test")
+                    .terminate("default", &execution, "test", None, "test")
                     .await
                     .unwrap();
             }
@@ -478,7 +478,7 @@ async fn the_engine_keeps_the_index_equal_to_its_runs_across_changes_retention_a
             run_id: String::new(),
         };
         engine
-            .terminate("default", &execution, "test", "test")
+            .terminate("default", &execution, "test", None, "test")
             .await
             .unwrap();
     }

@@ -262,7 +262,9 @@ async fn query_signal_and_terminate_act_on_the_run_they_name_only() {
     .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     match second.result().await {
-        Err(Error::Terminated { reason, identity }) => {
+        Err(Error::Terminated {
+            reason, identity, ..
+        }) => {
             assert_eq!((reason.as_str(), identity.as_str()), ("enough", "web-ui"))
         }
         other => panic!("expected Terminated, got {other:?}"),

@@ -73,7 +73,7 @@ async fn a_parent_that_closes_terminates_its_running_child() {
     h.start("parent").await;
     h.step(vec![start_child("child")]).await;
     h.engine
-        .terminate(NAMESPACE, &execution("parent", ""), "done", "tester")
+        .terminate(NAMESPACE, &execution("parent", ""), "done", None, "tester")
         .await
         .unwrap();
     assert_eq!(

@@ -1,6 +1,7 @@
 //! A run ends: completed by its workflow, terminated, asked to cancel.
 
 use temporalio_protos::temporal::api::enums::v1::WorkflowExecutionStatus;
+use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 
 use super::*;
 
@@ -23,7 +24,7 @@ async fn terminate_closes_a_running_run_and_refuses_a_closed_one() {
     h.start("w").await;
     let w = execution("w", "");
     h.engine
-        .terminate(NAMESPACE, &w, "enough", "tester")
+        .terminate(NAMESPACE, &w, "enough", None, "tester")
         .await
         .unwrap();
     assert_eq!(h.events("w").last().unwrap(), "WorkflowExecutionTerminated");
@@ -33,11 +34,35 @@ async fn terminate_closes_a_running_run_and_refuses_a_closed_one() {
     );
     let again = h
         .engine
-        .terminate(NAMESPACE, &w, "again", "tester")
+        .terminate(NAMESPACE, &w, "again", None, "tester")
         .await
         .unwrap_err();
     assert!(again.to_string().contains("already completed"), "{again}");
     assert!(h.poll_on(QUEUE).await.is_none(), "its task went with it");
+}
+
+#[tokio::test]
+async fn a_termination_keeps_its_reason_details_and_identity() {
+    let h = Harness::new();
+    h.start("w").await;
+    h.engine
+        .terminate(
+            NAMESPACE,
+            &execution("w", ""),
+            "enough",
+            payloads("why"),
+            "tester",
+        )
+        .await
+        .unwrap();
+    let last = h.run("w", |run| run.history.decode_all().pop().unwrap());
+    let Some(Attributes::WorkflowExecutionTerminatedEventAttributes(terminated)) = last.attributes
+    else {
+        panic!("expected a terminated event, got {last:?}");
+    };
+    assert_eq!(terminated.reason, "enough");
+    assert_eq!(terminated.details, payloads("why"));
+    assert_eq!(terminated.identity, "tester");
 }
 
 #[tokio::test]

@@ -252,7 +252,7 @@ async fn closing_the_run_fails_accepted_updates_and_refuses_new_ones() {
         Stage::Accepted
     );
     h.engine
-        .terminate(NAMESPACE, &execution("w", ""), "enough", "tester")
+        .terminate(NAMESPACE, &execution("w", ""), "enough", None, "tester")
         .await
         .unwrap();
     let accepted = update(&h, "w", "u1").await.unwrap();
