@@ -437,6 +437,26 @@ impl Client {
 
     /// Counts workflow executions matching a visibility query.
     pub async fn count_workflows(&self, query: impl Into<String>) -> Result<u64, Error> {
+        Ok(self.count_workflow_groups(query).await?.count)
+    }
+
+    /// Counts workflow executions matching a visibility query that may end in
+    /// `GROUP BY ExecutionStatus`: the total, and a count per status that has any.
+    ///
+    /// ```no_run
+    /// # async fn run(client: workflow_client::Client) -> Result<(), workflow_client::Error> {
+    /// let counts = client
+    ///     .count_workflow_groups("WorkflowType = 'Order' GROUP BY ExecutionStatus")
+    ///     .await?;
+    /// for group in &counts.groups {
+    ///     println!("{:?}: {}", group.values, group.count);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn count_workflow_groups(
+        &self,
+        query: impl Into<String>,
+    ) -> Result<WorkflowCount, Error> {
         let request = ws::CountWorkflowExecutionsRequest {
             namespace: self.namespace().to_owned(),
             query: query.into(),
@@ -447,7 +467,26 @@ impl Client {
                 async move { s.count_workflow_executions(request).await }
             })
             .await?;
-        Ok(u64::try_from(response.count).unwrap_or(0))
+        let converter = self.converter();
+        let groups = response
+            .groups
+            .into_iter()
+            .map(|group| {
+                let values = group
+                    .group_values
+                    .iter()
+                    .map(|value| converter.from_payload(value))
+                    .collect::<Result<_, _>>()?;
+                Ok(CountGroup {
+                    values,
+                    count: u64::try_from(group.count).unwrap_or(0),
+                })
+            })
+            .collect::<Result<_, Error>>()?;
+        Ok(WorkflowCount {
+            count: u64::try_from(response.count).unwrap_or(0),
+            groups,
+        })
     }
 
     /// A handle to complete, fail or heartbeat an activity from outside its worker, by the
@@ -541,6 +580,26 @@ impl Client {
             }
         }
     }
+}
+
+/// What [`Client::count_workflow_groups`] answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkflowCount {
+    /// Every execution the query matches.
+    pub count: u64,
+    /// With `GROUP BY`, the count per group (groups without executions are left out);
+    /// empty otherwise.
+    pub groups: Vec<CountGroup>,
+}
+
+/// One group of a grouped count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountGroup {
+    /// The group's values, one per `GROUP BY` field: for `ExecutionStatus`, its name
+    /// (`"Running"`, `"Completed"`, ...).
+    pub values: Vec<serde_json::Value>,
+    /// How many executions it holds.
+    pub count: u64,
 }
 
 /// Runs `rpc`, retrying transient errors with jittered exponential backoff until it succeeds,

@@ -36,7 +36,7 @@ mod tls;
 mod update;
 
 pub use activity::{AsyncActivityHandle, HeartbeatResponse};
-pub use client::{Client, Headers, WorkflowService};
+pub use client::{Client, CountGroup, Headers, WorkflowCount, WorkflowService};
 pub use error::Error;
 pub use handle::{Untyped, WorkflowHandle};
 pub use info::{WorkflowDescription, WorkflowExecutionInfo, WorkflowExecutionStatus};

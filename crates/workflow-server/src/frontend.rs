@@ -3,12 +3,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use temporalio_protos::temporal::api::common::v1::Payload;
 use temporalio_protos::temporal::api::enums::v1::{
     HistoryEventFilterType, TaskQueueType, UpdateWorkflowExecutionLifecycleStage as Stage,
 };
 use temporalio_protos::temporal::api::history::v1::History;
 use temporalio_protos::temporal::api::query::v1::QueryRejected;
 use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
+use temporalio_protos::temporal::api::workflowservice::v1::count_workflow_executions_response::AggregationGroup;
 use temporalio_protos::temporal::api::workflowservice::v1::{self as ws, get_system_info_response};
 use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status};
@@ -68,6 +70,19 @@ impl Frontend {
             Some(_) => Ok(()),
             None => Err(status::namespace_not_found(namespace)),
         }
+    }
+}
+
+/// A group's value as Temporal's visibility writes it: a JSON string typed `Keyword`.
+fn keyword_payload(value: &str) -> Payload {
+    Payload {
+        metadata: [
+            ("encoding".to_owned(), b"json/plain".to_vec()),
+            ("type".to_owned(), b"Keyword".to_vec()),
+        ]
+        .into(),
+        data: serde_json::to_vec(value).expect("a string encodes"),
+        ..Default::default()
     }
 }
 
@@ -390,10 +405,31 @@ impl WorkflowService for Frontend {
         let request = request.into_inner();
         self.check_namespace(&request.namespace)?;
         let query = self.parse_query(&request.namespace, &request.query)?;
-        let count = self.engine.count(&request.namespace, &query.filter)?;
+        if !query.order.is_empty() {
+            // As Temporal's visibility: a count has no order.
+            return Err(status::invalid_argument(
+                "invalid query: ORDER BY is not supported in a count",
+            ));
+        }
+        if query.group_by.is_none() {
+            let count = self.engine.count(&request.namespace, &query.filter)?;
+            return Ok(Response::new(ws::CountWorkflowExecutionsResponse {
+                count: count as i64,
+                groups: Vec::new(),
+            }));
+        }
+        let groups = self
+            .engine
+            .count_by_status(&request.namespace, &query.filter)?;
         Ok(Response::new(ws::CountWorkflowExecutionsResponse {
-            count: count as i64,
-            groups: Vec::new(),
+            count: groups.iter().map(|(_, count)| *count as i64).sum(),
+            groups: groups
+                .into_iter()
+                .map(|(status, count)| AggregationGroup {
+                    group_values: vec![keyword_payload(status)],
+                    count: count as i64,
+                })
+                .collect(),
         }))
     }
 

@@ -6,7 +6,7 @@ use base64::Engine;
 use futures::StreamExt;
 use workflow_client::{ClientOptions, Error, RpcRetryOptions, WorkflowExecutionStatus};
 use workflow_core::failure::{Failure, FailureInfo, RetryState};
-use workflow_core::options::{SearchAttributeValue, SearchAttributes};
+use workflow_core::options::{SearchAttributeValue, SearchAttributes, WorkflowOptions};
 use workflow_core::payload::PayloadArgs;
 use workflow_core::protos::temporal::api::history::v1::history_event::Attributes;
 use workflow_tests::*;
@@ -281,6 +281,62 @@ async fn list_and_count_find_workflows_by_visibility_query() {
         .await
         .unwrap();
     assert_eq!(running, 0);
+}
+
+#[tokio::test]
+async fn a_count_grouped_by_execution_status_counts_each_status() {
+    let client = client().await;
+    // Nothing polls this queue: the runs stay running until terminated.
+    let queue = format!("nobody-{}", std::process::id());
+    let workflow_type = format!("Grouped{}", std::process::id());
+    let mut handles = Vec::new();
+    for i in 0..3 {
+        let id = format!("grouped-{}-{i}", std::process::id());
+        let started = client
+            .start_workflow_by_name(&workflow_type, (), WorkflowOptions::new(&id, &queue))
+            .await
+            .unwrap();
+        handles.push(started);
+    }
+    handles[0].terminate("grouped").await.unwrap();
+    let query = format!("WorkflowType = '{workflow_type}' GROUP BY ExecutionStatus");
+    let counts = eventually(Duration::from_secs(30), "the grouped count", || {
+        let client = client.clone();
+        let query = query.clone();
+        async move {
+            let counts = client.count_workflow_groups(query).await.unwrap();
+            (counts.count == 3 && counts.groups.len() == 2).then_some(counts)
+        }
+    })
+    .await;
+    let groups: Vec<_> = counts
+        .groups
+        .iter()
+        .map(|g| (g.values.clone(), g.count))
+        .collect();
+    assert_eq!(
+        groups,
+        vec![
+            (vec![serde_json::json!("Running")], 2),
+            (vec![serde_json::json!("Terminated")], 1),
+        ]
+    );
+    for handle in &handles[1..] {
+        handle.terminate("test done").await.unwrap();
+    }
+    let other = client
+        .count_workflow_groups("GROUP BY WorkflowType")
+        .await
+        .unwrap_err();
+    assert!(matches!(other, Error::InvalidArgument { .. }), "{other:?}");
+    let ordered = client
+        .count_workflow_groups("ORDER BY StartTime")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(ordered, Error::InvalidArgument { .. }),
+        "{ordered:?}"
+    );
 }
 
 #[tokio::test]

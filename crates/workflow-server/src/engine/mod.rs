@@ -447,6 +447,30 @@ impl Engine {
         Ok(self.store.count(namespace, filter)?.count)
     }
 
+    /// How many runs of `namespace` `filter` selects in each execution status (as the filter
+    /// language spells it), for the statuses that have any, in the statuses' order: a count
+    /// `GROUP BY ExecutionStatus`.
+    pub fn count_by_status(
+        &self,
+        namespace: &str,
+        filter: &visibility::Filter,
+    ) -> Result<Vec<(&'static str, usize)>, EngineError> {
+        let mut groups = Vec::new();
+        for status in visibility::STATUSES {
+            let in_status = filter.clone().and(visibility::Filter::Compare(
+                visibility::Field::ExecutionStatus,
+                std::cmp::Ordering::Equal,
+                false,
+                visibility::Value::Text(status.to_owned()),
+            ));
+            let count = self.store.count(namespace, &in_status)?.count;
+            if count > 0 {
+                groups.push((status, count));
+            }
+        }
+        Ok(groups)
+    }
+
     /// Runs `read` on every run of `namespace` the store holds, as memory has it or read
     /// back: the brute-force reference the visibility index is tested against.
     #[cfg(test)]

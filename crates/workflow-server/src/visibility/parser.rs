@@ -128,11 +128,14 @@ pub enum Filter {
     IsNull(Field),
 }
 
-/// A parsed query: the filter and the order.
+/// A parsed query: the filter, the grouping of a count and the order of a list.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Query {
     /// Which runs.
     pub filter: Filter,
+    /// `GROUP BY`: a count per value of this field (only `ExecutionStatus`, as in Temporal).
+    /// A list ignores it, as Temporal's does.
+    pub group_by: Option<Field>,
     /// `(field, descending)`; empty means newest start first.
     pub order: Vec<(Field, bool)>,
 }
@@ -320,8 +323,14 @@ impl fmt::Display for Filter {
 impl fmt::Display for Query {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.filter)?;
+        let mut bare = self.filter == Filter::All;
+        if let Some(field) = &self.group_by {
+            let lead = if bare { "GROUP BY " } else { " GROUP BY " };
+            write!(f, "{lead}{field}")?;
+            bare = false;
+        }
         for (i, (field, descending)) in self.order.iter().enumerate() {
-            let lead = match (i, self.filter == Filter::All) {
+            let lead = match (i, bare) {
                 (0, true) => "ORDER BY ",
                 (0, false) => " ORDER BY ",
                 _ => ", ",
@@ -442,6 +451,16 @@ fn join(filters: Vec<Filter>, and: bool) -> Filter {
         Filter::And(flat)
     } else {
         Filter::Or(flat)
+    }
+}
+
+impl Filter {
+    /// This filter and `other`, flattened as the parser builds them.
+    pub fn and(self, other: Filter) -> Filter {
+        match (self, other) {
+            (Filter::All, other) | (other, Filter::All) => other,
+            (left, right) => join(vec![left, right], true),
+        }
     }
 }
 
@@ -653,6 +672,22 @@ impl Parser<'_> {
         Ok(if negate_it { negate(filter) } else { filter })
     }
 
+    /// The field of `GROUP BY`: one, and only `ExecutionStatus`, as Temporal's visibility has it.
+    fn group_by(&mut self) -> Result<Field, FilterError> {
+        let position = self.position();
+        let field = self.field()?;
+        if self.peek_symbol(",") {
+            return self.error("GROUP BY takes a single field");
+        }
+        if field != Field::ExecutionStatus {
+            return Err(FilterError {
+                message: format!("GROUP BY is supported for ExecutionStatus only, not {field}"),
+                position,
+            });
+        }
+        Ok(field)
+    }
+
     fn order_by(&mut self) -> Result<Vec<(Field, bool)>, FilterError> {
         let mut order = Vec::new();
         loop {
@@ -719,10 +754,20 @@ pub fn parse_with(input: &str, known: &dyn Fn(&str) -> bool) -> Result<Query, Fi
         depth: 0,
         terms: 0,
     };
-    let filter = if parser.tokens.is_empty() || parser.peek_keyword("ORDER") {
-        Filter::All
+    let filter =
+        if parser.tokens.is_empty() || parser.peek_keyword("ORDER") || parser.peek_keyword("GROUP")
+        {
+            Filter::All
+        } else {
+            parser.or()?
+        };
+    let group_by = if parser.keyword("GROUP") {
+        if !parser.keyword("BY") {
+            return parser.error("expected BY after GROUP");
+        }
+        Some(parser.group_by()?)
     } else {
-        parser.or()?
+        None
     };
     let order = if parser.keyword("ORDER") {
         if !parser.keyword("BY") {
@@ -735,7 +780,11 @@ pub fn parse_with(input: &str, known: &dyn Fn(&str) -> bool) -> Result<Query, Fi
     if parser.at < parser.tokens.len() {
         return parser.error("unexpected text after the end of the filter");
     }
-    Ok(Query { filter, order })
+    Ok(Query {
+        filter,
+        group_by,
+        order,
+    })
 }
 
 #[cfg(test)]
@@ -812,6 +861,46 @@ mod tests {
             parse("CustomInt = 7").is_err(),
             "unknown without the namespace's names"
         );
+    }
+
+    #[test]
+    fn group_by_takes_execution_status_alone() {
+        let query = parse("WorkflowType = 'Hello' GROUP BY ExecutionStatus").unwrap();
+        assert_eq!(query.group_by, Some(Field::ExecutionStatus));
+        assert_eq!(
+            query.to_string(),
+            "WorkflowType = 'Hello' GROUP BY ExecutionStatus"
+        );
+        let bare = parse("GROUP BY ExecutionStatus").unwrap();
+        assert_eq!(bare.filter, Filter::All);
+        assert_eq!(bare.to_string(), "GROUP BY ExecutionStatus");
+        assert_eq!(parse("WorkflowId = 'a'").unwrap().group_by, None);
+
+        let other = parse("GROUP BY WorkflowType").unwrap_err();
+        assert!(
+            other
+                .message
+                .contains("ExecutionStatus only, not WorkflowType"),
+            "{other}"
+        );
+        assert_eq!(other.position, "GROUP BY ".len());
+        let two = parse("GROUP BY ExecutionStatus, WorkflowType").unwrap_err();
+        assert!(two.message.contains("single field"), "{two}");
+        assert!(parse("GROUP ExecutionStatus").is_err());
+        assert!(parse("GROUP BY").is_err());
+        assert!(parse("GROUP BY ExecutionStatus GROUP BY ExecutionStatus").is_err());
+    }
+
+    #[test]
+    fn and_joins_filters_flat_and_drops_all() {
+        let a = parse("WorkflowId = 'a' AND RunId = 'r'").unwrap().filter;
+        let b = parse("TaskQueue = 'q'").unwrap().filter;
+        let Filter::And(all) = a.clone().and(b.clone()) else {
+            panic!("expected a flat AND");
+        };
+        assert_eq!(all.len(), 3);
+        assert_eq!(Filter::All.and(b.clone()), b);
+        assert_eq!(a.clone().and(Filter::All), a);
     }
 
     #[test]
