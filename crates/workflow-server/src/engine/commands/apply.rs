@@ -2,7 +2,7 @@
 //! close it makes, or the effect on another run it queues.
 
 use temporalio_protos::temporal::api::command::v1::{Command, command::Attributes as C};
-use temporalio_protos::temporal::api::common::v1::WorkflowExecution;
+use temporalio_protos::temporal::api::common::v1::{Payload, WorkflowExecution};
 use temporalio_protos::temporal::api::enums::v1::WorkflowExecutionStatus;
 use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_protos::temporal::api::history::v1::{self as h};
@@ -222,9 +222,7 @@ pub(crate) fn apply(
         Some(C::UpsertWorkflowSearchAttributesCommandAttributes(a)) => {
             let upserted = a.search_attributes.clone().unwrap_or_default();
             let merged = run.search_attributes.get_or_insert_with(Default::default);
-            for (name, value) in upserted.indexed_fields.clone() {
-                merged.indexed_fields.insert(name, value);
-            }
+            merge_payloads(&mut merged.indexed_fields, &upserted.indexed_fields);
             run.append(
                 context,
                 Attributes::UpsertWorkflowSearchAttributesEventAttributes(
@@ -238,9 +236,7 @@ pub(crate) fn apply(
         Some(C::ModifyWorkflowPropertiesCommandAttributes(a)) => {
             if let Some(memo) = &a.upserted_memo {
                 let merged = run.memo.get_or_insert_with(Default::default);
-                for (name, value) in memo.fields.clone() {
-                    merged.fields.insert(name, value);
-                }
+                merge_payloads(&mut merged.fields, &memo.fields);
             }
             run.append(
                 context,
@@ -254,5 +250,29 @@ pub(crate) fn apply(
         }
         // `validate` refused everything else.
         _ => {}
+    }
+}
+
+/// Merges upserted memo fields or search attributes into a run's, as Temporal does: a value
+/// that is null (`binary/null`) or an empty list (`[]`) removes its key; any other value
+/// replaces the key's.
+fn merge_payloads(
+    into: &mut std::collections::HashMap<String, Payload>,
+    upserted: &std::collections::HashMap<String, Payload>,
+) {
+    for (name, value) in upserted {
+        if removes_its_key(value) {
+            into.remove(name);
+        } else {
+            into.insert(name.clone(), value.clone());
+        }
+    }
+}
+
+fn removes_its_key(value: &Payload) -> bool {
+    match value.metadata.get("encoding").map(Vec::as_slice) {
+        Some(b"binary/null") => true,
+        Some(b"json/plain") => value.data.trim_ascii() == b"[]",
+        _ => false,
     }
 }

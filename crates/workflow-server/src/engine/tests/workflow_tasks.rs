@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use temporalio_protos::temporal::api::common::v1::{Memo, SearchAttributes};
+
 use super::*;
 
 #[tokio::test]
@@ -109,4 +111,80 @@ async fn a_sticky_task_that_nobody_takes_goes_back_to_the_normal_queue() {
         names(&task.history.unwrap().events).contains(&"WorkflowTaskTimedOut".to_string()),
         "the sticky attempt timed out"
     );
+}
+
+fn plain(json: &str) -> Payload {
+    Payload {
+        metadata: [("encoding".to_owned(), b"json/plain".to_vec())].into(),
+        data: json.as_bytes().to_vec(),
+        ..Default::default()
+    }
+}
+
+fn null() -> Payload {
+    Payload {
+        metadata: [("encoding".to_owned(), b"binary/null".to_vec())].into(),
+        ..Default::default()
+    }
+}
+
+fn upserts(memo: &[(&str, Payload)], search: &[(&str, Payload)]) -> Vec<Command> {
+    let fields = |pairs: &[(&str, Payload)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    };
+    vec![
+        command(
+            CommandType::ModifyWorkflowProperties,
+            C::ModifyWorkflowPropertiesCommandAttributes(
+                cmd::ModifyWorkflowPropertiesCommandAttributes {
+                    upserted_memo: Some(Memo {
+                        fields: fields(memo),
+                    }),
+                },
+            ),
+        ),
+        command(
+            CommandType::UpsertWorkflowSearchAttributes,
+            C::UpsertWorkflowSearchAttributesCommandAttributes(
+                cmd::UpsertWorkflowSearchAttributesCommandAttributes {
+                    search_attributes: Some(SearchAttributes {
+                        indexed_fields: fields(search),
+                    }),
+                },
+            ),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn a_null_or_an_empty_list_upserted_removes_the_memo_field_or_search_attribute() {
+    let h = Harness::new();
+    h.start("w").await;
+    h.step(upserts(
+        &[
+            ("a", plain("1")),
+            ("b", plain("\"two\"")),
+            ("c", plain("3")),
+        ],
+        &[("CustomKeyword", plain("\"k\"")), ("CustomInt", plain("5"))],
+    ))
+    .await;
+    h.poke("w").await;
+    h.step(upserts(
+        &[("a", null()), ("b", plain(" [] ")), ("c", plain("[3]"))],
+        &[("CustomKeyword", null()), ("CustomInt", plain("[]"))],
+    ))
+    .await;
+    let (memo, search) = h.run("w", |run| (run.memo.clone(), run.search_attributes.clone()));
+    let memo = memo.unwrap().fields;
+    assert_eq!(memo.keys().collect::<Vec<_>>(), ["c"], "{memo:?}");
+    assert_eq!(
+        memo["c"],
+        plain("[3]"),
+        "a list that is not empty is a value"
+    );
+    assert!(search.unwrap().indexed_fields.is_empty());
 }
