@@ -14,6 +14,7 @@ use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 use tokio::sync::mpsc;
 use workflow_core::definition::{SignalRef, WorkflowRef};
 use workflow_core::failure::FailureInfo;
+use workflow_core::options::{SearchAttributeValue, SearchAttributes};
 use workflow_core::prelude::*;
 use workflow_core::workflow::ChildWorkflowOptions;
 use workflow_tests::workflows::*;
@@ -898,5 +899,70 @@ async fn the_stack_trace_query_names_what_a_workflow_waits_on() {
         "{stack}"
     );
     handle.terminate("done").await.unwrap();
+    stop_worker(worker).await;
+}
+
+// ---- memo and search attribute upserts -------------------------------------------------
+
+#[workflow]
+#[derive(Default)]
+struct Tagger;
+
+#[workflow]
+impl Tagger {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, tag: String) -> WorkflowResult<()> {
+        ctx.upsert_search_attributes(
+            SearchAttributes::new()
+                .keyword("CustomKeyword", tag)
+                .int("CustomInt", 7),
+        )?;
+        ctx.upsert_memo("stage", &"shipping".to_string())?;
+        ctx.sleep(Duration::from_millis(10)).await?;
+        ctx.remove_memo(["draft"]);
+        ctx.remove_search_attributes(["CustomInt"]);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_workflow_upserts_and_removes_its_memo_fields_and_search_attributes() {
+    let client = client().await;
+    let queue = unique_id("rust-wf");
+    let worker = spawn_worker(Worker::new(client.clone(), &queue).register_workflow::<Tagger>());
+    let tag = unique_id("tagged");
+    let options = WorkflowOptions::new(unique_id("tagger"), &queue)
+        .memo("draft", &true)
+        .memo("owner", &"team-a".to_string());
+    let handle = client
+        .start_workflow(Tagger::run, tag.clone(), options)
+        .await
+        .unwrap();
+    handle.result().await.unwrap();
+    let described = handle.describe().await.unwrap();
+    let mut memo_keys: Vec<_> = described.info.memo.keys().cloned().collect();
+    memo_keys.sort();
+    assert_eq!(memo_keys, ["owner", "stage"], "draft was removed");
+    assert_eq!(
+        described
+            .info
+            .memo_value::<String>("stage")
+            .unwrap()
+            .unwrap(),
+        "shipping"
+    );
+    assert_eq!(
+        described.info.search_attributes.get("CustomKeyword"),
+        Some(&SearchAttributeValue::Keyword(tag.clone()))
+    );
+    assert_eq!(described.info.search_attributes.get("CustomInt"), None);
+    // The list index follows the upserts too.
+    let query = format!("CustomKeyword = '{tag}'");
+    eventually(Duration::from_secs(30), "the tagged run listed", || {
+        let client = client.clone();
+        let query = query.clone();
+        async move { (client.count_workflows(query).await.unwrap() == 1).then_some(()) }
+    })
+    .await;
     stop_worker(worker).await;
 }

@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 use temporalio_protos::temporal::api::command::v1 as command;
-use temporalio_protos::temporal::api::common::v1::ActivityType;
+use temporalio_protos::temporal::api::common::v1::{self as common, ActivityType};
 use temporalio_protos::temporal::api::common::v1::{WorkflowExecution, WorkflowType};
 use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
 
@@ -23,8 +23,8 @@ use super::runtime::{
 use super::{Workflow, WorkflowError, WorkflowResult};
 use crate::definition::{ActivityDefinition, SignalDefinition, WorkflowDefinition};
 use crate::failure::Failure;
-use crate::options::duration_to_proto;
-use crate::payload::{PayloadError, PayloadValue};
+use crate::options::{SearchAttributes, duration_to_proto};
+use crate::payload::{Payload, PayloadError, PayloadValue, null_payload};
 
 /// What a workflow's code uses to act: activities, timers, children, signals to other
 /// workflows, deterministic time and randomness, and its own state.
@@ -403,6 +403,84 @@ impl<W: 'static> WorkflowContext<W> {
             .commands
             .push(CommandRequest::RecordMarker { marker, attributes });
         Ok(value)
+    }
+
+    /// Sets search attributes of this run, so list filters find it by them; the other
+    /// attributes keep their values. Recorded in history, so it replays like any command.
+    ///
+    /// ```no_run
+    /// # use workflow_core::prelude::*;
+    /// # use workflow_core::options::SearchAttributes;
+    /// # fn tag(ctx: &WorkflowContext<()>) -> Result<(), workflow_core::payload::PayloadError> {
+    /// ctx.upsert_search_attributes(SearchAttributes::new().keyword("CustomKeyword", "paid"))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn upsert_search_attributes(
+        &self,
+        attributes: SearchAttributes,
+    ) -> Result<(), PayloadError> {
+        let search_attributes = attributes.to_proto()?;
+        self.shared
+            .borrow_mut()
+            .commands
+            .push(CommandRequest::UpsertSearchAttributes(
+                command::UpsertWorkflowSearchAttributesCommandAttributes {
+                    search_attributes: Some(search_attributes),
+                },
+            ));
+        Ok(())
+    }
+
+    /// Removes search attributes of this run (Temporal removes an attribute set to null).
+    pub fn remove_search_attributes<'a>(&self, names: impl IntoIterator<Item = &'a str>) {
+        let indexed_fields = names
+            .into_iter()
+            .map(|name| (name.to_owned(), null_payload()))
+            .collect();
+        self.shared
+            .borrow_mut()
+            .commands
+            .push(CommandRequest::UpsertSearchAttributes(
+                command::UpsertWorkflowSearchAttributesCommandAttributes {
+                    search_attributes: Some(common::SearchAttributes { indexed_fields }),
+                },
+            ));
+    }
+
+    /// Sets a memo field of this run (describe and list show it); the other fields keep
+    /// their values.
+    ///
+    /// ```no_run
+    /// # use workflow_core::prelude::*;
+    /// # fn note(ctx: &WorkflowContext<()>) -> Result<(), workflow_core::payload::PayloadError> {
+    /// ctx.upsert_memo("stage", &"shipping".to_string())?;
+    /// ctx.remove_memo(["draft"]);
+    /// # Ok(()) }
+    /// ```
+    pub fn upsert_memo<T: PayloadValue>(&self, key: &str, value: &T) -> Result<(), PayloadError> {
+        let payload = value.to_payload()?;
+        self.modify_memo([(key.to_owned(), payload)].into());
+        Ok(())
+    }
+
+    /// Removes memo fields of this run (Temporal removes a field set to null).
+    pub fn remove_memo<'a>(&self, keys: impl IntoIterator<Item = &'a str>) {
+        let fields = keys
+            .into_iter()
+            .map(|key| (key.to_owned(), null_payload()))
+            .collect();
+        self.modify_memo(fields);
+    }
+
+    fn modify_memo(&self, fields: std::collections::HashMap<String, Payload>) {
+        self.shared
+            .borrow_mut()
+            .commands
+            .push(CommandRequest::ModifyProperties(
+                command::ModifyWorkflowPropertiesCommandAttributes {
+                    upserted_memo: Some(common::Memo { fields }),
+                },
+            ));
     }
 
     /// Versioning: `true` when this run takes the new code path named `patch_id`. New runs

@@ -264,6 +264,10 @@ pub enum CommandRequest {
         /// The command.
         attributes: command::RecordMarkerCommandAttributes,
     },
+    /// Set search attributes (a null value removes one).
+    UpsertSearchAttributes(command::UpsertWorkflowSearchAttributesCommandAttributes),
+    /// Set memo fields (a null value removes one).
+    ModifyProperties(command::ModifyWorkflowPropertiesCommandAttributes),
     /// Complete the workflow.
     CompleteWorkflow(command::CompleteWorkflowExecutionCommandAttributes),
     /// Fail the workflow.

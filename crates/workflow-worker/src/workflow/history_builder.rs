@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use temporalio_protos::temporal::api::common::v1::{
-    ActivityType, Payload, Payloads, WorkflowExecution, WorkflowType,
+    ActivityType, Memo, Payload, Payloads, SearchAttributes, WorkflowExecution, WorkflowType,
 };
 use temporalio_protos::temporal::api::enums::v1::{
     EventType, RetryState, TimeoutType, WorkflowTaskFailedCause,
@@ -523,6 +523,34 @@ impl HistoryBuilder {
                 workflow_task_completed_event_id: self.task_completed,
                 ..Default::default()
             }),
+        )
+    }
+
+    /// What the server records for a `ModifyWorkflowProperties` command.
+    pub(crate) fn memo_modified(&mut self, fields: HashMap<String, Payload>) -> i64 {
+        self.add(
+            EventType::WorkflowPropertiesModified,
+            A::WorkflowPropertiesModifiedEventAttributes(
+                h::WorkflowPropertiesModifiedEventAttributes {
+                    workflow_task_completed_event_id: self.task_completed,
+                    upserted_memo: Some(Memo { fields }),
+                },
+            ),
+        )
+    }
+
+    /// What the server records for an `UpsertWorkflowSearchAttributes` command.
+    pub(crate) fn search_attributes_upserted(&mut self, fields: HashMap<String, Payload>) -> i64 {
+        self.add(
+            EventType::UpsertWorkflowSearchAttributes,
+            A::UpsertWorkflowSearchAttributesEventAttributes(
+                h::UpsertWorkflowSearchAttributesEventAttributes {
+                    workflow_task_completed_event_id: self.task_completed,
+                    search_attributes: Some(SearchAttributes {
+                        indexed_fields: fields,
+                    }),
+                },
+            ),
         )
     }
 

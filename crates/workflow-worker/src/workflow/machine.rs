@@ -382,6 +382,23 @@ impl RunMachine {
                 _ => false,
             },
             (
+                CommandRequest::UpsertSearchAttributes(attributes),
+                Attributes::UpsertWorkflowSearchAttributesEventAttributes(e),
+            ) => same_keys(
+                attributes
+                    .search_attributes
+                    .as_ref()
+                    .map(|a| &a.indexed_fields),
+                e.search_attributes.as_ref().map(|a| &a.indexed_fields),
+            ),
+            (
+                CommandRequest::ModifyProperties(attributes),
+                Attributes::WorkflowPropertiesModifiedEventAttributes(e),
+            ) => same_keys(
+                attributes.upserted_memo.as_ref().map(|m| &m.fields),
+                e.upserted_memo.as_ref().map(|m| &m.fields),
+            ),
+            (
                 CommandRequest::CompleteWorkflow(_),
                 Attributes::WorkflowExecutionCompletedEventAttributes(_),
             )
@@ -759,6 +776,14 @@ impl RunMachine {
                 CommandType::RecordMarker,
                 C::RecordMarkerCommandAttributes(attributes),
             ),
+            CommandRequest::UpsertSearchAttributes(a) => (
+                CommandType::UpsertWorkflowSearchAttributes,
+                C::UpsertWorkflowSearchAttributesCommandAttributes(a),
+            ),
+            CommandRequest::ModifyProperties(a) => (
+                CommandType::ModifyWorkflowProperties,
+                C::ModifyWorkflowPropertiesCommandAttributes(a),
+            ),
             CommandRequest::CompleteWorkflow(a) => (
                 CommandType::CompleteWorkflowExecution,
                 C::CompleteWorkflowExecutionCommandAttributes(a),
@@ -969,6 +994,14 @@ fn describe_command(command: &CommandRequest) -> String {
             attributes.workflow_id
         ),
         CommandRequest::RecordMarker { marker, .. } => format!("RecordMarker({marker:?})"),
+        CommandRequest::UpsertSearchAttributes(a) => format!(
+            "UpsertWorkflowSearchAttributes(names={:?})",
+            sorted_keys(a.search_attributes.as_ref().map(|a| &a.indexed_fields))
+        ),
+        CommandRequest::ModifyProperties(a) => format!(
+            "ModifyWorkflowProperties(memo keys={:?})",
+            sorted_keys(a.upserted_memo.as_ref().map(|m| &m.fields))
+        ),
         CommandRequest::CompleteWorkflow(_) => "CompleteWorkflowExecution".into(),
         CommandRequest::FailWorkflow(_) => "FailWorkflowExecution".into(),
         CommandRequest::CancelWorkflow(_) => "CancelWorkflowExecution".into(),
@@ -979,8 +1012,31 @@ fn describe_command(command: &CommandRequest) -> String {
     }
 }
 
+/// An upsert replays as the same command when it names the same keys (the values may be
+/// encoded differently by another converter).
+fn same_keys<V>(command: Option<&HashMap<String, V>>, event: Option<&HashMap<String, V>>) -> bool {
+    sorted_keys(command) == sorted_keys(event)
+}
+
+fn sorted_keys<V>(fields: Option<&HashMap<String, V>>) -> Vec<&str> {
+    let mut keys: Vec<&str> = fields
+        .into_iter()
+        .flat_map(|f| f.keys().map(String::as_str))
+        .collect();
+    keys.sort_unstable();
+    keys
+}
+
 fn describe_event(a: &Attributes) -> String {
     match a {
+        Attributes::UpsertWorkflowSearchAttributesEventAttributes(e) => format!(
+            "UpsertWorkflowSearchAttributes(names={:?})",
+            sorted_keys(e.search_attributes.as_ref().map(|a| &a.indexed_fields))
+        ),
+        Attributes::WorkflowPropertiesModifiedEventAttributes(e) => format!(
+            "WorkflowPropertiesModified(memo keys={:?})",
+            sorted_keys(e.upserted_memo.as_ref().map(|m| &m.fields))
+        ),
         Attributes::ActivityTaskScheduledEventAttributes(e) => format!(
             "ActivityTaskScheduled(activity_id={}, activity_type={})",
             e.activity_id,

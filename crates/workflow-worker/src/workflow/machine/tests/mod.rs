@@ -13,6 +13,7 @@ mod replay;
 mod signals;
 mod timers;
 mod updates;
+mod upserts;
 mod watched;
 
 use temporalio_protos::temporal::api::common::v1::Payload;
