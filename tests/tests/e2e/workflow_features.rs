@@ -966,3 +966,46 @@ async fn a_workflow_upserts_and_removes_its_memo_fields_and_search_attributes() 
     .await;
     stop_worker(worker).await;
 }
+
+// ---- history size and the continue-as-new suggestion -----------------------------------
+
+#[workflow]
+#[derive(Default)]
+struct Measured;
+
+#[workflow]
+impl Measured {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>) -> WorkflowResult<(u32, u64, bool, u64)> {
+        let first = ctx.history_size();
+        ctx.sleep(Duration::from_millis(10)).await?;
+        Ok((
+            ctx.history_length(),
+            ctx.history_size(),
+            ctx.continue_as_new_suggested(),
+            first,
+        ))
+    }
+}
+
+#[tokio::test]
+async fn a_workflow_task_reports_the_history_size_and_no_suggestion_for_a_short_history() {
+    let client = client().await;
+    let queue = unique_id("rust-wf");
+    let worker = spawn_worker(Worker::new(client.clone(), &queue).register_workflow::<Measured>());
+    let (length, size, suggested, first) = client
+        .execute_workflow(
+            Measured::run,
+            (),
+            WorkflowOptions::new(unique_id("measured"), &queue),
+        )
+        .await
+        .unwrap();
+    // Started, a task (scheduled, started, completed), the timer (started, fired), and the
+    // second task scheduled: it starts at event 8, with more history behind it.
+    assert_eq!(length, 8);
+    assert!(first > 0, "the first task sees the start events");
+    assert!(size > first, "{size} after the timer, {first} before");
+    assert!(!suggested);
+    stop_worker(worker).await;
+}

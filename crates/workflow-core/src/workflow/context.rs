@@ -102,6 +102,28 @@ impl<W: 'static> WorkflowContext<W> {
         self.shared.borrow().history_length
     }
 
+    /// Bytes of history so far, as the server counted them when the current workflow task
+    /// started.
+    pub fn history_size(&self) -> u64 {
+        self.shared.borrow().history_size
+    }
+
+    /// Whether the server suggests continuing as new: the history has grown long or large
+    /// (Temporal's defaults: 4,096 events or 4 MiB). Checked between steps of a long-lived
+    /// workflow:
+    ///
+    /// ```no_run
+    /// # use workflow_core::prelude::*;
+    /// # async fn step(ctx: &WorkflowContext<()>) -> WorkflowResult<()> {
+    /// if ctx.continue_as_new_suggested() {
+    ///     // hand the state to a new run: `ctx.continue_as_new(..)`
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn continue_as_new_suggested(&self) -> bool {
+        self.shared.borrow().continue_as_new_suggested
+    }
+
     /// Whether the code is re-running history it already produced (after a worker restart or
     /// a cache eviction). Side effects outside the context must be skipped while replaying.
     pub fn is_replaying(&self) -> bool {

@@ -319,6 +319,10 @@ pub struct Activation {
     pub replaying: bool,
     /// Event id of the task's `WorkflowTaskStarted`.
     pub history_length: u32,
+    /// Bytes of history before the task, as its `WorkflowTaskStarted` reports them.
+    pub history_size: u64,
+    /// Whether the server suggests continuing as new (history too long or too large).
+    pub continue_as_new_suggested: bool,
     /// What happened since the previous task, in history order.
     pub jobs: Vec<Job>,
 }
@@ -529,6 +533,8 @@ pub(crate) struct Shared {
     pub now: SystemTime,
     pub replaying: bool,
     pub history_length: u32,
+    pub history_size: u64,
+    pub continue_as_new_suggested: bool,
     pub rng: SplitMix64,
     pub seq: Counters,
     pub commands: Vec<CommandRequest>,
@@ -558,6 +564,8 @@ impl Shared {
             now: start_time,
             replaying: false,
             history_length: 0,
+            history_size: 0,
+            continue_as_new_suggested: false,
             rng: SplitMix64(seed),
             seq: Counters::default(),
             commands: Vec::new(),
@@ -1101,6 +1109,8 @@ impl WorkflowInstance {
             shared.now = activation.time;
             shared.replaying = activation.replaying;
             shared.history_length = activation.history_length;
+            shared.history_size = activation.history_size;
+            shared.continue_as_new_suggested = activation.continue_as_new_suggested;
         }
         self.woken.delivering.store(true, Ordering::Release);
         let ran = self.deliver(activation.jobs);

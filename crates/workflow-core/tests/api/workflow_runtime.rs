@@ -48,6 +48,8 @@ fn activation(jobs: Vec<Job>) -> Activation {
         time: SystemTime::UNIX_EPOCH + Duration::from_secs(100),
         replaying: false,
         history_length: 3,
+        history_size: 0,
+        continue_as_new_suggested: false,
         jobs,
     }
 }

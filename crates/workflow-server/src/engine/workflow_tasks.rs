@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use temporalio_protos::temporal::api::command::v1::command::Attributes as C;
 use temporalio_protos::temporal::api::common::v1::{WorkflowExecution, WorkflowType};
-use temporalio_protos::temporal::api::enums::v1::{TimeoutType, WorkflowTaskFailedCause};
+use temporalio_protos::temporal::api::enums::v1::{
+    SuggestContinueAsNewReason, TimeoutType, WorkflowTaskFailedCause,
+};
 use temporalio_protos::temporal::api::failure::v1::Failure;
 use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_protos::temporal::api::history::v1::{self as h, History};
@@ -123,6 +125,22 @@ fn current_task(run: &Execution, token: &TaskToken) -> Result<WorkflowTaskState,
         })
 }
 
+/// Temporal's defaults for suggesting continue-as-new: at 4,096 events or 4 MiB of history.
+pub(crate) const SUGGEST_CONTINUE_AS_NEW_EVENTS: usize = 4 * 1024;
+pub(crate) const SUGGEST_CONTINUE_AS_NEW_BYTES: usize = 4 * 1024 * 1024;
+
+/// Why a run with `events` events and `bytes` of history should continue as new, if it should.
+pub(crate) fn continue_as_new_reasons(events: usize, bytes: usize) -> Vec<i32> {
+    let mut reasons = Vec::new();
+    if bytes >= SUGGEST_CONTINUE_AS_NEW_BYTES {
+        reasons.push(SuggestContinueAsNewReason::HistorySizeTooLarge as i32);
+    }
+    if events >= SUGGEST_CONTINUE_AS_NEW_EVENTS {
+        reasons.push(SuggestContinueAsNewReason::TooManyHistoryEvents as i32);
+    }
+    reasons
+}
+
 /// Starts the run's workflow task for a poller and builds what the poller gets.
 fn start_workflow_task(
     run: &mut Execution,
@@ -132,11 +150,19 @@ fn start_workflow_task(
 ) -> ws::PollWorkflowTaskQueueResponse {
     let task = run.workflow_task.clone().expect("checked by the caller");
     let now = context.clock.now();
+    // The size and count of history before this event, which the worker may read to decide
+    // when to continue as new, and Temporal's suggestion from them.
+    let history_size = run.history.encoded_size();
+    let events = run.history.len() + 1 + usize::from(run.speculative.is_some());
+    let reasons = continue_as_new_reasons(events, history_size);
     let started_event =
         Attributes::WorkflowTaskStartedEventAttributes(h::WorkflowTaskStartedEventAttributes {
             scheduled_event_id: task.scheduled_event_id,
             identity: identity.to_string(),
             request_id: uuid::Uuid::new_v4().to_string(),
+            suggest_continue_as_new: !reasons.is_empty(),
+            suggest_continue_as_new_reasons: reasons,
+            history_size_bytes: history_size as i64,
             ..Default::default()
         });
     // A speculative task's started event stays beside history, as its scheduled one does.

@@ -271,10 +271,19 @@ impl RunMachine {
         let instance = self.instance.as_mut().ok_or_else(|| {
             TaskError::History("history does not start with WorkflowExecutionStarted".into())
         })?;
+        let (history_size, continue_as_new_suggested) = match &started.attributes {
+            Some(Attributes::WorkflowTaskStartedEventAttributes(a)) => (
+                u64::try_from(a.history_size_bytes).unwrap_or(0),
+                a.suggest_continue_as_new,
+            ),
+            _ => (0, false),
+        };
         let activation = Activation {
             time: event_time(started),
             replaying,
             history_length: u32::try_from(started.event_id).unwrap_or(u32::MAX),
+            history_size,
+            continue_as_new_suggested,
             jobs,
         };
         let commands = if self.closed {

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use temporalio_protos::temporal::api::common::v1::{Memo, SearchAttributes};
+use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 
 use super::*;
 
@@ -187,4 +188,46 @@ async fn a_null_or_an_empty_list_upserted_removes_the_memo_field_or_search_attri
         "a list that is not empty is a value"
     );
     assert!(search.unwrap().indexed_fields.is_empty());
+}
+
+#[tokio::test]
+async fn a_started_task_reports_the_history_size_before_it() {
+    let h = Harness::new();
+    h.start("w").await;
+    let before = h.run("w", |run| run.history.encoded_size());
+    let task = h.poll().await;
+    let started = task.history.unwrap().events.pop().unwrap();
+    let Some(Attributes::WorkflowTaskStartedEventAttributes(attributes)) = started.attributes
+    else {
+        panic!("the last event is the task's start: {started:?}");
+    };
+    assert!(before > 0);
+    assert_eq!(attributes.history_size_bytes, before as i64);
+    assert!(!attributes.suggest_continue_as_new);
+    assert!(attributes.suggest_continue_as_new_reasons.is_empty());
+}
+
+#[test]
+fn continue_as_new_is_suggested_at_temporals_limits() {
+    use crate::engine::workflow_tasks::{
+        SUGGEST_CONTINUE_AS_NEW_BYTES, SUGGEST_CONTINUE_AS_NEW_EVENTS, continue_as_new_reasons,
+    };
+    use temporalio_protos::temporal::api::enums::v1::SuggestContinueAsNewReason as Reason;
+    assert!(continue_as_new_reasons(SUGGEST_CONTINUE_AS_NEW_EVENTS - 1, 100).is_empty());
+    assert_eq!(
+        continue_as_new_reasons(SUGGEST_CONTINUE_AS_NEW_EVENTS, 100),
+        [Reason::TooManyHistoryEvents as i32]
+    );
+    assert_eq!(
+        continue_as_new_reasons(3, SUGGEST_CONTINUE_AS_NEW_BYTES),
+        [Reason::HistorySizeTooLarge as i32]
+    );
+    assert_eq!(
+        continue_as_new_reasons(
+            SUGGEST_CONTINUE_AS_NEW_EVENTS,
+            SUGGEST_CONTINUE_AS_NEW_BYTES
+        )
+        .len(),
+        2
+    );
 }

@@ -11,6 +11,7 @@ mod foreign_wakes;
 mod markers;
 mod replay;
 mod signals;
+mod task_info;
 mod timers;
 mod updates;
 mod upserts;
