@@ -350,6 +350,7 @@ impl Client {
             search_attributes: start.search_attributes,
             header: start.header,
             workflow_start_delay: start.workflow_start_delay,
+            user_metadata: start.user_metadata,
             ..Default::default()
         };
         let response = self
@@ -522,6 +523,7 @@ impl Client {
             search_attributes: search_attributes(options)?,
             header: Some(Header::default()),
             workflow_start_delay: options.start_delay.and_then(duration_to_proto),
+            user_metadata: options.user_metadata_proto()?,
             ..Default::default()
         })
     }

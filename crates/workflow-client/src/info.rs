@@ -143,6 +143,12 @@ pub struct WorkflowDescription {
     pub pending_activity_count: usize,
     /// Child workflows started and not yet closed.
     pub pending_children_count: usize,
+    /// The summary the workflow was started with ([`WorkflowOptions::summary`]).
+    ///
+    /// [`WorkflowOptions::summary`]: workflow_core::options::WorkflowOptions::summary
+    pub summary: Option<String>,
+    /// The details it was started with.
+    pub details: Option<String>,
     /// The full server response.
     pub raw: DescribeWorkflowExecutionResponse,
 }
@@ -168,9 +174,31 @@ impl WorkflowDescription {
                 .and_then(duration_from_proto),
             pending_activity_count: response.pending_activities.len(),
             pending_children_count: response.pending_children.len(),
+            summary: metadata_text(
+                config
+                    .user_metadata
+                    .as_ref()
+                    .and_then(|m| m.summary.as_ref()),
+            ),
+            details: metadata_text(
+                config
+                    .user_metadata
+                    .as_ref()
+                    .and_then(|m| m.details.as_ref()),
+            ),
             raw: response,
         }
     }
+}
+
+/// A summary or details payload as text: a JSON string as the SDKs write it, or, from an
+/// SDK that wrote something else, the payload's bytes.
+fn metadata_text(payload: Option<&Payload>) -> Option<String> {
+    let payload = payload?;
+    Some(
+        String::from_payload(payload)
+            .unwrap_or_else(|_| String::from_utf8_lossy(&payload.data).into_owned()),
+    )
 }
 
 impl std::ops::Deref for WorkflowDescription {

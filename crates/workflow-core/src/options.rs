@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use temporalio_protos::temporal::api::common::v1 as common;
 use temporalio_protos::temporal::api::enums::v1 as enums;
+use temporalio_protos::temporal::api::sdk::v1 as sdk;
 
 use crate::payload::{Payload, PayloadError, PayloadValue};
 
@@ -345,6 +346,10 @@ pub struct WorkflowOptions {
     pub start_delay: Option<Duration>,
     /// Idempotency key of the start request; a random one is made when absent.
     pub request_id: Option<String>,
+    /// A one-line summary the Web UI and describe show for the workflow.
+    pub summary: Option<String>,
+    /// Longer details shown with it (Markdown in Temporal's UI).
+    pub details: Option<String>,
 }
 
 impl WorkflowOptions {
@@ -364,6 +369,8 @@ impl WorkflowOptions {
             search_attributes: SearchAttributes::default(),
             start_delay: None,
             request_id: None,
+            summary: None,
+            details: None,
         }
     }
 
@@ -433,6 +440,35 @@ impl WorkflowOptions {
         self
     }
 
+    /// Sets the summary describe and the Web UI show for the workflow (Temporal's static
+    /// summary).
+    ///
+    /// ```
+    /// use workflow_core::options::WorkflowOptions;
+    /// let options = WorkflowOptions::new("order-7", "orders")
+    ///     .summary("Order 7 for Ada")
+    ///     .details("Two items, express shipping");
+    /// let metadata = options.user_metadata_proto()?.unwrap();
+    /// assert_eq!(metadata.summary.unwrap().data, br#""Order 7 for Ada""#);
+    /// # Ok::<(), workflow_core::payload::PayloadError>(())
+    /// ```
+    pub fn summary(mut self, summary: impl Into<String>) -> Self {
+        self.summary = Some(summary.into());
+        self
+    }
+
+    /// Sets the details shown with the summary (Temporal's static details).
+    pub fn details(mut self, details: impl Into<String>) -> Self {
+        self.details = Some(details.into());
+        self
+    }
+
+    /// The summary and details in their proto form (JSON strings, as the other SDKs send
+    /// them), or `None` when neither is set.
+    pub fn user_metadata_proto(&self) -> Result<Option<sdk::UserMetadata>, PayloadError> {
+        user_metadata(self.summary.as_deref(), self.details.as_deref())
+    }
+
     /// The id reuse policy as the proto enum value.
     pub fn id_reuse_policy_proto(&self) -> i32 {
         self.id_reuse_policy.to_proto() as i32
@@ -455,6 +491,21 @@ impl WorkflowOptions {
             .collect::<Result<_, PayloadError>>()?;
         Ok(Some(common::Memo { fields }))
     }
+}
+
+/// A summary and details as Temporal's `UserMetadata`: each a JSON string payload.
+pub fn user_metadata(
+    summary: Option<&str>,
+    details: Option<&str>,
+) -> Result<Option<sdk::UserMetadata>, PayloadError> {
+    if summary.is_none() && details.is_none() {
+        return Ok(None);
+    }
+    let encode = |text: Option<&str>| text.map(|t| t.to_owned().to_payload()).transpose();
+    Ok(Some(sdk::UserMetadata {
+        summary: encode(summary)?,
+        details: encode(details)?,
+    }))
 }
 
 /// A `std` duration as a proto duration (`None` for a zero or out-of-range duration, which

@@ -154,7 +154,7 @@ pub fn describe(run: &Execution) -> ws::DescribeWorkflowExecutionResponse {
             workflow_execution_timeout: run.execution_timeout,
             workflow_run_timeout: run.run_timeout,
             default_workflow_task_timeout: run.task_timeout,
-            ..Default::default()
+            user_metadata: run.user_metadata.clone(),
         }),
         workflow_execution_info: Some(info(run)),
         workflow_extended_info: Some(WorkflowExecutionExtendedInfo {

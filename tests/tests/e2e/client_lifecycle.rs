@@ -284,6 +284,35 @@ async fn list_and_count_find_workflows_by_visibility_query() {
 }
 
 #[tokio::test]
+async fn a_workflows_summary_and_details_are_kept_and_described() {
+    let client = client().await;
+    let described_options = options("summary")
+        .summary("Order 7 for Ada")
+        .details("Two items, *express*");
+    let handle = client
+        .start_workflow(WAIT_FOREVER, (), described_options)
+        .await
+        .unwrap();
+    let described = handle.describe().await.unwrap();
+    assert_eq!(described.summary.as_deref(), Some("Order 7 for Ada"));
+    assert_eq!(described.details.as_deref(), Some("Two items, *express*"));
+    let history = handle.fetch_history().await.unwrap();
+    let metadata = history[0]
+        .user_metadata
+        .clone()
+        .expect("the started event has it");
+    assert_eq!(metadata.summary.unwrap().data, br#""Order 7 for Ada""#);
+    handle.terminate("test done").await.unwrap();
+    let plain = client
+        .start_workflow(WAIT_FOREVER, (), options("no-summary"))
+        .await
+        .unwrap();
+    let described = plain.describe().await.unwrap();
+    assert_eq!((described.summary, described.details), (None, None));
+    plain.terminate("test done").await.unwrap();
+}
+
+#[tokio::test]
 async fn a_count_grouped_by_execution_status_counts_each_status() {
     let client = client().await;
     // Nothing polls this queue: the runs stay running until terminated.

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeSet, VecDeque};
 use std::time::{Duration, SystemTime};
+use temporalio_protos::temporal::api::sdk::v1::UserMetadata;
 
 use temporalio_protos::temporal::api::common::v1::WorkflowExecution;
 use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
@@ -106,4 +107,7 @@ pub(crate) struct Context {
     pub(crate) queries: Queries,
     /// Seals the task tokens handed to workers and opens the ones they hand back.
     pub(crate) tokens: TokenSigner,
+    /// The user metadata (summary, details) of the start or command being applied: the next
+    /// event appended carries it, as Temporal's event does its command's.
+    pub(crate) user_metadata: Option<UserMetadata>,
 }

@@ -146,7 +146,8 @@ impl Execution {
             // A child's close event names the event that announced its start.
             child.started_event_id = id;
         }
-        let event = context.events.event(id, time, attributes);
+        let mut event = context.events.event(id, time, attributes);
+        event.user_metadata = context.user_metadata.take();
         self.state.last_task_id = event.task_id;
         self.history.push(&event);
         self.changed.send_replace(id);

@@ -12,6 +12,7 @@ use temporalio_protos::temporal::api::common::v1::{
 use temporalio_protos::temporal::api::enums::v1::{ParentClosePolicy, WorkflowExecutionStatus};
 use temporalio_protos::temporal::api::failure::v1::Failure;
 use temporalio_protos::temporal::api::history::v1::HistoryEvent;
+use temporalio_protos::temporal::api::sdk::v1::UserMetadata;
 
 /// A run's key: `(namespace, run id)`.
 pub(crate) type RunKey = (String, String);
@@ -107,6 +108,9 @@ pub struct RunState {
     /// repeated update id is answered from history, as Temporal keeps it.
     #[prost(btree_map = "string, message", tag = "34")]
     pub updates: BTreeMap<String, UpdateRecord>,
+    /// The workflow's summary and details, as its start gave them.
+    #[prost(message, optional, tag = "35")]
+    pub user_metadata: Option<UserMetadata>,
 }
 
 /// Where an accepted update's events are.

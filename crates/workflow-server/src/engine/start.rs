@@ -12,6 +12,7 @@ use temporalio_protos::temporal::api::enums::v1::{
 };
 use temporalio_protos::temporal::api::failure::v1::Failure;
 use temporalio_protos::temporal::api::history::v1::{self as h, history_event::Attributes};
+use temporalio_protos::temporal::api::sdk::v1::UserMetadata;
 use temporalio_protos::temporal::api::workflowservice::v1 as ws;
 
 use super::Engine;
@@ -65,6 +66,8 @@ pub(crate) struct NewRun {
     pub cron_schedule: String,
     /// The attempt, above 1 for a retry of a failed run.
     pub attempt: i32,
+    /// The workflow's summary and details, shown by describe and the UI.
+    pub user_metadata: Option<UserMetadata>,
 }
 
 pub(crate) struct Continued {
@@ -132,6 +135,7 @@ impl NewRun {
                 &format!("{what}.workflow_start_delay"),
             )?,
             cron_schedule: checked_cron(&request.cron_schedule, what)?,
+            user_metadata: request.user_metadata.clone(),
             ..Default::default()
         })
     }
@@ -347,10 +351,12 @@ pub(crate) fn create_run(state: &mut State, new: NewRun) -> String {
         retry_policy: new.retry_policy.clone(),
         attempt: new.attempt.max(1),
         continued_from: continued.map(|c| c.run_id.clone()).unwrap_or_default(),
+        user_metadata: new.user_metadata.clone(),
         ..Default::default()
     };
     let mut run = Execution::new(&new.namespace, run_state, Default::default());
     let parent = new.parent.as_ref();
+    context.user_metadata = new.user_metadata.clone();
     run.append(
         context,
         Attributes::WorkflowExecutionStartedEventAttributes(

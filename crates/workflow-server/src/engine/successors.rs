@@ -73,6 +73,7 @@ pub(crate) fn continue_as_new(
             last_completion_result: command.last_completion_result.clone(),
         }),
         signal: None,
+        user_metadata: None,
         cron_schedule: run.cron_schedule.clone(),
         attempt: 1,
     };
@@ -293,6 +294,8 @@ fn successor(key: &RunKey, run: &Execution) -> NewRun {
         retry_policy: run.retry_policy.clone(),
         parent: run.parent.clone(),
         cron_schedule: run.cron_schedule.clone(),
+        // A retry or the next cron run is the same workflow: it keeps its summary.
+        user_metadata: run.user_metadata.clone(),
         ..Default::default()
     }
 }

@@ -55,6 +55,7 @@ pub(crate) fn apply(
     if !run.is_running() {
         return;
     }
+    context.user_metadata = command.user_metadata;
     match command.attributes {
         Some(C::StartTimerCommandAttributes(a)) => {
             let after = duration(&a.start_to_fire_timeout).unwrap_or_default();
@@ -251,6 +252,8 @@ pub(crate) fn apply(
         // `validate` refused everything else.
         _ => {}
     }
+    // A command that wrote no event passes its metadata to none.
+    context.user_metadata = None;
 }
 
 /// Merges upserted memo fields or search attributes into a run's, as Temporal does: a value

@@ -231,3 +231,38 @@ fn continue_as_new_is_suggested_at_temporals_limits() {
         2
     );
 }
+
+#[tokio::test]
+async fn a_commands_user_metadata_goes_onto_its_event_and_no_other() {
+    use temporalio_protos::temporal::api::sdk::v1::UserMetadata;
+    let h = Harness::new();
+    h.start("w").await;
+    let metadata = UserMetadata {
+        summary: Some(plain("\"wait for the shop\"")),
+        details: None,
+    };
+    let mut with_summary = timer("t1", 60);
+    with_summary.user_metadata = Some(metadata.clone());
+    h.step(vec![with_summary, timer("t2", 60)]).await;
+    let events = h.run("w", |run| run.history.decode_all());
+    let started: Vec<_> = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.attributes,
+                Some(Attributes::TimerStartedEventAttributes(_))
+            )
+        })
+        .map(|e| e.user_metadata.clone())
+        .collect();
+    assert_eq!(started, [Some(metadata), None]);
+    assert!(
+        events
+            .iter()
+            .filter(|e| !matches!(
+                e.attributes,
+                Some(Attributes::TimerStartedEventAttributes(_))
+            ))
+            .all(|e| e.user_metadata.is_none())
+    );
+}
