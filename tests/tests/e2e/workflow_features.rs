@@ -1009,3 +1009,63 @@ async fn a_workflow_task_reports_the_history_size_and_no_suggestion_for_a_short_
     assert!(!suggested);
     stop_worker(worker).await;
 }
+
+// ---- an activity's summary -------------------------------------------------------------
+
+#[activity]
+async fn noted_step(_ctx: ActivityContext, item: String) -> Result<String, ActivityError> {
+    Ok(format!("noted {item}"))
+}
+
+#[workflow]
+#[derive(Default)]
+struct Noted;
+
+#[workflow]
+impl Noted {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>) -> WorkflowResult<String> {
+        let options =
+            ActivityOptions::start_to_close(Duration::from_secs(10)).summary("note the item");
+        Ok(ctx
+            .execute_activity(noted_step, "jam".to_string(), options)
+            .await?)
+    }
+}
+
+#[tokio::test]
+async fn an_activitys_summary_is_kept_on_its_scheduled_event() {
+    let client = client().await;
+    let queue = unique_id("rust-wf");
+    let worker = spawn_worker(
+        Worker::new(client.clone(), &queue)
+            .register_workflow::<Noted>()
+            .register_activity(noted_step),
+    );
+    let handle = client
+        .start_workflow(
+            Noted::run,
+            (),
+            WorkflowOptions::new(unique_id("noted"), &queue),
+        )
+        .await
+        .unwrap();
+    assert_eq!(handle.result().await.unwrap(), "noted jam");
+    let history = handle.fetch_history().await.unwrap();
+    let scheduled = history
+        .iter()
+        .find(|e| {
+            matches!(
+                e.attributes,
+                Some(Attributes::ActivityTaskScheduledEventAttributes(_))
+            )
+        })
+        .expect("the activity was scheduled");
+    let summary = scheduled
+        .user_metadata
+        .as_ref()
+        .and_then(|m| m.summary.as_ref())
+        .expect("the scheduled event keeps the summary");
+    assert_eq!(summary.data, br#""note the item""#);
+    stop_worker(worker).await;
+}

@@ -9,5 +9,6 @@ fn main() {
         activity_id: None,
         schedule_to_start_timeout: None,
         cancellation_type: Default::default(),
+        summary: None,
     };
 }

@@ -252,6 +252,10 @@ impl<W: 'static> WorkflowContext<W> {
                     retry_policy: options.retry_policy.as_ref().map(|p| p.to_proto()),
                     ..Default::default()
                 },
+                // A string always encodes.
+                user_metadata: crate::options::user_metadata(options.summary.as_deref(), None)
+                    .ok()
+                    .flatten(),
             }),
             // Nothing is scheduled: the call fails where it is awaited.
             Err(e) => slot.resolve(Err(payload_failure(e))),

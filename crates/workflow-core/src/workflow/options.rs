@@ -37,6 +37,8 @@ pub struct ActivityOptions {
     pub activity_id: Option<String>,
     /// What cancelling the activity waits for.
     pub cancellation_type: ActivityCancellationType,
+    /// A one-line summary the Web UI shows for this call (kept on its scheduled event).
+    pub summary: Option<String>,
 }
 
 impl ActivityOptions {
@@ -53,6 +55,7 @@ impl ActivityOptions {
             task_queue: None,
             activity_id: None,
             cancellation_type: ActivityCancellationType::default(),
+            summary: None,
         }
     }
 
@@ -122,6 +125,19 @@ impl ActivityOptions {
     /// Sets what cancelling the activity waits for.
     pub fn cancellation_type(mut self, kind: ActivityCancellationType) -> Self {
         self.cancellation_type = kind;
+        self
+    }
+
+    /// Sets the summary the Web UI shows for this call.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// use workflow_core::workflow::ActivityOptions;
+    /// let options = ActivityOptions::start_to_close(Duration::from_secs(10)).summary("charge the card");
+    /// assert_eq!(options.summary.as_deref(), Some("charge the card"));
+    /// ```
+    pub fn summary(mut self, summary: impl Into<String>) -> Self {
+        self.summary = Some(summary.into());
         self
     }
 }

@@ -21,6 +21,7 @@ use std::time::SystemTime;
 use temporalio_protos::temporal::api::command::v1 as command;
 use temporalio_protos::temporal::api::common::v1::{Payload, Payloads};
 use temporalio_protos::temporal::api::history::v1::MarkerRecordedEventAttributes;
+use temporalio_protos::temporal::api::sdk::v1::UserMetadata;
 
 use super::error::{WorkflowError, is_cancellation};
 use super::info::WorkflowInfo;
@@ -218,6 +219,8 @@ pub enum CommandRequest {
         seq: u32,
         /// The command.
         attributes: command::ScheduleActivityTaskCommandAttributes,
+        /// Its summary, for the UI.
+        user_metadata: Option<UserMetadata>,
     },
     /// Ask to cancel a scheduled activity.
     RequestCancelActivity {

@@ -105,7 +105,12 @@ impl Workflow for Greeter {
 fn an_activity_command_then_its_result_then_a_signal_complete_the_run() {
     let mut run = start::<Greeter>(&"Ada".to_string());
     let commands = run.activate(activation(vec![])).unwrap();
-    let [CommandRequest::ScheduleActivity { seq, attributes }] = commands.as_slice() else {
+    let [
+        CommandRequest::ScheduleActivity {
+            seq, attributes, ..
+        },
+    ] = commands.as_slice()
+    else {
         panic!("expected one activity, got {commands:?}")
     };
     assert_eq!(attributes.activity_id, "1");

@@ -437,7 +437,9 @@ impl RunMachine {
 
     fn link(&mut self, command: &CommandRequest, event_id: i64) {
         match command {
-            CommandRequest::ScheduleActivity { seq, attributes } => {
+            CommandRequest::ScheduleActivity {
+                seq, attributes, ..
+            } => {
                 self.activity_by_event.insert(event_id, *seq);
                 self.activity_event.insert(*seq, event_id);
                 let activity_type = attributes
@@ -726,6 +728,10 @@ impl RunMachine {
     /// a protocol message (an update's answer), or both.
     pub fn wire(&mut self, command: CommandRequest) -> Result<Wire, TaskError> {
         use command::command::Attributes as C;
+        let user_metadata = match &command {
+            CommandRequest::ScheduleActivity { user_metadata, .. } => user_metadata.clone(),
+            _ => None,
+        };
         let (kind, attributes) = match command {
             CommandRequest::AcceptUpdate { id } => {
                 let (command, message) = updates::accept(&self.update_requests, &id)?;
@@ -814,6 +820,7 @@ impl RunMachine {
             command: Some(Command {
                 command_type: kind as i32,
                 attributes: Some(attributes),
+                user_metadata,
                 ..Default::default()
             }),
             message: None,
