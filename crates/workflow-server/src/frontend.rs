@@ -18,7 +18,7 @@ use tonic::{Request, Response, Status};
 use crate::describe;
 use crate::engine::{ActivityAnswer, Engine, HistoryRequest, QueryReply};
 use crate::generated::workflow_service_server::WorkflowService;
-use crate::limits::{check_payloads, check_request_lengths};
+use crate::limits::{check_payloads, check_request_lengths, check_user_metadata};
 use crate::namespaces::{Namespaces, RegisterError};
 use crate::status;
 use crate::visibility;
@@ -323,6 +323,10 @@ impl WorkflowService for Frontend {
         check_payloads(
             &request.signal_input,
             "SignalWithStartWorkflowExecutionRequest.signal_input",
+        )?;
+        check_user_metadata(
+            &request.user_metadata,
+            "SignalWithStartWorkflowExecutionRequest.user_metadata",
         )?;
         check_request_lengths(&[
             (
@@ -1018,6 +1022,10 @@ impl WorkflowService for Frontend {
 /// The sizes and lengths of a start request.
 fn check_start(request: &ws::StartWorkflowExecutionRequest) -> Result<(), Status> {
     check_payloads(&request.input, "StartWorkflowExecutionRequest.input")?;
+    check_user_metadata(
+        &request.user_metadata,
+        "StartWorkflowExecutionRequest.user_metadata",
+    )?;
     check_request_lengths(&[
         (
             &request.request_id,

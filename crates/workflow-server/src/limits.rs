@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use temporalio_protos::temporal::api::common::v1::Payloads;
+use temporalio_protos::temporal::api::common::v1::{Payload, Payloads};
+use temporalio_protos::temporal::api::sdk::v1::UserMetadata;
 
 /// Largest payload set one field may carry (`limit.blobSize.error`).
 pub const MAX_PAYLOAD_SIZE: usize = 2 * 1024 * 1024;
@@ -44,16 +45,38 @@ pub fn payloads_size(payloads: &Option<Payloads>) -> usize {
 
 /// The size of one payload set's data and metadata.
 pub fn payload_set_size(payloads: &Payloads) -> usize {
-    payloads
-        .payloads
-        .iter()
-        .map(|p| p.data.len() + p.metadata.values().map(Vec::len).sum::<usize>())
-        .sum()
+    payloads.payloads.iter().map(payload_size).sum()
+}
+
+fn payload_size(payload: &Payload) -> usize {
+    payload.data.len() + payload.metadata.values().map(Vec::len).sum::<usize>()
+}
+
+/// The size of a summary's and details' data and metadata.
+pub fn user_metadata_size(metadata: &Option<UserMetadata>) -> usize {
+    metadata.as_ref().map_or(0, |m| {
+        [&m.summary, &m.details]
+            .into_iter()
+            .flatten()
+            .map(payload_size)
+            .sum()
+    })
 }
 
 /// Refuses payloads over the limit, naming the field.
 pub fn check_payloads(payloads: &Option<Payloads>, field: &str) -> Result<(), tonic::Status> {
-    let size = payloads_size(payloads);
+    check_size(payloads_size(payloads), field)
+}
+
+/// Refuses a summary and details over the payload limit, naming the field.
+pub fn check_user_metadata(
+    metadata: &Option<UserMetadata>,
+    field: &str,
+) -> Result<(), tonic::Status> {
+    check_size(user_metadata_size(metadata), field)
+}
+
+fn check_size(size: usize, field: &str) -> Result<(), tonic::Status> {
     if size > MAX_PAYLOAD_SIZE {
         return Err(tonic::Status::invalid_argument(format!(
             "{field} is {size} bytes; the limit is {MAX_PAYLOAD_SIZE}"

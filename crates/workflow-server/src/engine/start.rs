@@ -185,6 +185,7 @@ impl NewRun {
             )?,
             signal: Some(request.clone()),
             cron_schedule: checked_cron(&request.cron_schedule, what)?,
+            user_metadata: request.user_metadata.clone(),
             ..Default::default()
         })
     }

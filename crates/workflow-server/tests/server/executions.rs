@@ -445,3 +445,35 @@ async fn task_tokens_cannot_be_forged_altered_or_used_in_another_namespace_or_ta
     )));
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_summary_is_kept_by_signal_with_start_and_an_oversized_one_is_refused() {
+    use workflow_core::definition::SignalRef;
+    const POKE: SignalRef<WorkflowRef<String, String>, String> = SignalRef::new("poke");
+    let (server, client) = start().await;
+    let options = WorkflowOptions::new("summarised", "greetings").summary("greets Ada");
+    let handle = client
+        .signal_with_start(GREETER, "Ada".to_string(), options, POKE, "now".to_string())
+        .await
+        .unwrap();
+    let described = handle.describe().await.unwrap();
+    assert_eq!(described.summary.as_deref(), Some("greets Ada"));
+
+    let huge = "x".repeat(workflow_server::MAX_PAYLOAD_SIZE);
+    let error = client
+        .start_workflow(
+            GREETER,
+            "Ada".to_string(),
+            WorkflowOptions::new("oversized", "greetings").summary(huge),
+        )
+        .await
+        .unwrap_err();
+    let Error::InvalidArgument { message } = &error else {
+        panic!("expected InvalidArgument, got {error:?}");
+    };
+    assert!(
+        message.contains("StartWorkflowExecutionRequest.user_metadata is"),
+        "{message}"
+    );
+    server.shutdown().await.unwrap();
+}

@@ -21,7 +21,7 @@ use crate::engine::updates;
 use crate::limits::{
     MAX_HISTORY_EVENTS, MAX_PAYLOAD_SIZE, MAX_PENDING_ACTIVITIES, MAX_PENDING_CANCEL_REQUESTS,
     MAX_PENDING_CHILD_WORKFLOWS, MAX_PENDING_SIGNALS, check_duration, check_length,
-    payload_set_size, payloads_size,
+    payload_set_size, payloads_size, user_metadata_size,
 };
 
 /// What refusing a task's commands does, as Temporal decides for each check.
@@ -286,6 +286,12 @@ pub(crate) fn validate(
         let kind = CommandType::try_from(command.command_type).unwrap_or(CommandType::Unspecified);
         let cause = bad_attributes_cause(kind);
         let expected = format!("{kind:?}CommandAttributes");
+        // The summary goes onto the command's event, so it is bounded as a payload is.
+        check_size(
+            user_metadata_size(&command.user_metadata),
+            &format!("{kind:?}Command.user_metadata"),
+            cause,
+        )?;
         let Some(attributes) = command.attributes.as_mut() else {
             return Err(bad(
                 cause,

@@ -175,6 +175,34 @@ fn long_names_negative_durations_and_duplicates_are_refused_with_their_cause() {
 }
 
 #[test]
+fn a_summary_over_the_payload_limit_is_refused_naming_its_command() {
+    use temporalio_protos::temporal::api::sdk::v1::UserMetadata;
+    let with_summary = |bytes: usize| {
+        let mut command = timer("t", seconds(1));
+        command.user_metadata = Some(UserMetadata {
+            summary: Some(Payload {
+                data: vec![b'x'; bytes],
+                ..Default::default()
+            }),
+            details: None,
+        });
+        command
+    };
+    assert!(check(&mut [with_summary(400)]).is_ok());
+    let bad = check(&mut [with_summary(MAX_PAYLOAD_SIZE + 1)]).unwrap_err();
+    assert_eq!(
+        bad.refusal,
+        Refusal::Terminate(Cause::BadStartTimerAttributes)
+    );
+    assert!(
+        bad.message
+            .contains("StartTimerCommand.user_metadata is 2097153 bytes"),
+        "{}",
+        bad.message
+    );
+}
+
+#[test]
 fn an_overlong_timer_is_cut_to_temporals_maximum() {
     let mut commands = [timer("t", seconds(100_000_000_000))];
     check(&mut commands).unwrap();
