@@ -4,7 +4,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::grpc::WorkflowServiceClient;
 use futures_util::future::BoxFuture;
 use futures_util::{Stream, TryStreamExt, stream};
 use temporalio_protos::temporal::api::common::v1::{Header, Payloads, WorkflowType};
@@ -20,6 +19,7 @@ use workflow_core::payload::{Payload, PayloadArgs, PayloadConverter};
 
 use crate::Error;
 use crate::activity::AsyncActivityHandle;
+use crate::grpc::WorkflowServiceClient;
 use crate::handle::{Untyped, WorkflowHandle};
 use crate::info::WorkflowExecutionInfo;
 use crate::options::{ClientOptions, RpcRetryOptions};

@@ -1,6 +1,7 @@
-//! TLS on the connection: rustls, compiled in by the `tls-ring` (default) or `tls-aws-lc`
-//! feature, with the roots of `tls-webpki-roots` (default) or `tls-native-roots`. Without a
-//! backend, asking for TLS is a configuration error that names the features.
+//! TLS on the connection: rustls, compiled in by the `tls-ring` or `tls-aws-lc` feature (the
+//! `tls` feature is ring with `tls-webpki-roots`), trusting the roots of `tls-webpki-roots`
+//! or `tls-native-roots` when no CA is given. Without a backend, asking for TLS is a
+//! configuration error that names the features.
 
 use tonic::transport::Endpoint;
 
@@ -37,7 +38,10 @@ pub(crate) fn configure(endpoint: Endpoint, options: &ClientOptions) -> Result<E
 
 /// The roots trusted when no CA is given: the compiled-in Mozilla roots, the system's, or
 /// both when both features are on.
-#[cfg(feature = "_tls")]
+#[cfg(all(
+    feature = "_tls",
+    any(feature = "tls-webpki-roots", feature = "tls-native-roots")
+))]
 fn default_roots(
     config: tonic::transport::ClientTlsConfig,
 ) -> Result<tonic::transport::ClientTlsConfig, Error> {
@@ -45,17 +49,22 @@ fn default_roots(
     let config = config.with_webpki_roots();
     #[cfg(feature = "tls-native-roots")]
     let config = config.with_native_roots();
-    #[cfg(not(any(feature = "tls-webpki-roots", feature = "tls-native-roots")))]
-    {
-        let _ = config;
-        return Err(Error::Config(
-            "TLS without a server CA needs trusted roots: turn on workflow-client's \
-             `tls-webpki-roots` or `tls-native-roots` feature, or give `TlsOptions::server_root_ca`"
-                .to_owned(),
-        ));
-    }
-    #[allow(unreachable_code)]
     Ok(config)
+}
+
+/// A backend without roots trusts only a CA given in the options.
+#[cfg(all(
+    feature = "_tls",
+    not(any(feature = "tls-webpki-roots", feature = "tls-native-roots"))
+))]
+fn default_roots(
+    _config: tonic::transport::ClientTlsConfig,
+) -> Result<tonic::transport::ClientTlsConfig, Error> {
+    Err(Error::Config(
+        "TLS without a server CA needs trusted roots: turn on workflow-client's \
+         `tls-webpki-roots` or `tls-native-roots` feature, or give `TlsOptions::server_root_ca`"
+            .to_owned(),
+    ))
 }
 
 /// Without TLS compiled in, a TLS connection cannot be made.

@@ -494,7 +494,7 @@ impl WorkflowOptions {
 }
 
 /// A summary and details as Temporal's `UserMetadata`: each a JSON string payload.
-pub fn user_metadata(
+pub(crate) fn user_metadata(
     summary: Option<&str>,
     details: Option<&str>,
 ) -> Result<Option<sdk::UserMetadata>, PayloadError> {

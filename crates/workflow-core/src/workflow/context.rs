@@ -445,15 +445,7 @@ impl<W: 'static> WorkflowContext<W> {
         &self,
         attributes: SearchAttributes,
     ) -> Result<(), PayloadError> {
-        let search_attributes = attributes.to_proto()?;
-        self.shared
-            .borrow_mut()
-            .commands
-            .push(CommandRequest::UpsertSearchAttributes(
-                command::UpsertWorkflowSearchAttributesCommandAttributes {
-                    search_attributes: Some(search_attributes),
-                },
-            ));
+        self.upsert_search_fields(attributes.to_proto()?.indexed_fields);
         Ok(())
     }
 
@@ -463,6 +455,10 @@ impl<W: 'static> WorkflowContext<W> {
             .into_iter()
             .map(|name| (name.to_owned(), null_payload()))
             .collect();
+        self.upsert_search_fields(indexed_fields);
+    }
+
+    fn upsert_search_fields(&self, indexed_fields: std::collections::HashMap<String, Payload>) {
         self.shared
             .borrow_mut()
             .commands

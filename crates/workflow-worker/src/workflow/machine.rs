@@ -728,10 +728,7 @@ impl RunMachine {
     /// a protocol message (an update's answer), or both.
     pub fn wire(&mut self, command: CommandRequest) -> Result<Wire, TaskError> {
         use command::command::Attributes as C;
-        let user_metadata = match &command {
-            CommandRequest::ScheduleActivity { user_metadata, .. } => user_metadata.clone(),
-            _ => None,
-        };
+        let mut user_metadata = None;
         let (kind, attributes) = match command {
             CommandRequest::AcceptUpdate { id } => {
                 let (command, message) = updates::accept(&self.update_requests, &id)?;
@@ -748,10 +745,17 @@ impl RunMachine {
                 let (command, message) = updates::complete(&mut self.update_requests, &id, result);
                 return Ok(Wire::both(command, message));
             }
-            CommandRequest::ScheduleActivity { attributes, .. } => (
-                CommandType::ScheduleActivityTask,
-                C::ScheduleActivityTaskCommandAttributes(attributes),
-            ),
+            CommandRequest::ScheduleActivity {
+                attributes,
+                user_metadata: summary,
+                ..
+            } => {
+                user_metadata = summary;
+                (
+                    CommandType::ScheduleActivityTask,
+                    C::ScheduleActivityTaskCommandAttributes(attributes),
+                )
+            }
             CommandRequest::RequestCancelActivity { seq } => {
                 let scheduled_event_id = *self.activity_event.get(&seq).ok_or_else(|| {
                     TaskError::History(format!(
