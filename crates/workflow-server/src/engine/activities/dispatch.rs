@@ -36,8 +36,10 @@ pub(crate) fn schedule(
         .map(|q| q.name.clone())
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| run.task_queue.clone());
-    // As Temporal does: a missing start-to-close is the schedule-to-close.
+    // As Temporal does: a missing start-to-close or schedule-to-start is the schedule-to-close,
+    // so an attempt no worker picks up times out as schedule-to-start.
     let start_to_close = a.start_to_close_timeout.or(a.schedule_to_close_timeout);
+    let schedule_to_start = a.schedule_to_start_timeout.or(a.schedule_to_close_timeout);
     let retry_policy = default_retry_policy(a.retry_policy);
     let scheduled = run.append(
         context,
@@ -48,7 +50,7 @@ pub(crate) fn schedule(
             header: a.header.clone(),
             input: a.input.clone(),
             schedule_to_close_timeout: a.schedule_to_close_timeout,
-            schedule_to_start_timeout: a.schedule_to_start_timeout,
+            schedule_to_start_timeout: schedule_to_start,
             start_to_close_timeout: start_to_close,
             heartbeat_timeout: a.heartbeat_timeout,
             workflow_task_completed_event_id: completed,
@@ -66,7 +68,7 @@ pub(crate) fn schedule(
         scheduled_time: stamp(now),
         current_attempt_scheduled_time: stamp(now),
         schedule_to_close: a.schedule_to_close_timeout,
-        schedule_to_start: a.schedule_to_start_timeout,
+        schedule_to_start,
         start_to_close,
         heartbeat: a.heartbeat_timeout,
         retry_policy: Some(retry_policy),

@@ -25,6 +25,21 @@ pub(crate) fn on_deadline(
     let Some(a) = run.activities.get(&scheduled).cloned() else {
         return;
     };
+    // An attempt no worker took times out as schedule-to-start, also when its
+    // schedule-to-close passes at the same time (as Temporal orders the two).
+    let waiting = a.started_time.is_none() && a.retry_at.is_none();
+    if waiting
+        && let (Some(at), Some(limit)) = (
+            time(&a.current_attempt_scheduled_time),
+            duration(&a.schedule_to_start),
+        )
+        && at + limit <= now
+    {
+        // Schedule-to-start is not retried: another attempt would wait on the same queue.
+        let failure = timeout_failure(TimeoutType::ScheduleToStart, &a);
+        close_timed_out(run, context, scheduled, failure, RetryState::Timeout);
+        return;
+    }
     if let (Some(at), Some(limit)) = (time(&a.scheduled_time), duration(&a.schedule_to_close))
         && at + limit <= now
     {
@@ -41,33 +56,21 @@ pub(crate) fn on_deadline(
         }
         return;
     }
-    match time(&a.started_time) {
-        Some(started) => {
-            let kind = if duration(&a.start_to_close).is_some_and(|l| started + l <= now) {
-                TimeoutType::StartToClose
-            } else if duration(&a.heartbeat)
-                .is_some_and(|l| time(&a.last_heartbeat_time).unwrap_or(started) + l <= now)
-            {
-                TimeoutType::Heartbeat
-            } else {
-                return;
-            };
-            let failure = timeout_failure(kind, &a);
-            attempt_failed(run, context, scheduled, failure, "");
-        }
-        None => {
-            if let (Some(at), Some(limit)) = (
-                time(&a.current_attempt_scheduled_time),
-                duration(&a.schedule_to_start),
-            ) && at + limit <= now
-            {
-                // Schedule-to-start is not retried: another attempt would wait on the same
-                // queue.
-                let failure = timeout_failure(TimeoutType::ScheduleToStart, &a);
-                close_timed_out(run, context, scheduled, failure, RetryState::Timeout);
-            }
-        }
-    }
+    // Waiting for a worker, only schedule-to-start (above) applies.
+    let Some(started) = time(&a.started_time) else {
+        return;
+    };
+    let kind = if duration(&a.start_to_close).is_some_and(|l| started + l <= now) {
+        TimeoutType::StartToClose
+    } else if duration(&a.heartbeat)
+        .is_some_and(|l| time(&a.last_heartbeat_time).unwrap_or(started) + l <= now)
+    {
+        TimeoutType::Heartbeat
+    } else {
+        return;
+    };
+    let failure = timeout_failure(kind, &a);
+    attempt_failed(run, context, scheduled, failure, "");
 }
 
 fn timeout_failure(kind: TimeoutType, a: &ActivityState) -> Failure {

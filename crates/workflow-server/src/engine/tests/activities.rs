@@ -166,3 +166,37 @@ async fn a_heartbeat_timeout_fails_an_attempt_that_stops_heartbeating() {
     h.advance(Duration::from_secs(2)).await;
     assert_eq!(h.events("w")[6], "ActivityTaskTimedOut");
 }
+
+#[tokio::test]
+async fn an_activity_no_worker_takes_within_schedule_to_close_times_out_as_schedule_to_start() {
+    use temporalio_protos::temporal::api::enums::v1::TimeoutType;
+    use temporalio_protos::temporal::api::failure::v1::failure::FailureInfo;
+    let h = Harness::new();
+    h.start("w").await;
+    // Only schedule-to-close: Temporal fills the other two from it.
+    let mut command = activity("a", 5, 1);
+    if let Some(C::ScheduleActivityTaskCommandAttributes(a)) = command.attributes.as_mut() {
+        a.start_to_close_timeout = None;
+        a.schedule_to_close_timeout = seconds(3);
+    }
+    h.step(vec![command]).await;
+    h.advance(Duration::from_secs(3)).await;
+    let events = h.run("w", |run| run.history.decode_all());
+    let Some(Attributes::ActivityTaskScheduledEventAttributes(scheduled)) =
+        events[4].attributes.clone()
+    else {
+        panic!("event 5 schedules the activity: {:?}", events[4]);
+    };
+    assert_eq!(scheduled.schedule_to_start_timeout, seconds(3));
+    assert_eq!(scheduled.start_to_close_timeout, seconds(3));
+    let Some(Attributes::ActivityTaskTimedOutEventAttributes(timed_out)) =
+        events[5].attributes.clone()
+    else {
+        panic!("event 6 times the activity out: {:?}", events[5]);
+    };
+    let failure = timed_out.failure.unwrap();
+    let Some(FailureInfo::TimeoutFailureInfo(info)) = failure.failure_info else {
+        panic!("a timeout failure: {failure:?}");
+    };
+    assert_eq!(info.timeout_type(), TimeoutType::ScheduleToStart);
+}
